@@ -1,0 +1,82 @@
+package dev.mplug.nativeops;
+
+import static dev.mplug.nativeops.mplug_native_h.C_POINTER;
+
+import dev.mplug.torch.TorchException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The native extension's ops on JavaCPP tensors. Handles cross as raw {@code at::Tensor*} addresses; every result
+ * handle is copied into a JavaCPP-owned {@link Tensor} (a new reference) and the extension's handle freed at once.
+ */
+public final class NativeOps {
+  private NativeOps() {}
+
+  /**
+   * Multi-head attention core: {@code merge_heads(softmax(q k^T * scale + mask) v)}.
+   *
+   * @param q [B, H, Tq, d]
+   * @param k [B, H, Tk, d]
+   * @param v [B, H, Tk, d]
+   * @param mask null or an additive mask broadcastable to [B, H, Tq, Tk]
+   * @param causal a causal mask (then {@code mask} must be null)
+   * @return [B, Tq, H*d], recorded by autograd
+   */
+  public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
+    NativeLibrary.load();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment out = arena.allocate(C_POINTER);
+      int rc = mplug_native_h.mplug_attention(handle(q), handle(k), handle(v), mask == null ? MemorySegment.NULL
+          : handle(mask), scale, causal ? 1 : 0, out);
+      check(rc);
+      return adopt(out.get(C_POINTER, 0));
+    }
+  }
+
+  /** Whether the library was compiled with its CUDA kernels. */
+  public static boolean cudaCompiled() {
+    NativeLibrary.load();
+    return mplug_native_h.mplug_cuda_compiled() == 1;
+  }
+
+  /** The C API version of the loaded library. */
+  public static int abiVersion() {
+    NativeLibrary.load();
+    return mplug_native_h.mplug_abi_version();
+  }
+
+  static MemorySegment handle(Tensor t) {
+    if (t == null || t.isNull()) throw new IllegalArgumentException("tensor is null");
+    return MemorySegment.ofAddress(t.address());
+  }
+
+  /** Turns a non-OK status into a {@link TorchException} carrying the extension's message. */
+  static void check(int rc) {
+    if (rc == mplug_native_h.MPLUG_OK()) return;
+    String message = mplug_native_h.mplug_last_error().getString(0);
+    String kind = rc == mplug_native_h.MPLUG_ERR_ARGUMENT() ? "bad argument"
+        : rc == mplug_native_h.MPLUG_ERR_UNSUPPORTED() ? "unsupported" : "libtorch error";
+    throw new TorchException("native extension (" + kind + ", code " + rc + "): " + message);
+  }
+
+  /** Takes a new handle from the extension: JavaCPP copy (refcount + 1), then free the extension's handle. */
+  static Tensor adopt(MemorySegment handle) {
+    if (handle.equals(MemorySegment.NULL)) throw new TorchException("native extension returned a NULL tensor");
+    try {
+      Tensor borrowed = new Tensor(new RawPointer(handle.address()));
+      return new Tensor(borrowed);
+    } finally {
+      mplug_native_h.mplug_tensor_free(handle);
+    }
+  }
+
+  /** A non-owning JavaCPP pointer at a raw address. */
+  private static final class RawPointer extends Pointer {
+    RawPointer(long address) {
+      this.address = address;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// Bindings for jextract/mplug_native.h in jextract's style (one final class per header, a nested holder class per
+// function with its FunctionDescriptor, address and MethodHandle). Regenerate with jextract/regenerate.sh; do not
+// edit by hand beyond what that script produces.
+package dev.mplug.nativeops;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+@SuppressWarnings({"unused", "checkstyle:TypeName"})
+public final class mplug_native_h {
+  mplug_native_h() {}
+
+  // The library is System.load()-ed by NativeLibrary after JavaCPP has loaded libtorch; symbols come from the
+  // class loader's libraries.
+  static final SymbolLookup SYMBOL_LOOKUP =
+      SymbolLookup.loaderLookup().or(Linker.nativeLinker().defaultLookup());
+
+  public static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
+  public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+  public static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
+  public static final ValueLayout.OfDouble C_DOUBLE = ValueLayout.JAVA_DOUBLE;
+  public static final AddressLayout C_POINTER =
+      ValueLayout.ADDRESS.withTargetLayout(java.lang.foreign.MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+
+  static MemorySegment findOrThrow(String symbol) {
+    return SYMBOL_LOOKUP.find(symbol)
+        .orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + symbol));
+  }
+
+  private static final int MPLUG_OK = (int) 0L;
+
+  /** {@snippet lang=c : #define MPLUG_OK 0 } */
+  public static int MPLUG_OK() {
+    return MPLUG_OK;
+  }
+
+  private static final int MPLUG_ERR_ARGUMENT = (int) 1L;
+
+  /** {@snippet lang=c : #define MPLUG_ERR_ARGUMENT 1 } */
+  public static int MPLUG_ERR_ARGUMENT() {
+    return MPLUG_ERR_ARGUMENT;
+  }
+
+  private static final int MPLUG_ERR_TORCH = (int) 2L;
+
+  /** {@snippet lang=c : #define MPLUG_ERR_TORCH 2 } */
+  public static int MPLUG_ERR_TORCH() {
+    return MPLUG_ERR_TORCH;
+  }
+
+  private static final int MPLUG_ERR_UNSUPPORTED = (int) 3L;
+
+  /** {@snippet lang=c : #define MPLUG_ERR_UNSUPPORTED 3 } */
+  public static int MPLUG_ERR_UNSUPPORTED() {
+    return MPLUG_ERR_UNSUPPORTED;
+  }
+
+  private static class mplug_abi_version {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_abi_version");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /** {@snippet lang=c : int32_t mplug_abi_version(void) } */
+  public static int mplug_abi_version() {
+    var mh$ = mplug_abi_version.HANDLE;
+    try {
+      return (int) mh$.invokeExact();
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_last_error {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_last_error");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /** {@snippet lang=c : const char *mplug_last_error(void) } */
+  public static MemorySegment mplug_last_error() {
+    var mh$ = mplug_last_error.HANDLE;
+    try {
+      return (MemorySegment) mh$.invokeExact();
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_compiled {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_compiled");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /** {@snippet lang=c : int32_t mplug_cuda_compiled(void) } */
+  public static int mplug_cuda_compiled() {
+    var mh$ = mplug_cuda_compiled.HANDLE;
+    try {
+      return (int) mh$.invokeExact();
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_tensor_free {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_tensor_free");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /** {@snippet lang=c : void mplug_tensor_free(mplug_tensor t) } */
+  public static void mplug_tensor_free(MemorySegment t) {
+    var mh$ = mplug_tensor_free.HANDLE;
+    try {
+      mh$.invokeExact(t);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_attention {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_DOUBLE, mplug_native_h.C_INT, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_attention");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v, mplug_tensor mask, double scale,
+   *                         int32_t causal, mplug_tensor *out)
+   * }
+   */
+  public static int mplug_attention(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment mask,
+      double scale, int causal, MemorySegment out) {
+    var mh$ = mplug_attention.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, k, v, mask, scale, causal, out);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_masked_softmax {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_LONG,
+        mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_FLOAT, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_masked_softmax");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_cuda_masked_softmax(const float *scores, const float *mask, float *out, int64_t rows,
+   *                                   int64_t cols, int64_t rows_per_mask, float scale, void *stream)
+   * }
+   */
+  public static int mplug_cuda_masked_softmax(MemorySegment scores, MemorySegment mask, MemorySegment out, long rows,
+      long cols, long rows_per_mask, float scale, MemorySegment stream) {
+    var mh$ = mplug_cuda_masked_softmax.HANDLE;
+    try {
+      return (int) mh$.invokeExact(scores, mask, out, rows, cols, rows_per_mask, scale, stream);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+}

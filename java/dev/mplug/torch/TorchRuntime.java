@@ -1,0 +1,149 @@
+package dev.mplug.torch;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The one place that loads libtorch and owns process-wide torch settings (threads, seed).
+ *
+ * <p>Loading fills the JavaCPP cache with the jar's natives BEFORE the first {@code Loader.load}: on an empty cache
+ * the dynamic linker may otherwise resolve {@code libtorch_cpu.so} from a system-wide libtorch (Debian's
+ * python3-torch ships 1.13) and crash the JVM. Every other class calls {@link #load()} first; it is idempotent.
+ */
+public final class TorchRuntime {
+  private static final String NATIVE_ROOT = "/org/bytedeco/";
+  private static volatile boolean loaded;
+  private static volatile int threads = -1;
+
+  private TorchRuntime() {}
+
+  /** Loads libtorch (once per process); throws {@link TorchException} naming what is missing. */
+  public static void load() {
+    if (loaded) return;
+    synchronized (TorchRuntime.class) {
+      if (loaded) return;
+      String platform = Loader.getPlatform();
+      if (!platform.startsWith("linux-x86_64")) {
+        throw new TorchException("unsupported platform " + platform + ": mplug-java ships libtorch for linux-x86_64 only");
+      }
+      try {
+        // Fill the cache first: openblas (libtorch_cpu's BLAS) then pytorch itself.
+        for (String lib : List.of("openblas", "pytorch")) {
+          File[] files = Loader.cacheResources(NATIVE_ROOT + lib + "/" + platform + "/");
+          if (files == null || files.length == 0) {
+            throw new TorchException("the " + lib + " natives for " + platform + " are not on the class path "
+                + "(is org.bytedeco:" + lib + ":" + platform + " a dependency? run ./mplug or mvn package)");
+          }
+        }
+        Loader.load(torch.class);
+      } catch (IOException | UnsatisfiedLinkError e) {
+        throw new TorchException("could not load libtorch from the JavaCPP jars (cache " + cacheDir() + "): "
+            + e.getMessage() + "; delete the cache folder and retry", e);
+      }
+      loaded = true;
+      if (threads < 0) setThreads(defaultThreads());
+    }
+  }
+
+  /**
+   * Sets intra-op threads (libtorch's OpenMP pool) and OpenBLAS threads to the same value. The two pools are separate:
+   * OpenBLAS ignores {@code at::set_num_threads}, and two full pools on top of each other made matmuls ~10x slower.
+   */
+  public static synchronized void setThreads(int n) {
+    if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+    load();
+    torch.set_num_threads(n);
+    org.bytedeco.openblas.global.openblas.blas_set_num_threads(n);
+    threads = n;
+  }
+
+  /** The thread count set by {@link #setThreads} (after loading). */
+  public static int threads() {
+    load();
+    return threads;
+  }
+
+  /** {@code MPLUG_THREADS} if set, else {@code OPENBLAS_NUM_THREADS} if set, else the available processors. */
+  static int defaultThreads() {
+    for (String var : List.of("MPLUG_THREADS", "OPENBLAS_NUM_THREADS")) {
+      String v = System.getenv(var);
+      if (v != null && !v.isBlank()) {
+        try {
+          int n = Integer.parseInt(v.strip());
+          if (n >= 1) return n;
+        } catch (NumberFormatException e) {
+          throw new TorchException(var + "=" + v + " is not a positive integer");
+        }
+      }
+    }
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Seeds libtorch's default generators (CPU and, where present, CUDA). */
+  public static void seed(long seed) {
+    load();
+    torch.manual_seed(seed);
+  }
+
+  /** Whether libtorch sees a usable CUDA device (always false with the CPU jar). */
+  public static boolean cudaAvailable() {
+    load();
+    try {
+      return torch.cuda_is_available();
+    } catch (RuntimeException | UnsatisfiedLinkError e) {
+      return false;
+    }
+  }
+
+  /** Throws a clear error when CUDA is requested but absent. */
+  public static void requireCuda(String who) {
+    if (!cudaAvailable()) {
+      throw new TorchException(who + " asked for CUDA, but libtorch sees no CUDA device: build with -Pgpu (GPU libtorch "
+          + "jar) on a machine with an NVIDIA driver and the CUDA 13 runtime, cuBLAS, cuDNN 9 and NCCL 2 installed, "
+          + "or use device=cpu");
+    }
+  }
+
+  /** libtorch's version, parsed from its build configuration. */
+  public static String libtorchVersion() {
+    for (String line : buildConfig()) {
+      String s = line.strip();
+      int i = s.indexOf("TORCH_VERSION=");
+      if (i >= 0) {
+        int end = s.indexOf(',', i);
+        return s.substring(i + "TORCH_VERSION=".length(), end < 0 ? s.length() : end).strip();
+      }
+    }
+    return "unknown";
+  }
+
+  /** The CPU instruction set libtorch dispatches to (e.g. AVX512). */
+  public static String cpuCapability() {
+    load();
+    return torch.get_cpu_capability().getString();
+  }
+
+  /** libtorch's {@code show_config()} lines. */
+  public static List<String> buildConfig() {
+    load();
+    return new ArrayList<>(List.of(torch.show_config().getString().split("\n")));
+  }
+
+  /** The JavaCPP version on the class path. */
+  public static String javacppVersion() {
+    String v = Loader.class.getPackage().getImplementationVersion();
+    return v != null ? v : "unknown";
+  }
+
+  static String cacheDir() {
+    try {
+      return Loader.getCacheDir().getPath();
+    } catch (IOException e) {
+      return "(unknown: " + e.getMessage() + ")";
+    }
+  }
+}

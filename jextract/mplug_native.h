@@ -1,0 +1,73 @@
+/*
+ * mplug_native: the C API of mPLUG's native extension.
+ *
+ * Plain C so that jextract can read it; the Java bindings in java/dev/mplug/nativeops/ are generated from this
+ * header by jextract/regenerate.sh (or written in the same style where jextract is not installed).
+ *
+ * Tensors cross the boundary as opaque libtorch handles (an at::Tensor*, which is what a JavaCPP Tensor's
+ * address() is). Input handles are BORROWED: the extension never frees or keeps them. Output handles are NEW:
+ * the caller owns them and releases each with mplug_tensor_free().
+ *
+ * Every function that can fail returns a status code (MPLUG_OK or MPLUG_ERR_*); on failure mplug_last_error() describes the problem.
+ */
+#ifndef MPLUG_NATIVE_H
+#define MPLUG_NATIVE_H
+
+#include <stdint.h>
+
+#if defined(MPLUG_NATIVE_EXPORTS) && defined(__GNUC__)
+#define MPLUG_API __attribute__((visibility("default")))
+#else
+#define MPLUG_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An at::Tensor* owned by libtorch's allocator. */
+typedef void *mplug_tensor;
+
+/* Status codes. */
+#define MPLUG_OK 0
+#define MPLUG_ERR_ARGUMENT 1    /* a shape, dtype or flag the op does not accept */
+#define MPLUG_ERR_TORCH 2       /* libtorch raised an error inside an ATen op */
+#define MPLUG_ERR_UNSUPPORTED 3 /* the feature was not compiled into this build (e.g. CUDA) */
+
+/* Version of this C API; bumped when a signature changes. */
+MPLUG_API int32_t mplug_abi_version(void);
+
+/* The message of the last failure on the calling thread ("" if none). Valid until the next call on this thread. */
+MPLUG_API const char *mplug_last_error(void);
+
+/* 1 when the library was built with its CUDA sources (cmake -DMPLUG_CUDA=ON), else 0. */
+MPLUG_API int32_t mplug_cuda_compiled(void);
+
+/* Release a handle returned by this library. NULL is allowed. */
+MPLUG_API void mplug_tensor_free(mplug_tensor t);
+
+/*
+ * Multi-head attention core: out = merge_heads(softmax(q k^T * scale + mask) v).
+ *   q: [B, H, Tq, d]; k, v: [B, H, Tk, d] (same dtype and device)
+ *   mask: NULL or an additive float mask broadcastable to [B, H, Tq, Tk] (0 keeps, large negative drops)
+ *   scale: the score scale (1/sqrt(d) in mPLUG); causal: 1 for a causal mask (then mask must be NULL)
+ *   *out: a new handle to [B, Tq, H*d]
+ * Runs through libtorch's dispatcher, so autograd records it and gradients flow to q, k, v (and mask).
+ */
+MPLUG_API int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v, mplug_tensor mask, double scale,
+                                  int32_t causal, mplug_tensor *out);
+
+/*
+ * CUDA kernel (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise): row-wise softmax(scores * scale + mask)
+ * over device buffers. scores/out: [rows, cols] float32; mask: [rows / rows_per_mask, cols] float32 or NULL,
+ * so one mask row serves rows_per_mask consecutive score rows (the heads and queries of one sample).
+ * stream: a cudaStream_t or NULL for the default stream.
+ */
+MPLUG_API int32_t mplug_cuda_masked_softmax(const float *scores, const float *mask, float *out, int64_t rows,
+                                            int64_t cols, int64_t rows_per_mask, float scale, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPLUG_NATIVE_H */

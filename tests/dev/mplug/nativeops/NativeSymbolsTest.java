@@ -1,0 +1,64 @@
+package dev.mplug.nativeops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The C header and the built library agree: every declared function is exported, and the bindings cover them. */
+class NativeSymbolsTest {
+  private static final Path HEADER = Path.of("jextract", "mplug_native.h");
+
+  static List<String> declaredFunctions() throws IOException {
+    String text = Files.readString(HEADER);
+    Matcher m = Pattern.compile("^MPLUG_API\\s+[\\w\\s*]+?\\b(mplug_\\w+)\\s*\\(", Pattern.MULTILINE).matcher(text);
+    List<String> names = new ArrayList<>();
+    while (m.find()) names.add(m.group(1));
+    return names;
+  }
+
+  @Test
+  void everyDeclaredFunctionIsExportedByTheBuiltLibrary() throws IOException {
+    List<String> names = declaredFunctions();
+    assertEquals(List.of("mplug_abi_version", "mplug_last_error", "mplug_cuda_compiled", "mplug_tensor_free",
+        "mplug_attention", "mplug_cuda_masked_softmax"), names, "functions parsed from " + HEADER);
+    Path lib = NativeLibrary.load();
+    try (Arena arena = Arena.ofConfined()) {
+      SymbolLookup lookup = SymbolLookup.libraryLookup(lib, arena);
+      for (String name : names) assertTrue(lookup.find(name).isPresent(), name + " missing from " + lib);
+      assertFalse(lookup.find("mplug_not_declared").isPresent(), "lookup must not invent symbols");
+    }
+  }
+
+  @Test
+  void bindingsHaveAMethodPerDeclaredFunction() throws IOException {
+    for (String name : declaredFunctions()) {
+      boolean found = false;
+      for (var method : mplug_native_h.class.getDeclaredMethods()) found |= method.getName().equals(name);
+      assertTrue(found, "mplug_native_h has no binding for " + name + ": run jextract/regenerate.sh");
+    }
+  }
+
+  @Test
+  void abiVersionAndCudaFlagAreReadable() {
+    assertEquals(1, NativeOps.abiVersion());
+    // The default build is CPU-only; the CUDA entry point then reports that it is not compiled in.
+    if (!NativeOps.cudaCompiled()) {
+      var e = org.junit.jupiter.api.Assertions.assertThrows(dev.mplug.torch.TorchException.class,
+          () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(java.lang.foreign.MemorySegment.NULL,
+              java.lang.foreign.MemorySegment.NULL, java.lang.foreign.MemorySegment.NULL, 1, 1, 1, 1f,
+              java.lang.foreign.MemorySegment.NULL)));
+      assertTrue(e.getMessage().contains("no CUDA kernels"), e.getMessage());
+    }
+  }
+}
