@@ -18,6 +18,22 @@ class TorchRuntimeTest {
   }
 
   @Test
+  void libtorchComesFromTheJarNeverFromTheSystem() throws java.io.IOException {
+    TorchRuntime.load();
+    dev.mplug.nativeops.NativeLibrary.load();
+    String cache = org.bytedeco.javacpp.Loader.getCacheDir().getCanonicalPath();
+    var torchLibs = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+        .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+        .filter(path -> path.matches(".*/lib(torch_cpu|c10)\\.so.*"))
+        .distinct()
+        .toList();
+    assertFalse(torchLibs.isEmpty(), "libtorch_cpu/libc10 mapped");
+    for (String path : torchLibs) {
+      assertTrue(path.startsWith(cache), path + " is not from the JavaCPP cache " + cache);
+    }
+  }
+
+  @Test
   void threadsSettingReachesLibtorch() {
     int before = TorchRuntime.threads();
     try {
