@@ -21,6 +21,8 @@ public final class Main implements Runnable {
   /** Runs the CLI and returns the exit code (tests call this). */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // JMH's own options (-f, -wi, -p ...) pass through `mplug jmh` untouched.
+    cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       // Bad input and native failures end in one clear line, not a stack trace.
       if (e instanceof TorchException || e instanceof IllegalArgumentException || e instanceof java.io.IOException
