@@ -89,6 +89,35 @@ public final class TorchRuntime {
     torch.manual_seed(seed);
   }
 
+  /** The state of libtorch's default CPU generator (dropout, multinomial, randperm ...), for exact resume. */
+  public static byte[] cpuRngState() {
+    load();
+    org.bytedeco.pytorch.Tensor state = torch.getDefaultCPUGenerator().get_state();
+    try {
+      byte[] bytes = new byte[(int) state.numel()];
+      state.contiguous().data_ptr_byte().get(bytes);
+      return bytes;
+    } finally {
+      state.close();
+    }
+  }
+
+  /** Restores a state returned by {@link #cpuRngState()}. */
+  public static void setCpuRngState(byte[] bytes) {
+    load();
+    org.bytedeco.pytorch.Tensor current = torch.getDefaultCPUGenerator().get_state();
+    try {
+      if (current.numel() != bytes.length) {
+        throw new TorchException("CPU generator state has " + bytes.length + " bytes, libtorch expects "
+            + current.numel() + " (a state from another libtorch version?)");
+      }
+      current.data_ptr_byte().put(bytes);
+      torch.getDefaultCPUGenerator().set_state(current);
+    } finally {
+      current.close();
+    }
+  }
+
   /** Whether libtorch sees a usable CUDA device (always false with the CPU jar). */
   public static boolean cudaAvailable() {
     load();
