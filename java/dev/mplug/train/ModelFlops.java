@@ -1,0 +1,37 @@
+package dev.mplug.train;
+
+import dev.mplug.torch.TensorScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** Model FLOPs utilisation: achieved training FLOP/s against this machine's measured fp32 matmul rate. */
+public final class ModelFlops {
+  private ModelFlops() {}
+
+  /**
+   * Measures the fp32 matmul rate (FLOP/s) with the current thread settings: n x n matmuls for about {@code seconds}.
+   */
+  public static double measureMatmulPeak(int n, double seconds) {
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor a = torch.randn(n, n);
+      Tensor b = torch.randn(n, n);
+      torch.matmul(a, b);                         // warm up
+      long runs = 0;
+      long start = System.nanoTime();
+      long deadline = start + (long) (seconds * 1e9);
+      while (System.nanoTime() < deadline || runs < 2) {
+        try (TensorScope inner = TensorScope.open()) {
+          torch.matmul(a, b).data_ptr_float().get();
+        }
+        runs++;
+      }
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      return 2.0 * n * n * n * runs / elapsed;
+    }
+  }
+
+  /** MFU in [0, 1]: flopsPerSample * samplesPerSecond / peak. */
+  public static double utilisation(double flopsPerSample, double samplesPerSecond, double peakFlops) {
+    return peakFlops <= 0 ? 0 : flopsPerSample * samplesPerSecond / peakFlops;
+  }
+}

@@ -1,0 +1,271 @@
+package dev.mplug.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mplug.io.SafeTensors;
+import dev.mplug.io.StateDict;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.TorchException;
+import dev.mplug.torch.TorchRuntime;
+import dev.mplug.torch.Tensors;
+import dev.mplug.train.metrics.MetricsSink;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The training loop: AdamW in the official parameter groups, warmup + cosine schedule, gradient accumulation and
+ * clipping, optional bf16 autocast, non-finite detection (skip the step, count it, stop after N in a row), every
+ * step's native memory released by a {@link TensorScope}, metrics, progress, and checkpoints that resume exactly.
+ *
+ * <p>Data-parallel ready: the task receives whole micro-batches from a rank-aware {@link Batches}, the queues gather
+ * through the task, and only {@code writer = true} (rank 0) writes checkpoints and metrics.
+ */
+public final class Trainer<B> implements AutoCloseable {
+  public static final String MODEL_FILE = "model.safetensors";
+  public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+  public static final String STATE_FILE = "trainer.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What a finished (or stopped) run reports. */
+  public record Summary(long steps, List<Double> losses, long skippedSteps, double samplesPerSecond, Path lastCheckpoint) {}
+
+  private final TrainerConfig config;
+  private final TrainingTask<B> task;
+  private final Batches<B> data;
+  private final CheckpointStore checkpoints;
+  private final List<MetricsSink> sinks;
+  private final Progress progress;
+  private final boolean writer;
+  private final AdamW optimizer;
+  private final Map<String, Tensor> params;
+  private final List<AdamW.Group> groups;
+  private long step;
+  private long skipped;
+  private int nonFiniteInARow;
+  private double peakFlops;
+
+  public Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
+      List<MetricsSink> sinks, Progress progress, boolean writer) {
+    TorchRuntime.load();
+    this.config = config;
+    this.task = task;
+    this.data = data;
+    this.checkpoints = checkpoints;
+    this.sinks = List.copyOf(sinks);
+    this.progress = progress;
+    this.writer = writer;
+    this.params = task.parameters();
+    this.optimizer = new AdamW(params, 0.9, 0.999, 1e-8);
+    this.groups = new ArrayList<>();
+    for (ParameterGroups.Group g : ParameterGroups.of(params.keySet())) {
+      groups.add(optimizer.addGroup(g.name(), g.parameters(), g.visual() ? config.visualLr() : config.lr(),
+          g.decay() ? config.weightDecay() : 0.0));
+    }
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
+  /** Sets the matmul rate that MFU is reported against (0 = do not report MFU). */
+  public void setPeakFlops(double flops) {
+    this.peakFlops = flops;
+  }
+
+  /** Trains from the current step to {@code config.totalSteps()} (or {@code untilStep}, if smaller). */
+  public Summary run(long untilStep) {
+    long end = Math.min(untilStep, config.totalSteps());
+    LearningRateSchedule base = config.schedule(false);
+    LearningRateSchedule visual = config.schedule(true);
+    List<Double> losses = new ArrayList<>();
+    Path last = null;
+    long samples = 0;
+    long startNanos = System.nanoTime();
+    while (step < end) {
+      for (AdamW.Group g : groups) g.setLr((g.name().startsWith("visual") ? visual : base).at(step));
+      long stepStart = System.nanoTime();
+      Map<String, Double> values = new LinkedHashMap<>();
+      double loss;
+      double gradNorm;
+      int batchSamples = 0;
+      try (TensorScope scope = TensorScope.open()) {
+        double total = 0;
+        for (int micro = 0; micro < config.accumulation(); micro++) {
+          B batch = data.next();
+          batchSamples += task.batchSize(batch);
+          Map<String, Tensor> named = forward(batch);
+          Tensor sum = null;
+          for (var e : named.entrySet()) {
+            double v = e.getValue().item_double();
+            values.merge("loss/" + e.getKey(), v / config.accumulation(), Double::sum);
+            sum = sum == null ? e.getValue() : sum.add(e.getValue());
+          }
+          if (sum == null) throw new IllegalStateException("the task returned no losses");
+          double s = sum.item_double();
+          total += s / config.accumulation();
+          if (Double.isFinite(s)) {
+            sum.div(Tensors.scalar(config.accumulation())).backward();
+          }
+        }
+        loss = total;
+        gradNorm = Double.isFinite(loss) ? clipAndMeasure() : Double.NaN;
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+          optimizer.zeroGrad();
+          skipped++;
+          nonFiniteInARow++;
+          progress.message("step " + (step + 1) + ": non-finite " + (Double.isFinite(loss) ? "gradient" : "loss")
+              + " (loss " + loss + ", grad norm " + gradNorm + "), step skipped (" + nonFiniteInARow + " in a row)");
+          if (nonFiniteInARow >= config.maxNonFiniteInARow()) {
+            throw new TorchException("training stopped: " + nonFiniteInARow + " non-finite steps in a row at step "
+                + (step + 1) + " (lower the learning rate, use fp32, or check the data)");
+          }
+        } else {
+          nonFiniteInARow = 0;
+          optimizer.step();
+          optimizer.zeroGrad();
+          task.afterOptimizerStep(step);
+        }
+      }
+      samples += batchSamples;
+      double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
+      double throughput = batchSamples / stepSeconds;
+      losses.add(loss);
+      step++;
+      values.put("loss/total", loss);
+      values.put("grad_norm", gradNorm);
+      values.put("lr", groups.get(0).lr());
+      values.put("samples_per_second", throughput);
+      if (peakFlops > 0 && task.flopsPerSample() > 0) {
+        values.put("mfu", ModelFlops.utilisation(task.flopsPerSample(), throughput, peakFlops));
+      }
+      progress.update(step - 1, loss, throughput);
+      if (writer && (step % config.logEvery() == 0 || step == end)) {
+        for (MetricsSink sink : sinks) {
+          sink.write(step, values);
+          sink.flush();
+        }
+      }
+      if (writer && ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || step == end)) {
+        last = save();
+      }
+    }
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    return new Summary(step, losses, skipped, seconds > 0 ? samples / seconds : 0, last);
+  }
+
+  private Map<String, Tensor> forward(B batch) {
+    if (!config.precision().equals("bf16")) return task.losses(batch, step);
+    torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+    torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+    try {
+      Map<String, Tensor> out = new LinkedHashMap<>();
+      task.losses(batch, step).forEach((k, v) -> out.put(k, v.to(torch.ScalarType.Float)));
+      return out;
+    } finally {
+      torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+    }
+  }
+
+  /** Global gradient norm (clipped to {@code clipNorm} when set). */
+  private double clipAndMeasure() {
+    TensorVector withGrad = new TensorVector();
+    for (Tensor p : params.values()) {
+      Tensor g = p.grad();
+      if (g != null && g.defined()) withGrad.push_back(p);
+    }
+    if (withGrad.size() == 0) return 0;
+    double max = config.clipNorm() > 0 ? config.clipNorm() : Double.MAX_VALUE;
+    return torch.clip_grad_norm_(withGrad, max, 2.0, false);
+  }
+
+  /** Writes a checkpoint of everything a resume needs; returns its folder. */
+  public Path save() {
+    long at = step;
+    return checkpoints.save(at, dir -> {
+      Map<String, Tensor> model = new LinkedHashMap<>(params);
+      task.stateTensors().forEach((k, v) -> model.put("state/" + k, v));
+      SafeTensors.write(dir.resolve(MODEL_FILE), model, Map.of("format", "mplug-java", "step", Long.toString(at)));
+      SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+      ObjectNode state = JSON.createObjectNode();
+      state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)
+          .put("nonfinite_in_a_row", nonFiniteInARow);
+      Batches.Position pos = data.position();
+      state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
+      ObjectNode counters = state.putObject("task_counters");
+      task.stateCounters().forEach(counters::put);
+      state.put("torch_cpu_rng", Base64.getEncoder().encodeToString(TorchRuntime.cpuRngState()));
+      state.put("model_config", task.configText());
+      state.put("trainer_config", config.toString());
+      Files.write(dir.resolve(STATE_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+    });
+  }
+
+  /** Restores a checkpoint written by {@link #save()}; the run then continues exactly where it stopped. */
+  public void resume(Path dir) {
+    CheckpointStore.requireValid(dir);
+    JsonNode state;
+    try {
+      state = JSON.readTree(dir.resolve(STATE_FILE).toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + dir.resolve(STATE_FILE) + ": " + e.getMessage(), e);
+    }
+    String savedConfig = state.path("model_config").asText();
+    if (!savedConfig.equals(task.configText())) {
+      throw new IllegalArgumentException("checkpoint " + dir + " was written for another model config; it holds:\n"
+          + savedConfig);
+    }
+    try (StateDict model = SafeTensors.read(dir.resolve(MODEL_FILE));
+        StateDict opt = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
+        NoGradGuard guard = new NoGradGuard()) {
+      Map<String, Tensor> taskState = new LinkedHashMap<>();
+      for (String key : model.keys()) {
+        if (key.startsWith("state/")) {
+          taskState.put(key.substring("state/".length()), model.get(key));
+          continue;
+        }
+        Tensor p = params.get(key);
+        if (p == null) throw new IllegalArgumentException("checkpoint " + dir + " holds " + key + ", unknown to this model");
+        Tensor src = model.get(key);
+        if (!Arrays.equals(Tensors.shape(p), Tensors.shape(src))) {
+          throw new IllegalArgumentException("checkpoint " + dir + ": " + key + " has shape " + Tensors.shapeString(src)
+              + ", the model expects " + Tensors.shapeString(p));
+        }
+        p.detach().copy_(src);
+      }
+      for (String key : params.keySet()) {
+        if (!model.contains(key)) throw new IllegalArgumentException("checkpoint " + dir + " lacks parameter " + key);
+      }
+      Map<String, Long> counters = new LinkedHashMap<>();
+      state.path("task_counters").fields().forEachRemaining(e -> counters.put(e.getKey(), e.getValue().asLong()));
+      task.loadState(taskState, counters);
+      optimizer.loadState(opt.asMap(), state.path("optimizer_step").asLong());
+    }
+    step = state.path("step").asLong();
+    skipped = state.path("skipped").asLong();
+    nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
+    TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
+    data.seek(new Batches.Position(state.path("data").path("epoch").asLong(), state.path("data").path("offset").asLong()));
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+  }
+}

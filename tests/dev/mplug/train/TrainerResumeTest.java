@@ -1,0 +1,168 @@
+package dev.mplug.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mplug.torch.TorchException;
+import dev.mplug.torch.TorchRuntime;
+import dev.mplug.torch.Tensors;
+import dev.mplug.train.metrics.JsonLinesSink;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The trainer on a toy regression task: it learns, skips non-finite steps, and resumes bit for bit. */
+class TrainerResumeTest {
+  @TempDir Path tmp;
+
+  /** y = x W^T + b with input dropout (exercises libtorch's RNG) and a "visual_encoder." parameter group. */
+  static final class ToyTask implements TrainingTask<Tensor[]> {
+    final Map<String, Tensor> params = new LinkedHashMap<>();
+    boolean poison;
+
+    ToyTask() {
+      TorchRuntime.seed(7);
+      params.put("visual_encoder.proj.weight", torch.randn(3, 4).mul(Tensors.scalar(0.1)).requires_grad_(true));
+      params.put("head.bias", torch.zeros(3).requires_grad_(true));
+      params.values().forEach(Tensor::retainReference);
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+      return params;
+    }
+
+    @Override
+    public Map<String, Tensor> losses(Tensor[] batch, long step) {
+      Tensor x = torch.dropout(batch[0], 0.2, true);
+      Tensor pred = torch.matmul(x, params.get("visual_encoder.proj.weight").t()).add(params.get("head.bias"));
+      Tensor loss = torch.mse_loss(pred, batch[1]);
+      if (poison) loss = loss.mul(Tensors.scalar(Double.NaN));
+      return Map.of("mse", loss);
+    }
+
+    @Override
+    public int batchSize(Tensor[] batch) {
+      return (int) batch[0].size(0);
+    }
+
+    @Override
+    public String configText() {
+      return "toy 4->3";
+    }
+  }
+
+  /** Deterministic batches: batch (epoch, offset) is a function of its position only. */
+  static final class ToyBatches implements Batches<Tensor[]> {
+    long epoch;
+    long offset;
+    static final int PER_EPOCH = 5;
+
+    @Override
+    public Tensor[] next() {
+      SplittableRandom r = new SplittableRandom(epoch * 1000 + offset);
+      float[] x = new float[8 * 4];
+      float[] y = new float[8 * 3];
+      for (int i = 0; i < 8; i++) {
+        for (int j = 0; j < 4; j++) x[i * 4 + j] = (float) r.nextGaussian();
+        y[i * 3] = x[i * 4] - x[i * 4 + 1];
+        y[i * 3 + 1] = 0.5f * x[i * 4 + 2];
+        y[i * 3 + 2] = x[i * 4 + 3] + 1;
+      }
+      if (++offset == PER_EPOCH) {
+        epoch++;
+        offset = 0;
+      }
+      return new Tensor[] {Tensors.floats(x, 8, 4), Tensors.floats(y, 8, 3)};
+    }
+
+    @Override
+    public Position position() {
+      return new Position(epoch, offset);
+    }
+
+    @Override
+    public void seek(Position p) {
+      epoch = p.epoch();
+      offset = p.offset();
+    }
+  }
+
+  static TrainerConfig config(long steps) {
+    return new TrainerConfig(steps, 2, 0.05, 0.02, 1e-3, 1e-3, 0.01, 1.0, 2, "fp32", 1, 3, 2, 3, 1);
+  }
+
+  private Trainer<Tensor[]> trainer(ToyTask task, Path dir, long steps) {
+    return new Trainer<>(config(steps), task, new ToyBatches(), new CheckpointStore(dir, 2),
+        List.of(new JsonLinesSink(dir.resolve("metrics.jsonl"))), new Progress(new PrintStream(new ByteArrayOutputStream()),
+            false, steps, 1), true);
+  }
+
+  @Test
+  void resumedRunRepeatsTheUninterruptedLossesExactly() {
+    TorchRuntime.setThreads(1);
+    List<Double> full;
+    try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("full"), 10)) {
+      TorchRuntime.seed(123);
+      full = t.run(10).losses();
+    }
+    assertTrue(full.get(9) < full.get(0) * 0.7, "the toy model learns: " + full);
+
+    List<Double> firstHalf;
+    try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("split"), 10)) {
+      TorchRuntime.seed(123);
+      firstHalf = t.run(6).losses();            // checkpoints at 3 and 6
+    }
+    TorchRuntime.seed(999);                     // a different RNG state, which the resume must overwrite
+    List<Double> secondHalf;
+    try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("split"), 10)) {
+      t.resume(new CheckpointStore(tmp.resolve("split"), 2).latestValid().orElseThrow());
+      assertEquals(6, t.step());
+      secondHalf = t.run(10).losses();
+    }
+    assertEquals(full.subList(0, 6), firstHalf);
+    assertEquals(full.subList(6, 10), secondHalf, "bit-identical losses after resume");
+  }
+
+  @Test
+  void nonFiniteLossesAreSkippedCountedAndStopTheRun() throws Exception {
+    try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("nan"), 10)) {
+      Tensor before = task.params.get("head.bias").detach().clone();
+      task.poison = true;
+      var e = assertThrows(TorchException.class, () -> t.run(10));
+      assertTrue(e.getMessage().contains("3 non-finite steps in a row"), e.getMessage());
+      assertEquals(0.0, Tensors.toFloats(task.params.get("head.bias").sub(before).abs().max())[0], "no update applied");
+    }
+    assertFalse(Files.exists(tmp.resolve("nan").resolve("step-000000003")), "nothing checkpointed from NaN steps");
+  }
+
+  @Test
+  void resumeRefusesAnotherModelConfig() {
+    try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("cfg"), 3)) {
+      t.run(3);
+    }
+    ToyTask other = new ToyTask() {
+      @Override
+      public String configText() {
+        return "toy 4->4";
+      }
+    };
+    try (other; var t = trainer(other, tmp.resolve("cfg2"), 3)) {
+      var e = assertThrows(IllegalArgumentException.class,
+          () -> t.resume(new CheckpointStore(tmp.resolve("cfg"), 2).latestValid().orElseThrow()));
+      assertTrue(e.getMessage().contains("another model config"), e.getMessage());
+    }
+  }
+}
