@@ -250,8 +250,9 @@ public final class TorchCheckpoint {
     }
 
     /**
-     * The allow-list. Everything a state dict needs; any other name (os.system, builtins.eval, subprocess.*, a
-     * model class, ...) is refused here, before the pickle can use it.
+     * The allow-list: what a state dict needs, plus set (plain data that DeepSpeed wrappers hold). Any other name
+     * (os.system, builtins.eval, subprocess.*, a model class, argparse.Namespace, ...) is refused here, before the
+     * pickle can use it.
      */
     private Object resolve(String module, String name) throws PickleException {
       String global = module + "." + name;
@@ -274,6 +275,14 @@ public final class TorchCheckpoint {
             return t;
           };
         }
+        case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset" -> {
+          // plain data (DeepSpeed wrappers hold an empty set); protocol 2 writes a set as set(list)
+          return (RestrictedUnpickler.Callable) args -> {
+            if (args.isEmpty()) return new java.util.LinkedHashSet<>();
+            if (args.size() == 1 && args.get(0) instanceof List<?> items) return new java.util.LinkedHashSet<>(items);
+            throw new PickleException(global + " expects one list argument, got " + args);
+          };
+        }
         default -> {
           if (module.equals("torch") && name.endsWith("Storage")) {
             String type = name;
@@ -281,8 +290,9 @@ public final class TorchCheckpoint {
                 "unsupported storage type torch." + type + " (supported dtypes: " + DType.names() + ")"));
           }
           throw new PickleException("refused global '" + global + "': a checkpoint may only name "
-              + "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter and "
-              + "torch.<Type>Storage (refused so that loading can never run code)");
+              + "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, "
+              + "torch.<Type>Storage and set (refused so that loading can never run code; save only the state dict "
+              + "to load such a file)");
         }
       }
     }
