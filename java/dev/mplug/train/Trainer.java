@@ -231,8 +231,8 @@ public final class Trainer<B> implements AutoCloseable {
       throw new IllegalArgumentException("checkpoint " + dir + " was written for another model config; it holds:\n"
           + savedConfig);
     }
-    try (StateDict model = SafeTensors.read(dir.resolve(MODEL_FILE));
-        StateDict opt = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
+    try (StateDict model = readTensors(dir.resolve(MODEL_FILE));
+        StateDict opt = readTensors(dir.resolve(OPTIMIZER_FILE));
         NoGradGuard guard = new NoGradGuard()) {
       Map<String, Tensor> taskState = new LinkedHashMap<>();
       for (String key : model.keys()) {
@@ -262,6 +262,14 @@ public final class Trainer<B> implements AutoCloseable {
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
     TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
     data.seek(new Batches.Position(state.path("data").path("epoch").asLong(), state.path("data").path("offset").asLong()));
+  }
+
+  private static StateDict readTensors(Path file) {
+    try {
+      return SafeTensors.read(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint file " + file + ": " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -28,7 +28,7 @@ class TrainerResumeTest {
   @TempDir Path tmp;
 
   /** y = x W^T + b with input dropout (exercises libtorch's RNG) and a "visual_encoder." parameter group. */
-  static final class ToyTask implements TrainingTask<Tensor[]> {
+  static class ToyTask implements TrainingTask<Tensor[]> {
     final Map<String, Tensor> params = new LinkedHashMap<>();
     boolean poison;
 
