@@ -166,6 +166,20 @@ class PretrainedWeightsTest {
     }
   }
 
+  /** Hugging Face's real bert-base-uncased pytorch_model.bin is in the legacy (pre-zip) format. */
+  @Test
+  void bertFromALegacyFormatPytorchModelBin() throws Exception {
+    try (TensorScope s = TensorScope.open(); StateDict bert = bert()) {
+      Map<String, Tensor> model = tinyModel(2, false, true);
+      LoadReport r = BertWeights.load(TorchCheckpointFormatsTest.resource("bert_tiny_legacy.bin"), model, true);
+      assertTrue(r.complete(), r.summary());
+      assertTrue(model.get("text_decoder.bert.encoder.layer.1.attention.self.key.weight")
+          .equal(bert.get("bert.encoder.layer.1.attention.self.key.weight")));
+      assertTrue(model.get("fusion_encoder.encoder.layer.1.output.LayerNorm.bias")
+          .equal(bert.get("bert.encoder.layer.3.output.LayerNorm.beta")));
+    }
+  }
+
   @Test
   void explicitFusionStartAndUnusedLayers() throws Exception {
     try (TensorScope s = TensorScope.open(); StateDict bert = bert()) {

@@ -79,13 +79,25 @@ class TorchCheckpointFormatsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"deepspeed_module.pt", "state_dict_wrapper.pt", "bare_state_dict.pt"})
+  @ValueSource(strings = {"deepspeed_module.pt", "state_dict_wrapper.pt", "bare_state_dict.pt", "legacy_format.pt"})
   void stateDictIsFoundInsideTheUsualWrappers(String file) throws Exception {
     try (TensorScope s = TensorScope.open(); StateDict sd = TorchCheckpoint.readStateDict(resource(file))) {
       assertEquals(List.of("weight", "bias"), sd.keys());
       assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, Tensors.toFloats(sd.get("weight")));
       assertArrayEquals(new long[] {2, 3}, Tensors.shape(sd.get("weight")));
       assertArrayEquals(new float[] {0.5f, -0.5f}, Tensors.toFloats(sd.get("bias")));
+    }
+  }
+
+  /** Hugging Face's bert-base-uncased pytorch_model.bin predates the zip format: the same tensors in both. */
+  @Test
+  void legacyFormatHoldsTheSameTensorsAsTheZipFormat() throws Exception {
+    try (TensorScope s = TensorScope.open();
+        StateDict zip = TorchCheckpoint.readStateDict(resource("bert_tiny.bin"));
+        StateDict legacy = TorchCheckpoint.readStateDict(resource("bert_tiny_legacy.bin"))) {
+      assertEquals(zip.keys(), legacy.keys());
+      for (String k : zip.keys()) assertTrue(zip.get(k).equal(legacy.get(k)), k);
+      assertTrue(legacy.get("cls.predictions.decoder.weight").equal(legacy.get("bert.embeddings.word_embeddings.weight")));
     }
   }
 
