@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Initialisation from public weights: the tiny OpenAI-CLIP-style and Hugging Face BERT-style files of
  * tests/resources/io (generate.py), into targets named by the contract.
  */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class PretrainedWeightsTest {
   @TempDir Path dir;
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every kind of bad file fails with a message naming the file (and the key where there is one). */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class TorchCheckpointBadInputTest {
   @TempDir Path dir;
 
