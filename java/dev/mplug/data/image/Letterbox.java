@@ -23,8 +23,10 @@ public final class Letterbox {
   /** Resize (long side = size, bilinear as the official RandomResize) then centred padding: the eval transform. */
   public static GroundingSample fit(GroundingSample s, int size) {
     GroundingSample resized = resizeLongSide(s, size);
-    try (Mat ignored = resized.image()) {
+    try {
       return pad(resized, size, false, null);
+    } finally {
+      resized.image().close();
     }
   }
 
