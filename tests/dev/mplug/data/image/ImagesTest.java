@@ -1,5 +1,6 @@
 package dev.mplug.data.image;
 
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_WEBP_QUALITY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,13 +68,22 @@ class ImagesTest {
       assertTrue(p[0] > 200 && p[1] < 60 && p[2] < 60, "JPEG red stays red: " + Arrays.toString(p));
     }
     try (Mat src = Pixels.filled(16, 12, 10, 200, 30)) {
-      byte[] webp = Images.encode(src, ".webp", new int[] {org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_WEBP_QUALITY, 101});
+      byte[] webp = Images.encode(src, ".webp", new int[] {IMWRITE_WEBP_QUALITY, 101}); // > 100: lossless
       assertEquals("RIFF", new String(webp, 0, 4, StandardCharsets.US_ASCII));
       ImageHeader h = ImageHeader.parse(webp, "w");
       assertEquals(new ImageHeader(ImageHeader.Format.WEBP, 16, 12), h);
       try (Mat m = Images.decode(webp, "webp")) {
         assertArrayEquals(new int[] {10, 200, 30}, Pixels.at(m, 5, 5), "lossless WebP is exact");
       }
+      byte[] lossy = Images.encode(src, ".webp", new int[] {IMWRITE_WEBP_QUALITY, 80});
+      assertEquals("VP8 ", new String(lossy, 12, 4, StandardCharsets.US_ASCII));
+      assertEquals(new ImageHeader(ImageHeader.Format.WEBP, 16, 12), ImageHeader.parse(lossy, "w"));
+      try (Mat m = Images.decode(lossy, "webp")) {
+        int[] p = Pixels.at(m, 5, 5);
+        assertTrue(Math.abs(p[1] - 200) < 20 && p[0] < 50 && p[2] < 60, Arrays.toString(p));
+      }
+      BadSampleException e = bad(Arrays.copyOf(lossy, lossy.length - 10));
+      assertTrue(e.reason().contains("truncated WebP"), e.reason());
     }
   }
 
@@ -116,6 +126,10 @@ class ImagesTest {
     byte[] png = jdkImage("png", BufferedImage.TYPE_INT_RGB, 0xFF00FF00);
     e = bad(Arrays.copyOf(png, png.length - 20));
     assertTrue(e.reason().contains("truncated PNG"), e.reason());
+
+    byte[] bmp = jdkImage("bmp", BufferedImage.TYPE_INT_RGB, 0xFF00FF00);
+    e = bad(Arrays.copyOf(bmp, bmp.length - 30));
+    assertTrue(e.reason().contains("truncated BMP"), e.reason());
 
     e = bad("caption: a red circle\n".getBytes(StandardCharsets.UTF_8));
     assertTrue(e.reason().contains("not a JPEG, PNG, WebP or BMP image"), e.reason());
