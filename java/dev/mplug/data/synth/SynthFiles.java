@@ -1,0 +1,46 @@
+package dev.mplug.data.synth;
+
+/**
+ * The file names of a generated shapes world, relative to its root (formats: ../shared data-formats contract).
+ * Image and video paths inside the annotation files are relative to the same root.
+ */
+public final class SynthFiles {
+  private SynthFiles() {}
+
+  public static final String IMAGE_DIR = "images";
+  public static final String VIDEO_DIR = "videos";
+
+  /** Pretraining: {@code [{"image", "caption": [str, ...]}]}, training images. */
+  public static final String PRETRAIN = "pretrain.json";
+  /** COCO-Karpathy captioning: train one entry per caption, test a caption list per image. */
+  public static final String CAPTION_TRAIN = "caption_train.json";
+  public static final String CAPTION_TEST = "caption_test.json";
+  /** VQA: train with answers; test without "answer" (as the official test files); val = the test questions WITH answers. */
+  public static final String VQA_TRAIN = "vqa_train.json";
+  public static final String VQA_TEST = "vqa_test.json";
+  public static final String VQA_VAL = "vqa_val.json";
+  /** ALBEF retrieval: train one entry per caption with image_id, test a caption list per image. */
+  public static final String RETRIEVAL_TRAIN = "retrieval_train.json";
+  public static final String RETRIEVAL_TEST = "retrieval_test.json";
+  /** Referring expressions {@code [{"image", "text", "bbox": [x, y, w, h], "ref_id"}]}: training and test images. */
+  public static final String GROUNDING = "grounding.json";
+  public static final String GROUNDING_TEST = "grounding_test.json";
+  /** Video JSONL: captions {@code {"video", "caption": [...]}} and QA {@code {"video", "question", "answer"}}. */
+  public static final String VIDEO_CAPTION = "video_caption.jsonl";
+  public static final String VIDEO_QA = "video_qa.jsonl";
+  /** The generator's settings and counts, written last: its presence means the world is complete. */
+  public static final String MANIFEST = "shapes_world.json";
+
+  public static String image(int index) {
+    return IMAGE_DIR + "/" + id(index) + ".jpg";
+  }
+
+  public static String video(int index) {
+    return VIDEO_DIR + "/" + id(index) + ".avi";
+  }
+
+  /** The image_id of image {@code index}: its zero-padded number, as the file stem. */
+  public static String id(int index) {
+    return String.format("%06d", index);
+  }
+}
