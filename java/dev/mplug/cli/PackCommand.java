@@ -28,7 +28,8 @@ public final class PackCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output directory for shard-NNNNN.mplugrec files.")
   Path out;
 
-  @Option(names = "--records-per-shard", defaultValue = "1000", description = "Records per shard (default ${DEFAULT-VALUE}).")
+  @Option(names = "--records-per-shard", defaultValue = "1000",
+      description = "Records per shard (default ${DEFAULT-VALUE}).")
   int recordsPerShard;
 
   @Option(names = "--max-bad-fraction", defaultValue = "0.01",

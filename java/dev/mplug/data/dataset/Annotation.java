@@ -10,7 +10,7 @@ import java.util.List;
  * it cannot be used (malformed JSON line, invalid UTF-8, not an object). Typed accessors throw
  * {@link BadSampleException} naming the field and what was wrong with it.
  */
-public record Annotation(String source, JsonNode node, BadSampleException error) {
+record Annotation(String source, JsonNode node, BadSampleException error) {
   static Annotation of(String source, JsonNode node) {
     if (!node.isObject()) {
       return failed(new BadSampleException(source, "expected a JSON object, got " + describe(node)));

@@ -25,12 +25,12 @@ import java.util.List;
  * Problems that make the file unreadable as a whole (missing file, a syntax error in a JSON array, a top level that
  * is neither) throw {@link IllegalArgumentException} naming the file, line and column.
  */
-public final class AnnotationFile {
+final class AnnotationFile {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private AnnotationFile() {}
 
-  public static List<Annotation> read(Path file) {
+  static List<Annotation> read(Path file) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -83,7 +83,9 @@ public final class AnnotationFile {
     try (JsonParser p = JSON.createParser(text)) {
       if (p.nextToken() != JsonToken.START_ARRAY) throw syntax(file, p.currentTokenLocation(), "expected a JSON array");
       while (p.nextToken() != JsonToken.END_ARRAY) {
-        if (p.currentToken() == null) throw syntax(file, p.currentLocation(), "unexpected end of file inside the array");
+        if (p.currentToken() == null) {
+          throw syntax(file, p.currentLocation(), "unexpected end of file inside the array");
+        }
         JsonLocation at = p.currentTokenLocation();
         String source = file + ":" + at.getLineNr();
         JsonNode node = JSON.readTree(p);

@@ -32,9 +32,10 @@ import java.util.function.Consumer;
  * a worker ends the epoch and is rethrown by {@link Epoch#next()}.
  *
  * <pre>{@code
- * try (DataLoader<Example<Tensor>> loader = new DataLoader<>(store, prepare, collate, LoaderConfig.of(64))) {
+ * try (var loader = new DataLoader<>(store, prepare, collate, LoaderConfig.of(64))) {
  *   for (int epoch = start.epoch(); epoch < epochs; epoch++) {
- *     try (DataLoader<Example<Tensor>>.Epoch it = loader.resume(epoch == start.epoch() ? start : LoaderPosition.start(epoch))) {
+ *     LoaderPosition from = epoch == start.epoch() ? start : LoaderPosition.start(epoch);
+ *     try (var it = loader.resume(from)) {
  *       while (it.hasNext()) try (Batch b = it.next()) { step(b); save(b.position()); }
  *     }
  *   }

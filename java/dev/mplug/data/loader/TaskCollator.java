@@ -75,7 +75,9 @@ public final class TaskCollator<I> implements Collator<Example<I>> {
       for (int i = 0; i < b; i++) for (int j = 0; j < 4; j++) boxes[i * 4 + j] = (float) samples.get(i).box()[j];
       out.tensor(Batch.BOXES, Tensors.floats(boxes, b, 4));         // [B, 4]
     }
-    if (samples.stream().allMatch(s -> s.id() != null)) out.strings(Batch.IDS, samples.stream().map(Example::id).toList());
+    if (samples.stream().allMatch(s -> s.id() != null)) {
+      out.strings(Batch.IDS, samples.stream().map(Example::id).toList());
+    }
   }
 
   private void media(List<Example<I>> samples, Batch.Builder out) {

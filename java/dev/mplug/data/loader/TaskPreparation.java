@@ -71,7 +71,8 @@ public final class TaskPreparation<I> implements SampleFunction<Example<I>> {
   }
 
   private String pick(List<String> captions, RandomGenerator rng) {
-    return options.randomCaption() && captions.size() > 1 ? captions.get(rng.nextInt(captions.size())) : captions.get(0);
+    boolean draw = options.randomCaption() && captions.size() > 1;
+    return draw ? captions.get(rng.nextInt(captions.size())) : captions.get(0);
   }
 
   /** ALBEF's NLVR2 augmentation: half the time the images swap, and "left"/"right" swap with them. */

@@ -27,7 +27,9 @@ public final class ShardPacker {
 
   public static Result pack(AnnotationDataset<? extends Sample> dataset, Path outDir, int recordsPerShard,
       Consumer<BadSampleException> onBad) {
-    if (recordsPerShard < 1) throw new IllegalArgumentException("records per shard must be >= 1, got " + recordsPerShard);
+    if (recordsPerShard < 1) {
+      throw new IllegalArgumentException("records per shard must be >= 1, got " + recordsPerShard);
+    }
     prepare(outDir);
     List<Path> shards = new ArrayList<>();
     ShardWriter writer = null;

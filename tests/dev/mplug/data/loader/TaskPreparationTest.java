@@ -57,7 +57,7 @@ class TaskPreparationTest {
     assertEquals("what colour is the car [SEP] stop [SEP] car", ea.text());
     Example<Float> eb = TRAIN.apply(loaded(b), new SplittableRandom(0));
     assertEquals("is it left", eb.text());
-    try (TensorScope scope = TensorScope.open(); Batch batch = collate(List.of(ea, eb))) {
+    try (TensorScope _ = TensorScope.open(); Batch batch = collate(List.of(ea, eb))) {
       assertArrayEquals(new long[] {3, 3}, Tensors.shape(batch.tensor(Batch.ANSWER_IDS)));   // [CLS] answer [SEP]
       long[] ids = Tensors.toLongs(batch.tensor(Batch.ANSWER_IDS));
       assertEquals("red", TOK.decode(Arrays.copyOfRange(ids, 0, 3)));
@@ -89,7 +89,7 @@ class TaskPreparationTest {
     TaskPreparation<Float> eval = new TaskPreparation<>(FIRST_BYTE, TextOptions.evaluation());
     Example<Float> e1 = eval.apply(loaded(s), new SplittableRandom(1));
     assertEquals(List.of(10f, 11f), e1.media(), "no swap in evaluation");
-    try (TensorScope scope = TensorScope.open(); Batch batch = collate(List.of(e1, e1))) {
+    try (TensorScope _ = TensorScope.open(); Batch batch = collate(List.of(e1, e1))) {
       assertArrayEquals(new long[] {2, 2, 1}, Tensors.shape(batch.tensor(Batch.IMAGES)));   // [B, k, ...]
       assertArrayEquals(new float[] {10, 11, 10, 11}, Tensors.toFloats(batch.tensor(Batch.IMAGES)));
       assertArrayEquals(new long[] {1, 1}, Tensors.toLongs(batch.tensor(Batch.LABELS)));
@@ -103,7 +103,7 @@ class TaskPreparationTest {
     Example<Float> g = TRAIN.apply(loaded(new GroundingSample("2.jpg", "Left DOG", new Box(1, 2, 3, 4), 9)),
         new SplittableRandom(0));
     assertEquals("left dog", g.text());
-    try (TensorScope scope = TensorScope.open(); Batch vb = collate(List.of(ve)); Batch gb = collate(List.of(g))) {
+    try (TensorScope _ = TensorScope.open(); Batch vb = collate(List.of(ve)); Batch gb = collate(List.of(g))) {
       assertArrayEquals(new long[] {2}, Tensors.toLongs(vb.tensor(Batch.LABELS)));
       assertArrayEquals(new float[] {1, 2, 3, 4}, Tensors.toFloats(gb.tensor(Batch.BOXES)));
       assertFalse(gb.has(Batch.LABELS));
@@ -111,7 +111,7 @@ class TaskPreparationTest {
     Example<Float> image = TRAIN.apply(loaded(new RetrievalEvalSample("3.jpg", List.of("x", "y"), 4, 8)),
         new SplittableRandom(0));
     assertNull(image.text());
-    try (TensorScope scope = TensorScope.open(); Batch b = collate(List.of(image))) {
+    try (TensorScope _ = TensorScope.open(); Batch b = collate(List.of(image))) {
       assertFalse(b.has(Batch.TEXT_IDS));
       assertArrayEquals(new long[] {4}, Tensors.toLongs(b.tensor(Batch.LABELS)));
     }

@@ -60,8 +60,8 @@ class BertTokenizerTest {
     assertEquals(List.of("un", "##aff", "##able"), TOK.tokenize("Unaffable"));
     assertEquals(List.of("cafe", "naive", "resume"), TOK.tokenize("Café naïve RÉSUMÉ"));
     assertEquals(List.of("hello", ",", "world", "!"), TOK.tokenize("hello,world!"));
-    assertEquals(List.of("$", "5", "@", "{", "x", "}"), TOK.tokenize("$5 @ {x}"));        // ASCII symbols split too
-    assertEquals(List.of("«", "x", "»", "…"), TOK.tokenize("«x»…"));                     // Unicode P* categories
+    assertEquals(List.of("$", "5", "@", "{", "x", "}"), TOK.tokenize("$5 @ {x}"));   // ASCII symbols split too
+    assertEquals(List.of("«", "x", "»", "…"), TOK.tokenize("«x»…"));                // Unicode P* categories
     assertEquals(List.of("中", "国", "人"), TOK.tokenize("中国人"));                        // one token per ideograph
     assertEquals(List.of("x", "一", "y"), TOK.tokenize("x一y"));
   }
@@ -125,7 +125,7 @@ class BertTokenizerTest {
     assertEquals(4, shortBatch.length());
     assertEquals(10, TOK.encodeBatch(List.of("a dog"), 10, Padding.MAX_LENGTH).length());
 
-    try (TensorScope scope = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor ids = b.idsTensor();
       Tensor mask = b.maskTensor();
       assertArrayEquals(new long[] {3, 6}, Tensors.shape(ids));
