@@ -217,11 +217,13 @@ public final class MPlug extends ModuleBase {
     return namedParameters(this);
   }
 
-  /** {@code module.named_parameters()} as a Java map (name -> the parameter itself, not a copy). */
+  /** {@code module.named_parameters()} as a Java map (name -> a handle on the parameter itself, not a copy). */
   public static Map<String, Tensor> namedParameters(Module module) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    StringTensorDict dict = module.named_parameters();
-    for (long i = 0; i < dict.size(); i++) out.put(dict.get(i).key().getString(), dict.get(i).value());
+    try (StringTensorDict dict = module.named_parameters()) {
+      // new handles: value() points into the dict, which is freed here
+      for (long i = 0; i < dict.size(); i++) out.put(dict.get(i).key().getString(), new Tensor(dict.get(i).value()));
+    }
     return out;
   }
 

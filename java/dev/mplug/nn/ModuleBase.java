@@ -78,9 +78,13 @@ public abstract class ModuleBase extends Module {
     return e;
   }
 
-  /** Registers {@code initial} as a trainable parameter named {@code name}; returns the registered tensor. */
+  /**
+   * Registers {@code initial} as a trainable parameter named {@code name}; returns a handle sharing its storage
+   * (a copy of the handle: the one libtorch returns points into the module's parameter table, which moves when the
+   * table grows).
+   */
   public static Tensor parameter(Module parent, String name, Tensor initial) {
-    return unscoped(parent.register_parameter(name, initial, true));
+    return unscoped(new Tensor(parent.register_parameter(name, initial, true)));
   }
 
   /** Dropout with probability {@code p} while the module trains; the identity in eval mode. */
