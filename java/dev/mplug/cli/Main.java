@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "mPLUG (cross-modal skip-connections) on the JVM: training, evaluation and inference on libtorch.",
-    subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class, ForwardCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
