@@ -1,0 +1,29 @@
+package dev.mplug.model;
+
+import dev.mplug.nn.BertLayer;
+import dev.mplug.torch.TensorScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The asymmetric co-attention layer: only the text stream is updated (self-attention, cross-attention to the visual
+ * tokens, FFN); the vision stream passes through unchanged (the same tensor).
+ * <pre>
+ *   A  = LN(L + Drop(W_o . MHA(L, L, text mask)))
+ *   C  = LN(A + Drop(W_o' . MHA(A, V, image mask)))
+ *   L' = LN(C + Drop(W_2 . GELU(W_1 . C)));  V' = V
+ * </pre>
+ */
+public final class CoAttentionLayer extends BertLayer implements FusionLayer {
+  public CoAttentionLayer(TextConfig c) {
+    super(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), c.hidden());
+  }
+
+  @Override
+  public Streams fuse(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor a = attention.forward(text, textMask);                 // [B, T, H]
+      Tensor c = crossAttention.forward(a, image, imageMask);       // [B, T, H]
+      return new Streams(image, scope.keep(feedForward(c)));        // V untouched
+    }
+  }
+}

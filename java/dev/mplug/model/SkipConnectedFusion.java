@@ -1,0 +1,78 @@
+package dev.mplug.model;
+
+import dev.mplug.nn.Masks;
+import dev.mplug.nn.ModuleBase;
+import dev.mplug.torch.TensorScope;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.ModuleListImpl;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * mPLUG's skip-connected fusion network ({@code fusion_encoder}): {@code fusion_layers} layers, layer n a
+ * {@link ConnectedAttentionLayer} when {@code n > 0 && n % stride_layer == 0}, otherwise an asymmetric
+ * {@link CoAttentionLayer}. The long visual sequence thus skips most layers' attention (the paper's efficiency
+ * claim). Only executed layers are built, numbered 0..fusion_layers-1 (the official checkpoint's dead leading layers
+ * are dropped by the weight mapping).
+ */
+public final class SkipConnectedFusion extends ModuleBase {
+  /** Both streams after the last layer and after every layer (the last entries equal the final streams). */
+  public record Output(Tensor image, Tensor text, List<Tensor> imageLayers, List<Tensor> textLayers) {}
+
+  private final List<FusionLayer> layers = new ArrayList<>();
+  private final int hidden;
+
+  public SkipConnectedFusion(TextConfig c) {
+    this.hidden = c.hidden();
+    Module encoder = container(this, "encoder");
+    ModuleListImpl list = list(encoder, "layer");
+    for (int n = 0; n < c.fusionLayers(); n++) {
+      if (c.isConnected(n)) {
+        ConnectedAttentionLayer layer = new ConnectedAttentionLayer(c);
+        list.push_back(layer);
+        layers.add(layer);
+      } else {
+        CoAttentionLayer layer = new CoAttentionLayer(c);
+        list.push_back(layer);
+        layers.add(layer);
+      }
+    }
+  }
+
+  /**
+   * @param text L0 [B, T, H] (text encoder output)
+   * @param textMask [B, T] 1 = token, 0 = padding
+   * @param image V0 [B, Nv, H] (vision tokens at the text width)
+   * @param imageMask [B, Nv] 1 = keep
+   */
+  public Output forward(Tensor text, Tensor textMask, Tensor image, Tensor imageMask) {
+    requireShape(text, "fusion_encoder (text stream)", -1, -1, hidden);
+    requireShape(image, "fusion_encoder (image stream)", text.size(0), -1, hidden);
+    requireShape(textMask, "fusion_encoder (text mask)", text.size(0), text.size(1));
+    requireShape(imageMask, "fusion_encoder (image mask)", image.size(0), image.size(1));
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor textAdd = Masks.additive(textMask, Masks.SELF_ATTENTION_MASKED, text);      // [B, 1, 1, T]
+      Tensor imageAdd = Masks.additive(imageMask, Masks.CROSS_ATTENTION_MASKED, image);  // [B, 1, 1, Nv]
+      List<Tensor> imageLayers = new ArrayList<>();
+      List<Tensor> textLayers = new ArrayList<>();
+      Tensor v = image;
+      Tensor l = text;
+      for (FusionLayer layer : layers) {
+        FusionLayer.Streams s = layer.fuse(v, l, imageAdd, textAdd);
+        v = s.image();
+        l = s.text();
+        // fresh handles (same storage) so that each kept object was created in this scope, even where a
+        // co-attention layer hands the input vision stream through
+        imageLayers.add(scope.keep(new Tensor(v)));
+        textLayers.add(scope.keep(new Tensor(l)));
+      }
+      if (layers.isEmpty()) return new Output(image, text, imageLayers, textLayers);
+      return new Output(imageLayers.getLast(), textLayers.getLast(), imageLayers, textLayers);
+    }
+  }
+
+  public List<FusionLayer> layers() {
+    return List.copyOf(layers);
+  }
+}

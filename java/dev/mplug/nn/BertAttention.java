@@ -1,0 +1,37 @@
+package dev.mplug.nn;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A BERT attention sub-block: {@code LayerNorm(x + Dropout(dense(MHA(x, source))))}. Registered as {@code attention}
+ * (self-attention) or {@code crossattention} (keys/values from the encoder states), with children {@code self}
+ * (query/key/value) and {@code output} (dense, LayerNorm).
+ */
+public final class BertAttention extends ModuleBase {
+  private final BertSelfAttention self;
+  private final BertResidualOutput output;
+
+  public BertAttention(int hidden, int heads, int keyWidth, double layerNormEps, double dropout, String name) {
+    this.self = child(this, "self", new BertSelfAttention(hidden, heads, keyWidth, name));
+    this.output = child(this, "output", new BertResidualOutput(hidden, hidden, layerNormEps, dropout));
+  }
+
+  /** Self-attention: x [B, T, H], mask additive [B, 1, 1 or T, T] or null -> [B, T, H]. */
+  public Tensor forward(Tensor x, Tensor mask) {
+    return attend(x, self.keysValues(x), mask);
+  }
+
+  /** Attention over {@code source} [B, Tk, keyWidth] with an additive mask [B, 1, 1, Tk] -> [B, Tq, H]. */
+  public Tensor forward(Tensor x, Tensor source, Tensor mask) {
+    return attend(x, self.keysValues(source), mask);
+  }
+
+  /** Attention over precomputed (e.g. cached) keys/values -> [B, Tq, H]. */
+  public Tensor attend(Tensor x, KeyValues kv, Tensor mask) {
+    return output.forward(self.attend(x, kv, mask), x);
+  }
+
+  public KeyValues keysValues(Tensor source) {
+    return self.keysValues(source);
+  }
+}

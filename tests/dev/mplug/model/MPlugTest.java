@@ -1,0 +1,148 @@
+package dev.mplug.model;
+
+import static dev.mplug.testing.TensorAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mplug.testing.Seeds;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.Tensors;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+/** Whole-model behaviour on the tiny config: eval determinism, dropout in training, masks, heads, losses, errors. */
+class MPlugTest {
+  private static final Tensor IDS = ids(new long[] {101, 5, 9, 17, 102, 0, 0, 101, 33, 44, 55, 66, 77, 102}, 2, 7);
+  private static final Tensor MASK = ids(new long[] {1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1}, 2, 7);
+
+  private static Tensor ids(long[] v, long... shape) {
+    dev.mplug.torch.TorchRuntime.load();
+    return Tensors.longs(v, shape);
+  }
+
+  private static float[] forwardAll(MPlug m, Tensor images, Tensor ids) {
+    Tensor v = m.visionEmbeds(m.visionTokens(images));
+    Tensor l = m.textEmbeds(ids, MASK);
+    SkipConnectedFusion.Output f = m.fuse(l, MASK, v, MPlug.imageMask(v));
+    return Tensors.toFloats(m.itmLogits(f.text()));
+  }
+
+  @Test
+  void evalIsDeterministicAndTrainingDropsOut() {
+    Seeds.fresh("eval determinism");
+    MPlug m = new MPlug(MPlugConfig.tiny().withVision(new VisionConfig(32, 8, 48, 2, 4, 4, 0.1)));
+    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+      Tensor images = torch.randn(2, 3, 32, 32);
+      m.eval();
+      float[] a = forwardAll(m, images, IDS);
+      assertArrayEquals(a, forwardAll(m, images, IDS), 0f, "eval twice");
+      m.train(true);
+      float[] b = forwardAll(m, images, IDS);
+      float[] c = forwardAll(m, images, IDS);
+      assertTrue(!java.util.Arrays.equals(b, c), "train mode: dropout makes two runs differ");
+      assertTrue(!java.util.Arrays.equals(a, b), "train differs from eval");
+      m.eval();
+      assertArrayEquals(a, forwardAll(m, images, IDS), 0f, "back in eval");
+    }
+  }
+
+  @Test
+  void paddedIdsDoNotChangeRealPositions() {
+    Seeds.fresh("padding invariance");
+    MPlug m = new MPlug(MPlugConfig.tiny());
+    m.eval();
+    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+      Tensor other = IDS.clone();
+      other.select(0, 0).narrow(0, 5, 2).copy_(ids(new long[] {88, 99}, 2));
+      Tensor a = m.textEmbeds(IDS, MASK);
+      Tensor b = m.textEmbeds(other, MASK);
+      assertArrayEquals(Tensors.toFloats(a.select(0, 0).narrow(0, 0, 5)),
+          Tensors.toFloats(b.select(0, 0).narrow(0, 0, 5)), 0f, "real positions bit-identical");
+      assertArrayEquals(Tensors.toFloats(a.select(0, 1)), Tensors.toFloats(b.select(0, 1)), 0f, "other row");
+      assertTrue(a.select(0, 0).select(0, 6).sub(b.select(0, 0).select(0, 6)).abs().max().item_double() > 1e-3,
+          "the padded position itself is computed from its id");
+    }
+  }
+
+  @Test
+  void contrastiveFeaturesAreUnitVectorsAndSimilaritiesDivideByTemp() {
+    Seeds.fresh("itc");
+    MPlug m = new MPlug(MPlugConfig.tiny());
+    m.eval();
+    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+      Tensor v = m.visionEmbeds(m.visionTokens(torch.randn(2, 3, 32, 32)));
+      Tensor l = m.textEmbeds(IDS, MASK);
+      Tensor fi = m.imageFeatures(v);
+      Tensor ft = m.textFeatures(l);
+      assertArrayEquals(new long[] {2, 16}, Tensors.shape(fi));
+      float[] norms = Tensors.toFloats(fi.mul(fi).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+      assertArrayEquals(new float[] {1f, 1f}, norms, 1e-5f);
+      float[] sim = Tensors.toFloats(m.similarity(fi, ft));
+      float[] a = Tensors.toFloats(fi);
+      float[] b = Tensors.toFloats(ft);
+      double dot = 0;
+      for (int e = 0; e < 16; e++) dot += a[e] * b[16 + e];   // image 0 . text 1
+      assertEquals(dot / 0.07, sim[1], 1e-4);
+      assertArrayEquals(new long[] {2, 2}, Tensors.shape(m.itmLogits(m.fuse(l, MASK, v, MPlug.imageMask(v)).text())));
+    }
+  }
+
+  @Test
+  void lossesFollowTheirDefinitions() {
+    try (TensorScope s = TensorScope.open()) {
+      // 1 sequence, 3 positions, vocabulary 2; targets ids[1..2] = [1, 0(pad)]
+      Tensor logits = Tensors.floats(new float[] {0, 1, 2, 0, 5, 5}, 1, 3, 2);
+      Tensor ids = Tensors.longs(new long[] {1, 1, 0}, 1, 3);
+      double nll0 = -Math.log(Math.exp(1) / (1 + Math.exp(1)));          // position 0 scores id 1
+      assertEquals(nll0, MPlug.sequenceNll(logits, ids, 0).item_double(), 1e-6, "padding target skipped");
+      assertEquals(nll0, MPlug.tokenMeanLoss(logits, ids, 0).item_double(), 1e-6, "mean over 1 real target");
+      Tensor ids2 = Tensors.longs(new long[] {1, 1, 1}, 1, 3);
+      double nll1 = -Math.log(1 / (1 + Math.exp(2)));                   // position 1 ([2, 0]) scores id 1
+      assertEquals(nll0 + nll1, MPlug.sequenceNll(logits, ids2, 0).item_double(), 1e-6);
+      assertEquals((nll0 + nll1) / 2, MPlug.tokenMeanLoss(logits, ids2, 0).item_double(), 1e-6);
+      Tensor nll = Tensors.floats(new float[] {2, 4, 6}, 3);
+      Tensor w = Tensors.floats(new float[] {1, 0.5f, 0.5f}, 3);
+      assertEquals((2 + 2 + 3) / 2.0, MPlug.vqaLoss(nll, w, 2).item_double(), 1e-6);
+    }
+  }
+
+  @Test
+  void badInputsNameTheModuleAndShapes() {
+    MPlug m = new MPlug(MPlugConfig.tiny().withParts(Part.caption()));
+    try (TensorScope s = TensorScope.open()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> m.visionTokens(torch.randn(1, 3, 64, 64)));
+      assertTrue(e.getMessage().contains("visual_encoder.visual") && e.getMessage().contains("[*, 3, 32, 32]")
+          && e.getMessage().contains("[1, 3, 64, 64]"), e.getMessage());
+      IllegalStateException missing = assertThrows(IllegalStateException.class, () -> m.textEmbeds(IDS, MASK));
+      assertTrue(missing.getMessage().contains("TEXT_ENCODER"), missing.getMessage());
+      java.util.Map<String, Tensor> w = new java.util.HashMap<>(m.namedParameters());
+      w.put("text_decoder.cls.predictions.bias", torch.zeros(7));
+      e = assertThrows(IllegalArgumentException.class, () -> m.load(w, true));
+      assertTrue(e.getMessage().contains("text_decoder.cls.predictions.bias") && e.getMessage().contains("[128]")
+          && e.getMessage().contains("[7]"), e.getMessage());
+    }
+  }
+
+  @Test
+  void answerLogitsRepeatEachQuestionsStatesForItsAnswers() {
+    Seeds.fresh("answer grouping");
+    MPlug m = new MPlug(MPlugConfig.tiny());
+    m.eval();
+    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+      Tensor states = torch.randn(2, 6, 32);
+      Tensor statesMask = torch.ones(2, 6).to(torch.ScalarType.Long);
+      Tensor answers = Tensors.longs(new long[] {101, 7, 102, 101, 8, 102, 101, 9, 102}, 3, 3);
+      Tensor k = Tensors.longs(new long[] {1, 2}, 2);
+      Tensor logits = m.answerLogits(states, statesMask, answers, null, k);
+      // answer 2 belongs to question 1
+      Tensor alone = m.decoder().forward(answers.narrow(0, 2, 1), null, states.narrow(0, 1, 1),
+          statesMask.narrow(0, 1, 1));
+      assertClose(alone.select(0, 0), logits.select(0, 2), 1e-5, "answer 2 reads question 1");
+    }
+  }
+}
