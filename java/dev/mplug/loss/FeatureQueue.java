@@ -61,6 +61,14 @@ public final class FeatureQueue implements AutoCloseable {
     return pointer;
   }
 
+  /** Restores the write position (from a checkpoint). */
+  public void seek(long position) {
+    if (position < 0 || position >= size()) {
+      throw new IllegalArgumentException("queue pointer " + position + " is outside the queue of " + size());
+    }
+    pointer = position;
+  }
+
   public long size() {
     return imageQueue.size(1);
   }

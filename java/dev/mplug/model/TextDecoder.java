@@ -110,6 +110,15 @@ public final class TextDecoder extends ModuleBase {
     return keep.neg().add(new Scalar(1.0)).mul(new Scalar(Masks.SELF_ATTENTION_MASKED));
   }
 
+  /**
+   * The LM head alone on hidden states [B, T, H] -> logits [B, T, V] (weights tied to the decoder's word embeddings);
+   * pretraining's MLM predicts masked words with it from the fusion text stream.
+   */
+  public Tensor lmLogits(Tensor hidden) {
+    requireShape(hidden, "text_decoder.cls (hidden states)", -1, -1, config.hidden());
+    return head.forward(hidden, embeddings.wordEmbeddingWeight());
+  }
+
   public TextConfig config() {
     return config;
   }

@@ -1,0 +1,54 @@
+package dev.mplug.eval;
+
+import dev.mplug.loss.MaskedLanguageModeling;
+import dev.mplug.model.MPlug;
+import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.TorchRuntime;
+import dev.mplug.torch.Tensors;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * MLM accuracy: the share of masked caption tokens the model restores (argmax of the LM head on the fusion text
+ * stream), with a masking drawn from a fixed seed so before/after comparisons see the same masks. libtorch's
+ * generator state is restored afterwards, so evaluating never changes a training run.
+ */
+public final class MaskedTokenAccuracy {
+  private MaskedTokenAccuracy() {}
+
+  /** Correct and total masked tokens. */
+  public record Result(long correct, long total) {
+    public double percent() {
+      return total == 0 ? 0 : 100.0 * correct / total;
+    }
+  }
+
+  public static Result compute(MPlug model, Tensor images, Tensor ids, Tensor mask, long vocab, long pad, long cls,
+      long maskId, long seed) {
+    byte[] rng = TorchRuntime.cpuRngState();
+    boolean wasTraining = model.is_training();
+    model.eval();
+    try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
+      TorchRuntime.seed(seed);
+      MaskedLanguageModeling.Masked m = MaskedLanguageModeling.mask(ids, vocab, pad, cls, maskId, 0.15);
+      Tensor vision = model.visionEmbeds(model.visionTokens(images));
+      Tensor text = model.textEmbeds(m.inputIds(), mask);
+      SkipConnectedFusion.Output fused = model.fuse(text, mask, vision, MPlug.imageMask(vision));
+      long[] predicted = Tensors.toLongs(model.decoder().lmLogits(fused.text()).argmax(
+          new org.bytedeco.pytorch.LongOptional(-1), false));
+      long[] labels = Tensors.toLongs(m.labels());
+      long correct = 0;
+      long total = 0;
+      for (int i = 0; i < labels.length; i++) {
+        if (labels[i] == -100) continue;
+        total++;
+        if (predicted[i] == labels[i]) correct++;
+      }
+      return new Result(correct, total);
+    } finally {
+      model.train(wasTraining);
+      TorchRuntime.setCpuRngState(rng);
+    }
+  }
+}

@@ -1,0 +1,248 @@
+package dev.mplug.task.pretrain;
+
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Padding;
+import dev.mplug.data.text.TokenBatch;
+import dev.mplug.loss.FeatureQueue;
+import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ImageTextContrastive;
+import dev.mplug.loss.ImageTextMatching;
+import dev.mplug.loss.MaskedLanguageModeling;
+import dev.mplug.loss.PrefixLanguageModeling;
+import dev.mplug.model.MPlug;
+import dev.mplug.model.MPlugConfig;
+import dev.mplug.model.Part;
+import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.train.TrainingTask;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * mPLUG pretraining: ITC (momentum encoders, queues, distillation), ITM (hard negatives), MLM (with distillation)
+ * and prefix LM, summed with equal weights.
+ *
+ * <p>MLM predicts the masked words from the fusion text stream with the decoder's LM head (the fine-tune
+ * checkpoints carry no separate encoder MLM head); its teacher is the momentum fusion stream through the same head.
+ * Randomness: libtorch's default generator (masking, hard negatives, dropout; saved in checkpoints) and, for the
+ * prefix split, a generator derived from (seed, step), so a resumed run repeats exactly.
+ */
+public final class PretrainingTask implements TrainingTask<PretrainBatch> {
+  public static final long PAD = 0;
+  public static final long CLS = 101;
+  public static final long SEP = 102;
+  public static final long MASK = 103;
+
+  private final MPlug online;
+  private final MomentumEncoder momentum;
+  private final FeatureQueue queue;
+  private final BertTokenizer tokenizer;
+  private final Objectives objectives;
+  private final int maxTokens;
+  private final long seed;
+
+  /**
+   * @param online a model with every part but MOMENTUM (the twins are a separate model here)
+   * @param allGather gathers features across data-parallel ranks before they are enqueued (identity on one process)
+   */
+  public PretrainingTask(MPlug online, BertTokenizer tokenizer, Objectives objectives, int maxTokens, long seed,
+      UnaryOperator<Tensor> allGather) {
+    MPlugConfig c = online.config();
+    for (Part p : List.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.DECODER, Part.ITC_ITM_HEADS)) {
+      if (!c.has(p)) throw new IllegalArgumentException("pretraining needs the model part " + p);
+    }
+    if (tokenizer.vocabulary().size() > c.text().vocab()) {
+      throw new IllegalArgumentException("the vocabulary has " + tokenizer.vocabulary().size()
+          + " entries but the model's text.vocab_size is " + c.text().vocab());
+    }
+    this.online = online;
+    this.momentum = new MomentumEncoder(online,
+        new MPlug(c.withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.ITC_ITM_HEADS))),
+        objectives.momentum());
+    this.momentum.model().eval();
+    this.queue = new FeatureQueue(c.embedDim(), objectives.queueSize(), allGather);
+    this.tokenizer = tokenizer;
+    this.objectives = objectives;
+    this.maxTokens = maxTokens;
+    this.seed = seed;
+    online.train(true);
+  }
+
+  public MPlug model() {
+    return online;
+  }
+
+  @Override
+  public Map<String, Tensor> parameters() {
+    return online.namedParameters();
+  }
+
+  @Override
+  public int batchSize(PretrainBatch batch) {
+    return batch.size();
+  }
+
+  @Override
+  public String configText() {
+    return online.config().toString();
+  }
+
+  @Override
+  public Map<String, Tensor> losses(PretrainBatch batch, long step) {
+    double alpha = objectives.alphaAt(step);
+    try (NoGradGuard guard = new NoGradGuard()) {
+      online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
+    }
+    Map<String, Tensor> losses = new LinkedHashMap<>();
+    Tensor images = batch.images();
+    Tensor ids = batch.ids();
+    Tensor mask = batch.mask();
+    Tensor vision = online.visionEmbeds(online.visionTokens(images));                    // V0 [B, Nv, H]
+    Tensor imageMask = MPlug.imageMask(vision);                                           // [B, Nv]
+    Tensor text = online.textEmbeds(ids, mask);                                           // L0 [B, T, H]
+
+    Tensor visionM;
+    Tensor imageFeatM;
+    Tensor textFeatM;
+    MPlug m = momentum.model();
+    try (NoGradGuard guard = new NoGradGuard()) {
+      momentum.update();
+      visionM = m.visionEmbeds(m.visionTokens(images));                                   // [B, Nv, H]
+      imageFeatM = m.imageFeatures(visionM);                                              // [B, E]
+      textFeatM = m.textFeatures(m.textEmbeds(ids, mask));                                // [B, E]
+    }
+
+    ImageTextContrastive.Output itc = null;
+    if (objectives.itc() || objectives.itm()) {
+      Tensor imageFeat = online.imageFeatures(vision);                                    // [B, E]
+      Tensor textFeat = online.textFeatures(text);                                        // [B, E]
+      itc = ImageTextContrastive.loss(imageFeat, textFeat, imageFeatM, textFeatM, queue, online.temperature(), alpha);
+      if (objectives.itc()) losses.put("itc", itc.loss());
+    }
+    if (objectives.itm()) losses.put("itm", matching(vision, imageMask, text, mask, itc));
+    if (objectives.mlm()) losses.put("mlm", maskedLanguageModeling(ids, mask, vision, imageMask, visionM, alpha));
+    if (objectives.prefixLm()) losses.put("prefix_lm", prefixLanguageModeling(batch.captions(), vision, imageMask, step));
+    if (objectives.itc() || objectives.itm()) queue.enqueue(imageFeatM, textFeatM, null);
+    return losses;
+  }
+
+  /** ITM over B positives, B (negative image, text) and B (image, negative text) pairs. */
+  private Tensor matching(Tensor vision, Tensor imageMask, Tensor text, Tensor mask, ImageTextContrastive.Output itc) {
+    HardNegatives.Indices neg = HardNegatives.sample(itc.simI2t(), itc.simT2i());
+    Tensor negImages = vision.index_select(0, neg.imageForText());                       // [B, Nv, H]
+    Tensor negTexts = text.index_select(0, neg.textForImage());                          // [B, T, H]
+    Tensor negMask = mask.index_select(0, neg.textForImage());                           // [B, T]
+    Tensor allText = torch.cat(new TensorVector(text, text, negTexts), 0);              // [3B, T, H]
+    Tensor allMask = torch.cat(new TensorVector(mask, mask, negMask), 0);               // [3B, T]
+    Tensor allImages = torch.cat(new TensorVector(vision, negImages, vision), 0);       // [3B, Nv, H]
+    Tensor allImageMask = torch.cat(new TensorVector(imageMask, imageMask, imageMask), 0);
+    SkipConnectedFusion.Output fused = online.fuse(allText, allMask, allImages, allImageMask);
+    return ImageTextMatching.loss(online.itmLogits(fused.text()));                       // [3B, 2] -> []
+  }
+
+  private Tensor maskedLanguageModeling(Tensor ids, Tensor mask, Tensor vision, Tensor imageMask, Tensor visionM,
+      double alpha) {
+    long vocab = tokenizer.vocabulary().size();
+    MaskedLanguageModeling.Masked masked =
+        MaskedLanguageModeling.mask(ids, vocab, PAD, CLS, MASK, objectives.maskProbability());
+    Tensor text = online.textEmbeds(masked.inputIds(), mask);                            // [B, T, H]
+    SkipConnectedFusion.Output fused = online.fuse(text, mask, vision, imageMask);
+    Tensor logits = online.decoder().lmLogits(fused.text());                             // [B, T, V]
+    Tensor teacher = null;
+    if (alpha > 0) {
+      try (NoGradGuard guard = new NoGradGuard()) {
+        MPlug m = momentum.model();
+        Tensor textM = m.textEmbeds(masked.inputIds(), mask);
+        SkipConnectedFusion.Output fusedM = m.fuse(textM, mask, visionM, imageMask);
+        teacher = online.decoder().lmLogits(fusedM.text());                              // [B, T, V]
+      }
+    }
+    return MaskedLanguageModeling.loss(logits, masked.labels(), teacher, alpha, objectives.distillAxis());
+  }
+
+  private Tensor prefixLanguageModeling(List<String> captions, Tensor vision, Tensor imageMask, long step) {
+    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+    List<String> prefixes = new ArrayList<>();
+    List<String> targets = new ArrayList<>();
+    for (String caption : captions) {
+      PrefixLanguageModeling.Split s = PrefixLanguageModeling.split(caption, rng);
+      prefixes.add(s.prefix());
+      targets.add(s.target());
+    }
+    TokenBatch p = tokenizer.encodeBatch(prefixes, maxTokens, Padding.LONGEST);
+    TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
+    Tensor prefixIds = p.idsTensor();
+    Tensor prefixMask = p.maskTensor();
+    Tensor text = online.textEmbeds(prefixIds, prefixMask);                              // [B, Tp, H]
+    SkipConnectedFusion.Output fused = online.fuse(text, prefixMask, vision, imageMask);
+    Tensor[] states = MPlug.questionStates(fused, prefixMask);                           // [B, Nv + Tp, H], mask
+    Tensor targetIds = t.idsTensor();
+    Tensor targetMask = t.maskTensor();
+    Tensor logits = online.decoder().forward(targetIds, targetMask, states[0], states[1]); // [B, Tt, V]
+    return PrefixLanguageModeling.loss(logits, targetIds, targetMask);
+  }
+
+  @Override
+  public void afterOptimizerStep(long step) {
+    try (NoGradGuard guard = new NoGradGuard()) {
+      online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
+    }
+  }
+
+  @Override
+  public Map<String, Tensor> stateTensors() {
+    Map<String, Tensor> out = new LinkedHashMap<>(momentum.parameters());
+    out.put("image_queue", queue.images());
+    out.put("text_queue", queue.texts());
+    out.put("idx_queue", queue.ids());
+    return out;
+  }
+
+  @Override
+  public Map<String, Long> stateCounters() {
+    return Map.of("queue_ptr", queue.pointer());
+  }
+
+  @Override
+  public void loadState(Map<String, Tensor> tensors, Map<String, Long> counters) {
+    Map<String, Tensor> twins = momentum.parameters();
+    try (NoGradGuard guard = new NoGradGuard()) {
+      for (var e : twins.entrySet()) {
+        Tensor src = tensors.get(e.getKey());
+        if (src == null) throw new IllegalArgumentException("checkpoint lacks the momentum parameter " + e.getKey());
+        e.getValue().copy_(src);
+      }
+      for (String q : List.of("image_queue", "text_queue", "idx_queue")) {
+        if (!tensors.containsKey(q)) throw new IllegalArgumentException("checkpoint lacks " + q);
+      }
+      queue.images().copy_(tensors.get("image_queue"));
+      queue.texts().copy_(tensors.get("text_queue"));
+      queue.ids().copy_(tensors.get("idx_queue"));
+    }
+    queue.seek(counters.getOrDefault("queue_ptr", 0L));
+  }
+
+  /**
+   * Rough training FLOPs per sample: 2 x (multiply-adds of every linear layer) x tokens through it, forward passes
+   * of each objective, backward = 2 x forward for the online passes.
+   */
+  @Override
+  public double flopsPerSample() {
+    return PretrainFlops.estimate(online.config(), maxTokens, objectives);
+  }
+
+  @Override
+  public void close() {
+    queue.close();
+  }
+}
