@@ -1,0 +1,173 @@
+package dev.mplug.task.pretrain;
+
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.TextFormat;
+import dev.mplug.loss.Distillation;
+import dev.mplug.model.ConfigFile;
+import dev.mplug.model.MPlugConfig;
+import dev.mplug.train.TrainerConfig;
+import dev.mplug.train.proto.PretrainConfigFile;
+import dev.mplug.train.proto.PretrainData;
+import dev.mplug.train.proto.PretrainObjectives;
+import dev.mplug.train.proto.PretrainSchedule;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A pretraining run, fully resolved and validated before any compute: the model config, the data, the schedule, the
+ * objectives and where outputs go. Read from a protobuf text file ({@code java/proto/mplug/pretrain_config.proto})
+ * plus {@code key=value} overrides with the same field names ({@code train.lr=1e-4}).
+ *
+ * <p>A config or model path is a file, or the name of a file shipped in the jar under {@code configs/}
+ * ({@code pretrain-tiny}, {@code model-demo}, ...).
+ */
+public record PretrainConfig(String source, MPlugConfig model, Data data, TrainerConfig train, Objectives objectives,
+    Path outputDir, int threads) {
+
+  /** Where the images and captions come from and how they are batched. */
+  public record Data(Path annotations, Path root, Path vocab, int batchSize, int maxWords, int maxTokens, int workers,
+      boolean augment, double maxBadFraction) {}
+
+  /** Reads a config file (or shipped config name) and applies the overrides. */
+  public static PretrainConfig load(String config, List<String> overrides) {
+    String text = readConfigText(config);
+    PretrainConfigFile.Builder b = PretrainConfigFile.newBuilder();
+    try {
+      TextFormat.merge(text, b);
+    } catch (TextFormat.ParseException e) {
+      throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
+    }
+    for (String o : overrides) applyOverride(b, o);
+    try {
+      return resolve(b.build(), config);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A file's text, or a config shipped under {@code configs/} in the jar. */
+  public static String readConfigText(String config) {
+    Path p = Path.of(config);
+    try {
+      if (Files.isRegularFile(p)) return Files.readString(p, StandardCharsets.UTF_8);
+      String name = config.endsWith(".txtpb") ? config : config + ".txtpb";
+      try (InputStream in = PretrainConfig.class.getResourceAsStream("/configs/" + name)) {
+        if (in != null) return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read config " + config + ": " + e.getMessage(), e);
+    }
+    throw new IllegalArgumentException("config " + config + " is neither a file nor a shipped config "
+        + "(shipped: pretrain-demo, pretrain-tiny, pretrain-base, pretrain-large)");
+  }
+
+  /** {@code a.b=v}: sets field b of message a, parsed like the config file (so types and names are checked). */
+  static void applyOverride(PretrainConfigFile.Builder b, String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) throw new IllegalArgumentException("override \"" + override + "\" is not key=value");
+    String key = override.substring(0, eq).strip();
+    String value = override.substring(eq + 1).strip();
+    String[] path = key.split("\\.");
+    com.google.protobuf.Descriptors.Descriptor d = PretrainConfigFile.getDescriptor();
+    StringBuilder open = new StringBuilder();
+    StringBuilder close = new StringBuilder();
+    for (int i = 0; i < path.length; i++) {
+      FieldDescriptor f = d.findFieldByName(path[i]);
+      if (f == null) throw new IllegalArgumentException("override " + key + ": unknown key " + path[i]);
+      if (i < path.length - 1) {
+        if (f.getType() != FieldDescriptor.Type.MESSAGE) {
+          throw new IllegalArgumentException("override " + key + ": " + path[i] + " has no sub-keys");
+        }
+        open.append(path[i]).append(" { ");
+        close.append(" }");
+        d = f.getMessageType();
+      } else {
+        boolean quote = f.getType() == FieldDescriptor.Type.STRING && !value.startsWith("\"");
+        open.append(path[i]).append(": ").append(quote ? "\"" + value.replace("\"", "\\\"") + "\"" : value);
+      }
+    }
+    try {
+      TextFormat.merge(open.append(close).toString(), b);
+    } catch (TextFormat.ParseException e) {
+      throw new IllegalArgumentException("override " + override + ": " + e.getMessage(), e);
+    }
+  }
+
+  static PretrainConfig resolve(PretrainConfigFile f, String source) {
+    MPlugConfig model = model(f.hasModel() ? f.getModel() : "tiny");
+    PretrainData d = f.getData();
+    if (!d.hasAnnotations()) throw new IllegalArgumentException("data.annotations is required");
+    Path annotations = Path.of(d.getAnnotations());
+    Path root = d.hasRoot() ? Path.of(d.getRoot()) : annotations.toAbsolutePath().getParent();
+    Path vocab = d.hasVocab() ? Path.of(d.getVocab()) : root.resolve("vocab.txt");
+    Data data = new Data(annotations, root, vocab, d.hasBatchSize() ? d.getBatchSize() : 8,
+        d.hasMaxWords() ? d.getMaxWords() : 30, d.hasMaxTokens() ? d.getMaxTokens() : 32,
+        d.hasWorkers() ? d.getWorkers() : 2, !d.hasAugment() || d.getAugment(),
+        d.hasMaxBadFraction() ? d.getMaxBadFraction() : 0.01);
+    if (data.batchSize() < 2) throw new IllegalArgumentException("data.batch_size must be >= 2 (ITM needs negatives)");
+    if (data.maxTokens() < 4) throw new IllegalArgumentException("data.max_tokens must be >= 4");
+    if (data.maxTokens() > model.text().maxPositions()) {
+      throw new IllegalArgumentException("data.max_tokens = " + data.maxTokens() + " exceeds the model's "
+          + "max_position_embeddings = " + model.text().maxPositions());
+    }
+    if (data.workers() < 0) throw new IllegalArgumentException("data.workers must be >= 0");
+
+    PretrainSchedule s = f.getTrain();
+    TrainerConfig official = TrainerConfig.official(s.hasTotalSteps() ? s.getTotalSteps() : 1000);
+    TrainerConfig train = new TrainerConfig(official.totalSteps(),
+        s.hasWarmupSteps() ? s.getWarmupSteps() : Math.min(official.warmupSteps(), official.totalSteps() / 10),
+        s.hasLr() ? s.getLr() : official.lr(), s.hasVisualLr() ? s.getVisualLr() : official.visualLr(),
+        s.hasWarmupLr() ? s.getWarmupLr() : official.warmupLr(), s.hasMinLr() ? s.getMinLr() : official.minLr(),
+        s.hasWeightDecay() ? s.getWeightDecay() : official.weightDecay(),
+        s.hasClipNorm() ? s.getClipNorm() : official.clipNorm(),
+        s.hasAccumulation() ? s.getAccumulation() : 1, s.hasPrecision() ? s.getPrecision() : "fp32",
+        s.hasLogEvery() ? s.getLogEvery() : 10, s.hasCheckpointEvery() ? s.getCheckpointEvery() : 0,
+        s.hasKeepLast() ? s.getKeepLast() : 2, s.hasMaxNonfiniteInARow() ? s.getMaxNonfiniteInARow() : 10,
+        s.hasSeed() ? s.getSeed() : 42);
+
+    PretrainObjectives o = f.getObjectives();
+    Objectives off = Objectives.official();
+    Objectives objectives = new Objectives(!o.hasItc() || o.getItc(), !o.hasItm() || o.getItm(),
+        !o.hasMlm() || o.getMlm(), !o.hasPrefixLm() || o.getPrefixLm(), o.hasAlpha() ? o.getAlpha() : off.alpha(),
+        o.hasAlphaRampSteps() ? o.getAlphaRampSteps() : Math.min(1000, train.totalSteps() / 5),
+        o.hasMomentum() ? o.getMomentum() : off.momentum(), o.hasQueueSize() ? o.getQueueSize() : off.queueSize(),
+        o.hasMaskProb() ? o.getMaskProb() : off.maskProbability(),
+        o.getOfficialDistillAxis() ? Distillation.Axis.OFFICIAL_SEQUENCE : Distillation.Axis.VOCABULARY);
+    if (objectives.queueSize() < data.batchSize()) {
+      throw new IllegalArgumentException("objectives.queue_size = " + objectives.queueSize()
+          + " is smaller than data.batch_size = " + data.batchSize());
+    }
+    Path out = Path.of(f.hasOutputDir() ? f.getOutputDir() : "runs/pretrain");
+    int threads = f.hasThreads() ? f.getThreads() : 0;
+    if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = default)");
+    return new PretrainConfig(source, model, data, train, objectives, out, threads);
+  }
+
+  static MPlugConfig model(String spec) {
+    if (List.of("tiny", "base", "large").contains(spec)) return MPlugConfig.preset(spec);
+    return ConfigFile.parse(readConfigText(spec), spec);
+  }
+
+  /** Checks the inputs exist and the output folder is writable; a clear error before any compute. */
+  public void checkInputsAndOutputs() {
+    if (!Files.isRegularFile(data.annotations())) {
+      throw new IllegalArgumentException("data.annotations: " + data.annotations() + " does not exist");
+    }
+    if (!Files.isDirectory(data.root())) throw new IllegalArgumentException("data.root: " + data.root() + " is not a folder");
+    if (!Files.isRegularFile(data.vocab())) {
+      throw new IllegalArgumentException("data.vocab: " + data.vocab() + " does not exist (a BERT vocab.txt)");
+    }
+    try {
+      Files.createDirectories(outputDir);
+      Path probe = Files.createTempFile(outputDir, ".write-test", "");
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("output_dir: " + outputDir + " is not writable (" + e.getMessage() + ")", e);
+    }
+  }
+}

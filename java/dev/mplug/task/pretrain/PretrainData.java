@@ -1,0 +1,100 @@
+package dev.mplug.task.pretrain;
+
+import dev.mplug.data.dataset.AnnotationDataset;
+import dev.mplug.data.image.ImageBatch;
+import dev.mplug.data.image.ImageTransform;
+import dev.mplug.data.image.Images;
+import dev.mplug.data.image.Transforms;
+import dev.mplug.data.loader.Batch;
+import dev.mplug.data.loader.DataLoader;
+import dev.mplug.data.loader.Example;
+import dev.mplug.data.loader.LoaderConfig;
+import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.data.loader.SampleStore;
+import dev.mplug.data.loader.TaskCollator;
+import dev.mplug.data.loader.TaskPreparation;
+import dev.mplug.data.loader.TextOptions;
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.train.Batches;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The pretraining input stream: a pretraining JSON ({image, caption}) through the data loader (workers decode the
+ * images, augment them as the official recipe does, clean and tokenise the captions), endless over epochs and
+ * resumable at any (epoch, offset).
+ */
+public final class PretrainData implements Batches<PretrainBatch> {
+  private final DataLoader<Example<Mat>> loader;
+  private final BertTokenizer tokenizer;
+  private DataLoader<Example<Mat>>.Epoch current;
+  private int epoch;
+
+  public PretrainData(PretrainConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
+      int worldSize) {
+    this.tokenizer = tokenizer;
+    AnnotationDataset<?> dataset = AnnotationDataset.pretrain(data.annotations(), data.root());
+    ImageTransform transform = data.augment() ? Transforms.pretrain(imageRes) : Transforms.eval(imageRes);
+    TextOptions text = new TextOptions(data.maxWords(), 30, false, false, true, false);
+    TaskPreparation<Mat> prepare = new TaskPreparation<>(
+        (ref, rng) -> transform.apply(Images.decode(ref.bytes(), ref.source()), rng), text);
+    TaskCollator<Mat> collate = new TaskCollator<>(tokenizer, data.maxTokens(), 8, ImageBatch::toTensor);
+    LoaderConfig config = new LoaderConfig(data.batchSize(), true, seed, rank, worldSize, true, data.workers(),
+        Math.max(2, data.workers() * 2), data.maxBadFraction(), 100, 16);
+    this.loader = new DataLoader<>(SampleStore.of(dataset), prepare, collate, config);
+    if (loader.batchesPerEpoch() == 0) {
+      throw new IllegalArgumentException("data.annotations: " + data.annotations() + " holds " + dataset.size()
+          + " samples, fewer than one batch of " + data.batchSize() + " on this rank");
+    }
+  }
+
+  public DataLoader<Example<Mat>> loader() {
+    return loader;
+  }
+
+  @Override
+  public PretrainBatch next() {
+    while (current == null || !current.hasNext()) {
+      if (current != null) {
+        current.close();
+        epoch++;
+      }
+      current = loader.epoch(epoch);
+    }
+    try (Batch b = current.next()) {
+      // copies owned by the caller's scope; the batch (and its worker-side memory) is released at once
+      Tensor images = b.tensor(Batch.IMAGES).clone();
+      Tensor ids = b.tensor(Batch.TEXT_IDS).clone();
+      Tensor mask = b.tensor(Batch.TEXT_MASK).clone();
+      long[] rows = dev.mplug.torch.Tensors.toLongs(ids);
+      int t = (int) ids.size(1);
+      List<String> captions = new ArrayList<>(b.size());
+      for (int i = 0; i < b.size(); i++) {
+        captions.add(tokenizer.decode(java.util.Arrays.copyOfRange(rows, i * t, (i + 1) * t)));
+      }
+      return new PretrainBatch(images, ids, mask, captions);
+    }
+  }
+
+  @Override
+  public Position position() {
+    if (current == null) return new Position(epoch, 0);
+    LoaderPosition p = current.position();
+    return new Position(p.epoch(), p.offset());
+  }
+
+  @Override
+  public void seek(Position position) {
+    if (current != null) current.close();
+    epoch = (int) position.epoch();
+    current = loader.resume(new LoaderPosition(epoch, (int) position.offset()));
+  }
+
+  @Override
+  public void close() {
+    if (current != null) current.close();
+    loader.close();
+  }
+}
