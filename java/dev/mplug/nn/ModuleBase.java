@@ -30,6 +30,20 @@ public abstract class ModuleBase extends Module {
   /** Initial weight std of linear and embedding weights (BERT's initializer_range). */
   public static final double INIT_STD = 0.02;
 
+  /**
+   * Strong references from every parent to the Java objects of the modules registered on it. A module created from
+   * Java is a JavaCPP peer whose C++ virtual calls (train/eval, clone ...) call back into that Java object; if only
+   * the C++ side held it, the garbage collector could drop it and a later {@code eval()} would fail. Weak keys: a
+   * model and its tree are collectable once the model itself is unreachable.
+   */
+  private static final java.util.Map<Module, java.util.List<Module>> REGISTERED =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static <M extends Module> M registered(Module parent, M module) {
+    REGISTERED.computeIfAbsent(parent, k -> new java.util.ArrayList<>()).add(module);
+    return module;
+  }
+
   protected ModuleBase() {
     super();
     TorchRuntime.load();
@@ -38,24 +52,25 @@ public abstract class ModuleBase extends Module {
 
   /** A plain named container (e.g. {@code encoder} around {@code layer}), registered on {@code parent}. */
   public static Module container(Module parent, String name) {
-    Module m = unscoped(new Module());
-    return parent.register_module(name, m);
+    Module m = registered(parent, unscoped(new Module()));
+    return registered(parent, parent.register_module(name, m));
   }
 
   /** A {@code ModuleList}: children registered on it are named {@code name.0}, {@code name.1}, ... */
   public static ModuleListImpl list(Module parent, String name) {
-    return parent.register_module(name, unscoped(new ModuleListImpl()));
+    ModuleListImpl l = registered(parent, unscoped(new ModuleListImpl()));
+    return registered(parent, parent.register_module(name, l));
   }
 
   public static <M extends Module> M child(Module parent, String name, M module) {
-    return parent.register_module(name, unscoped(module));
+    return registered(parent, parent.register_module(name, registered(parent, unscoped(module))));
   }
 
   /** Linear {@code in -> out} ({@code y = x W^T + b}, W [out, in]). */
   public static LinearImpl linear(Module parent, String name, long in, long out, boolean bias) {
     LinearOptions options = new LinearOptions(in, out);
     options.bias().put(bias);
-    LinearImpl linear = parent.register_module(name, unscoped(new LinearImpl(options)));
+    LinearImpl linear = registered(parent, parent.register_module(name, registered(parent, unscoped(new LinearImpl(options)))));
     try (NoGradGuard g = new NoGradGuard()) {
       linear.weight().normal_(0.0, INIT_STD, new GeneratorOptional());
       if (bias) linear.bias().zero_();
@@ -67,11 +82,12 @@ public abstract class ModuleBase extends Module {
   public static LayerNormImpl layerNorm(Module parent, String name, long dim, double eps) {
     LayerNormOptions options = new LayerNormOptions(new LongVector(new long[] {dim}));
     options.eps().put(eps);
-    return parent.register_module(name, unscoped(new LayerNormImpl(options)));
+    return registered(parent, parent.register_module(name, registered(parent, unscoped(new LayerNormImpl(options)))));
   }
 
   public static EmbeddingImpl embedding(Module parent, String name, long count, long dim) {
-    EmbeddingImpl e = parent.register_module(name, unscoped(new EmbeddingImpl(new EmbeddingOptions(count, dim))));
+    EmbeddingImpl e = registered(parent,
+        parent.register_module(name, registered(parent, unscoped(new EmbeddingImpl(new EmbeddingOptions(count, dim))))));
     try (NoGradGuard g = new NoGradGuard()) {
       e.weight().normal_(0.0, INIT_STD, new GeneratorOptional());
     }
