@@ -50,7 +50,7 @@ public final class BeamSearch {
       hypotheses.add(new ArrayList<>());
       results.add(List.of());
     }
-    try (NoGradGuard noGrad = new NoGradGuard(); TensorScope search = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       // uncached: the encoder states per row, as the official code tiles them
       Tensor mem = cached ? null : tile(memory, k);                                       // [B k, M, H]
       Tensor memMask = cached ? null : tile(memoryMask, k);                               // [B k, M]

@@ -246,7 +246,7 @@ public final class MPlug extends ModuleBase {
       throw new IllegalArgumentException("weights do not match the model: missing " + missing + ", unexpected "
           + unexpected);
     }
-    try (NoGradGuard g = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       for (Map.Entry<String, Tensor> e : params.entrySet()) {
         Tensor src = weights.get(e.getKey());
         if (src == null) continue;
