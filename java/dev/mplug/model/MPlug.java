@@ -140,6 +140,14 @@ public final class MPlug extends ModuleBase {
     return require(temp, Part.ITC_ITM_HEADS);
   }
 
+  /** Clamps the learned temperature to [0.001, 0.5] in place, as the official training does after each step. */
+  public void clampTemperature() {
+    try (NoGradGuard _ = new NoGradGuard()) {
+      require(temp, Part.ITC_ITM_HEADS).clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.001)),
+          new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.5)));
+    }
+  }
+
   /** ITM logits [B, 2] from the fusion text stream's CLS token (column 1 = "match"). */
   public Tensor itmLogits(Tensor fusionText) {
     return require(itmHead, Part.ITC_ITM_HEADS).forward(fusionText.select(1, 0));

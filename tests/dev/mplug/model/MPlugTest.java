@@ -92,6 +92,19 @@ class MPlugTest {
   }
 
   @Test
+  void temperatureIsClampedToTheTrainingRange() {
+    MPlug m = new MPlug(MPlugConfig.tiny());
+    try (NoGradGuard _ = new NoGradGuard()) {
+      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(0.9));
+      m.clampTemperature();
+      assertEquals(0.5, m.temperature().item_double(), 1e-7);
+      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(1e-5));
+      m.clampTemperature();
+      assertEquals(0.001, m.temperature().item_double(), 1e-7);
+    }
+  }
+
+  @Test
   void lossesFollowTheirDefinitions() {
     try (TensorScope _ = TensorScope.open()) {
       // 1 sequence, 3 positions, vocabulary 2; targets ids[1..2] = [1, 0(pad)]
@@ -118,6 +131,10 @@ class MPlugTest {
           () -> m.visionTokens(torch.randn(1, 3, 64, 64)));
       assertTrue(e.getMessage().contains("visual_encoder.visual") && e.getMessage().contains("[*, 3, 32, 32]")
           && e.getMessage().contains("[1, 3, 64, 64]"), e.getMessage());
+      IllegalArgumentException floatIds = assertThrows(IllegalArgumentException.class,
+          () -> m.decoder().forward(torch.ones(1, 3), null, torch.randn(1, 17, 32), torch.ones(1, 17)));
+      assertTrue(floatIds.getMessage().contains("embeddings") && floatIds.getMessage().contains("Float"),
+          floatIds.getMessage());
       IllegalStateException missing = assertThrows(IllegalStateException.class, () -> m.textEmbeds(IDS, MASK));
       assertTrue(missing.getMessage().contains("TEXT_ENCODER"), missing.getMessage());
       java.util.Map<String, Tensor> w = new java.util.HashMap<>(m.namedParameters());
