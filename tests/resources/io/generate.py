@@ -109,6 +109,8 @@ def bert_tiny():
     sd["cls.predictions.decoder.weight"] = sd["bert.embeddings.word_embeddings.weight"]  # tied: one storage
     lin("cls.seq_relationship", 2, hidden)
     save(sd, "bert_tiny.bin")
+    # the real bert-base-uncased pytorch_model.bin predates PyTorch 1.6: the legacy (non-zip) format
+    save(sd, "bert_tiny_legacy.bin", _use_new_zipfile_serialization=False)
 
 
 def clip_tiny():

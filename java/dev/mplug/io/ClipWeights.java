@@ -15,6 +15,10 @@ import org.bytedeco.pytorch.Tensor;
  * <p>One difference from the official code, on purpose: {@code initialize_clip} assigns the resized table to an
  * attribute ({@code pos_embed.weight = ...}) instead of the parameter, so officially the table starts at zero; here it
  * starts from CLIP's table, as intended. Fine-tuning from an mPLUG checkpoint overwrites it either way.
+ *
+ * <p>The input is a state dict (torch.save zip or legacy format, or safetensors). OpenAI's downloadable
+ * {@code ViT-B-16.pt} is a TorchScript archive, which the reader refuses with a message saying so; its state dict is
+ * {@code torch.save(torch.jit.load(f, map_location='cpu').state_dict(), out)} in Python.
  */
 public final class ClipWeights {
   private static final Set<String> TEXT_TOWER_TOPS =

@@ -86,6 +86,7 @@ final class LoadPlan {
    * Checks everything, then copies. Throws {@link IllegalArgumentException} (naming the origin and every offending
    * key) on shape or dtype mismatches, and in strict mode on missing or unexpected keys; nothing is copied then.
    */
+  @SuppressWarnings("try") // the scope and the no-grad guard act by being open
   LoadReport execute(boolean strict) {
     List<String> resized = new ArrayList<>();
     Map<String, Integer> resizeTo = new LinkedHashMap<>();

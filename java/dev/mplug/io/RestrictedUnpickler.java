@@ -25,11 +25,21 @@ import java.util.Set;
 final class RestrictedUnpickler {
 
   /** Malformed or refused pickle data. The message says what and where (byte offset). */
-  static final class PickleException extends Exception {
+  static class PickleException extends Exception {
     PickleException(String message) {
       super(message);
     }
   }
+
+  /** The data ended before the pickle did: a reader holding only part of a file may retry with more. */
+  static final class TruncatedException extends PickleException {
+    TruncatedException(String message) {
+      super(message);
+    }
+  }
+
+  /** A loaded object and the offset just past its STOP opcode (a legacy torch file holds several pickles in a row). */
+  record Loaded(Object value, int end) {}
 
   /** A callable the pickle may REDUCE: the Java stand-in of an allowed global. */
   @FunctionalInterface
@@ -63,19 +73,26 @@ final class RestrictedUnpickler {
   private final List<Integer> marks = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
 
-  private RestrictedUnpickler(byte[] data, Globals globals, PersistentLoader persistent) {
+  private RestrictedUnpickler(byte[] data, int offset, Globals globals, PersistentLoader persistent) {
     this.in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+    this.in.position(offset);
     this.globals = globals;
     this.persistent = persistent;
   }
 
   /** Reads one pickled object (up to STOP). */
   static Object load(byte[] data, Globals globals, PersistentLoader persistent) throws PickleException {
-    RestrictedUnpickler u = new RestrictedUnpickler(data, globals, persistent);
+    return load(data, 0, globals, persistent).value();
+  }
+
+  /** Reads one pickled object starting at {@code offset}. */
+  static Loaded load(byte[] data, int offset, Globals globals, PersistentLoader persistent) throws PickleException {
+    RestrictedUnpickler u = new RestrictedUnpickler(data, offset, globals, persistent);
     try {
-      return u.run();
+      Object value = u.run();
+      return new Loaded(value, u.in.position());
     } catch (java.nio.BufferUnderflowException e) {
-      throw u.error("data ends inside an opcode (truncated pickle)");
+      throw u.truncated("data ends inside an opcode (truncated pickle)");
     }
   }
 
@@ -86,7 +103,7 @@ final class RestrictedUnpickler {
 
   private Object run() throws PickleException {
     while (true) {
-      if (!in.hasRemaining()) throw error("data ends before the STOP opcode (truncated pickle)");
+      if (!in.hasRemaining()) throw truncated("data ends before the STOP opcode (truncated pickle)");
       int at = in.position();
       int op = in.get() & 0xff;
       switch (op) {
@@ -162,7 +179,7 @@ final class RestrictedUnpickler {
           List<Object> items = popMark();
           setAt(peek()).addAll(items);
         }
-        case 0x91 -> push(Set.copyOf(new LinkedHashSet<>(popMark()))); // FROZENSET
+        case 0x91 -> push(java.util.Collections.unmodifiableSet(new LinkedHashSet<>(popMark()))); // FROZENSET
         case 'q' -> memo.put((long) u8(), peek()); // BINPUT
         case 'r' -> memo.put(in.getInt() & 0xffffffffL, peek()); // LONG_BINPUT
         case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
@@ -278,7 +295,8 @@ final class RestrictedUnpickler {
   }
 
   private int length(long n) throws PickleException {
-    if (n < 0 || n > in.remaining()) throw error("length " + n + " runs past the end of the pickle");
+    if (n < 0 || n > Integer.MAX_VALUE) throw error("impossible length " + n);
+    if (n > in.remaining()) throw truncated("length " + n + " runs past the end of the data (truncated pickle)");
     return (int) n;
   }
 
@@ -288,7 +306,7 @@ final class RestrictedUnpickler {
   }
 
   private void need(int n) throws PickleException {
-    if (in.remaining() < n) throw error("data ends inside an opcode (truncated pickle)");
+    if (in.remaining() < n) throw truncated("data ends inside an opcode (truncated pickle)");
   }
 
   private byte[] bytes(int n) throws PickleException {
@@ -316,7 +334,7 @@ final class RestrictedUnpickler {
         return s;
       }
     }
-    throw error("unterminated GLOBAL operand");
+    throw truncated("unterminated GLOBAL operand (truncated pickle)");
   }
 
   /** Python's little-endian two's-complement long. */
@@ -331,6 +349,10 @@ final class RestrictedUnpickler {
 
   private PickleException error(String message) {
     return new PickleException("pickle byte " + in.position() + ": " + message);
+  }
+
+  private TruncatedException truncated(String message) {
+    return new TruncatedException("pickle byte " + in.position() + ": " + message);
   }
 
   private static String printable(int op) {

@@ -221,6 +221,7 @@ public final class SafeTensors {
    * Writes {@code tensors} (any device, layout or supported dtype; stored as they are) in map order with
    * {@code metadata}, atomically: the target is either the old file or the complete new one.
    */
+  @SuppressWarnings("try") // the scope frees the contiguous copies by being open
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     TorchRuntime.load();
     Path target = file.toAbsolutePath();

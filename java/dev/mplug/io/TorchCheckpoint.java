@@ -1,23 +1,32 @@
 package dev.mplug.io;
 
 import dev.mplug.io.RestrictedUnpickler.PickleException;
+import dev.mplug.io.TorchPickle.StorageRef;
+import dev.mplug.io.TorchPickle.TensorRef;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
@@ -31,17 +40,20 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Reads files written by PyTorch's {@code torch.save} (the zip format, PyTorch >= 1.6) without Python.
+ * Reads files written by PyTorch's {@code torch.save} without Python.
  *
- * <p>The archive holds one folder {@code <top>/} with {@code data.pkl} (the pickled object), {@code data/<key>} (one raw
- * little-endian storage per key) and {@code version}. Tensors appear in the pickle as calls of
- * {@code torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)} whose storage is a persistent id
- * {@code ('storage', torch.<Type>Storage, key, location, numel)}. The pickle is read by {@link RestrictedUnpickler},
- * which accepts only the globals a state dict needs, so reading a checkpoint never runs code.
+ * <p>Two containers: the zip format (PyTorch >= 1.6), a folder {@code <top>/} holding {@code data.pkl} (the pickled
+ * object), {@code data/<key>} (one raw little-endian storage per key) and {@code version}; and the legacy format
+ * (older files such as Hugging Face's bert-base-uncased {@code pytorch_model.bin}), pickles in a row (magic number,
+ * protocol version, system info, the object, the storage keys) followed by each storage as an 8-byte element count
+ * and its raw bytes. In both, tensors are {@code torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)}
+ * calls over persistent storage ids, read by {@link RestrictedUnpickler} with the allow-list of {@link TorchPickle}:
+ * reading a checkpoint never runs code.
  *
  * <p>Tensors come back on the CPU with their dtype, each with its own memory (keys sharing a storage, like a tied LM
- * head, get separate copies). Nothing is returned until every tensor has loaded; on any error the tensors read so far
- * are freed and a {@link CheckpointException} names the file and key.
+ * head, get separate copies). Every tensor is checked against its storage before anything is allocated, nothing is
+ * returned until every tensor has loaded, and on any error the tensors read so far are freed and a
+ * {@link CheckpointException} names the file and key.
  */
 public final class TorchCheckpoint {
   /** Keys under which training scripts nest the state dict: {'model': sd} (mPLUG), {'module': sd} (DeepSpeed), ... */
@@ -52,23 +64,25 @@ public final class TorchCheckpoint {
   private TorchCheckpoint() {}
 
   /**
-   * The whole pickled object: dicts as {@link LinkedHashMap}, lists, tuples (fixed-size lists), numbers, strings and
-   * tensors ({@link Tensor}, CPU). The caller owns the tensors.
+   * The whole pickled object: dicts as {@link LinkedHashMap}, lists, tuples (fixed-size lists), sets, numbers
+   * ({@link Long}, {@link BigInteger}, {@link Double}), booleans, strings, null, and tensors ({@link Tensor}, CPU).
+   * The caller owns the tensors.
    */
   public static Object read(Path file) throws IOException {
-    try (Archive archive = Archive.open(file)) {
-      Object tree = archive.unpickle();
-      return archive.materialize(tree, "");
+    try (Container c = Container.open(file)) {
+      Object tree = c.unpickle();
+      return materialize(c, tree, "");
     }
   }
 
   /**
    * The state dict in the file: the top-level dict of tensors, or the one under 'model', 'module' or 'state_dict'
-   * (checked in that order; other entries of the wrapper, e.g. an optimizer state, are not loaded).
+   * (checked in that order, nested wrappers too; other entries of the wrapper, e.g. an optimizer state, are not
+   * loaded). Every value must be a tensor.
    */
   public static StateDict readStateDict(Path file) throws IOException {
-    try (Archive archive = Archive.open(file)) {
-      Object tree = archive.unpickle();
+    try (Container c = Container.open(file)) {
+      Object tree = c.unpickle();
       String path = "";
       Object node = tree;
       while (node instanceof Map<?, ?> map && wrapped(map) != null) {
@@ -77,20 +91,20 @@ public final class TorchCheckpoint {
         node = map.get(key);
       }
       if (!(node instanceof Map<?, ?> map)) {
-        throw archive.error(path.isEmpty() ? null : path,
+        throw c.error(path.isEmpty() ? null : path,
             "holds " + RestrictedUnpickler.describe(node) + ", not a state dict (a dict of tensors)");
       }
       for (Map.Entry<?, ?> e : map.entrySet()) {
         if (!(e.getKey() instanceof String key)) {
-          throw archive.error(path, "state dict key " + e.getKey() + " is not a string");
+          throw c.error(path, "state dict key " + e.getKey() + " is not a string");
         }
         if (!(e.getValue() instanceof TensorRef)) {
-          throw archive.error(join(path, key), "is " + RestrictedUnpickler.describe(e.getValue()) + ", not a tensor "
+          throw c.error(join(path, key), "is " + RestrictedUnpickler.describe(e.getValue()) + ", not a tensor "
               + "(a state dict holds only tensors" + (path.isEmpty() ? "; top-level keys: " + map.keySet() : "") + ")");
         }
       }
       @SuppressWarnings("unchecked")
-      Map<String, Object> loaded = (Map<String, Object>) archive.materialize(map, path);
+      Map<String, Object> loaded = (Map<String, Object>) materialize(c, map, path);
       Map<String, Tensor> tensors = new LinkedHashMap<>();
       loaded.forEach((k, v) -> tensors.put(k, (Tensor) v));
       return new StateDict(tensors, Map.of(), file.toString());
@@ -109,78 +123,145 @@ public final class TorchCheckpoint {
     return path.isEmpty() ? String.valueOf(key) : path + "/" + key;
   }
 
-  /** A storage named by the pickle: {@code numel} elements of {@code dtype} in entry {@code data/<key>}. */
-  private record StorageRef(DType dtype, String key, long numel) {}
-
-  /** A tensor before its bytes are read: a strided view of a storage. */
-  private record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {
-    long numel() {
-      long n = 1;
-      for (long s : size) n = Math.multiplyExact(n, s);
-      return n;
-    }
-
-    /** The largest element index the view touches, or -1 for an empty view. */
-    long lastIndex() {
-      if (numel() == 0) return -1;
-      long last = offset;
-      for (int i = 0; i < size.length; i++) last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));
-      return last;
-    }
-
-    boolean coversWholeStorageContiguously() {
-      if (offset != 0 || numel() != storage.numel()) return false;
-      long expected = 1;
-      for (int i = size.length - 1; i >= 0; i--) {
-        if (size[i] != 1 && stride[i] != expected) return false;
-        expected *= size[i];
-      }
-      return true;
-    }
-  }
-
-  /** The stand-in for a {@code torch.<Type>Storage} global: only ever used inside a persistent id. */
-  private record StorageType(DType dtype) {}
+  // ---- placeholders -> tensors -------------------------------------------------------------------------------------
 
   /** Where a placeholder sits, so the loaded tensor can be put in its place. */
   private record Slot(Object container, Object index, String path, TensorRef ref) {}
 
-  /** One open checkpoint archive. */
-  private static final class Archive implements AutoCloseable {
-    private final Path file;
-    private final ZipFile zip;
-    private final String top;
-    private final Map<String, StorageRef> storages = new LinkedHashMap<>();
+  /**
+   * Replaces every tensor placeholder under {@code root} by a loaded tensor: first checks that every view fits its
+   * storage and every storage's bytes are in the file, then reads each storage once. Returns {@code root} (or the
+   * tensor, when the root itself is one).
+   */
+  private static Object materialize(Container c, Object root, String rootPath) throws IOException {
+    Object[] holder = {root};
+    List<Slot> slots = collect(c, holder, rootPath);
+    Map<StorageRef, List<Slot>> byStorage = new LinkedHashMap<>();
+    for (Slot s : slots) byStorage.computeIfAbsent(s.ref().storage(), k -> new ArrayList<>()).add(s);
+    for (var e : byStorage.entrySet()) check(c, e.getKey(), e.getValue());
 
-    private Archive(Path file, ZipFile zip, String top) {
+    try (TensorScope scope = TensorScope.open()) {
+      List<Tensor> loaded = new ArrayList<>(slots.size());
+      List<Runnable> placements = new ArrayList<>(slots.size());
+      for (var e : byStorage.entrySet()) {
+        StorageRef storage = e.getKey();
+        List<Slot> users = e.getValue();
+        Tensor data = TorchException.wrap("allocating storage '" + storage.key() + "'",
+            () -> torch.empty(new long[] {storage.numel()}, storage.dtype().options(), new MemoryFormatOptional()));
+        long bytes = bytes(c, storage, users.get(0).path());
+        if (bytes > 0) c.read(storage, new BytePointer(data.data_ptr()), bytes, users);
+        for (Slot s : users) {
+          Tensor t = view(data, s, users.size() == 1);
+          loaded.add(t);
+          placements.add(() -> place(s, t));
+        }
+      }
+      for (Tensor t : loaded) scope.keep(t);
+      placements.forEach(Runnable::run);
+    }
+    return holder[0];
+  }
+
+  /** Finds every placeholder, walking dicts, lists and tuples (cycles and shared containers visited once). */
+  private static List<Slot> collect(Container c, Object[] holder, String rootPath) throws CheckpointException {
+    List<Slot> slots = new ArrayList<>();
+    Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    record Item(Object value, Object container, Object index, String path) {}
+    Deque<Item> todo = new ArrayDeque<>();
+    todo.push(new Item(holder[0], holder, 0, rootPath));
+    while (!todo.isEmpty()) {
+      Item it = todo.pop();
+      switch (it.value()) {
+        case TensorRef ref -> slots.add(new Slot(it.container(), it.index(), it.path(), ref));
+        case Map<?, ?> map -> {
+          if (!seen.add(map)) continue;
+          List<Item> children = new ArrayList<>();
+          for (var e : map.entrySet()) {
+            if (e.getKey() instanceof TensorRef) throw c.error(it.path(), "uses a tensor as a dict key");
+            children.add(new Item(e.getValue(), map, e.getKey(), join(it.path(), e.getKey())));
+          }
+          for (int i = children.size() - 1; i >= 0; i--) todo.push(children.get(i));
+        }
+        case List<?> list -> {
+          if (!seen.add(list)) continue;
+          for (int i = list.size() - 1; i >= 0; i--) todo.push(new Item(list.get(i), list, i, join(it.path(), i)));
+        }
+        case Set<?> set -> {
+          for (Object o : set) {
+            if (o instanceof TensorRef) throw c.error(it.path(), "holds a tensor inside a set");
+          }
+        }
+        case null, default -> { }
+      }
+    }
+    return slots;
+  }
+
+  /** Before reading any bytes: the views fit the storage and the container holds the storage's bytes. */
+  private static void check(Container c, StorageRef storage, List<Slot> users) throws IOException {
+    for (Slot s : users) {
+      TensorRef r = s.ref();
+      long last;
+      try {
+        last = r.lastIndex();
+      } catch (ArithmeticException e) {
+        throw c.error(s.path(), "size " + Arrays.toString(r.size()) + " overflows");
+      }
+      if (last >= storage.numel()) {
+        throw c.error(s.path(), "view (offset " + r.offset() + ", size " + Arrays.toString(r.size()) + ", stride "
+            + Arrays.toString(r.stride()) + ") reaches element " + last + " of storage '" + storage.key()
+            + "', which has " + storage.numel() + " elements");
+      }
+    }
+    c.check(storage, bytes(c, storage, users.get(0).path()), users);
+  }
+
+  private static long bytes(Container c, StorageRef storage, String key) throws CheckpointException {
+    try {
+      return Math.multiplyExact(storage.numel(), storage.dtype().itemSize());
+    } catch (ArithmeticException e) {
+      throw c.error(key, "storage '" + storage.key() + "' is impossibly large (" + storage.numel() + " elements)");
+    }
+  }
+
+  /** The tensor a slot asks for: the storage itself when it is the sole user of all of it, else a copy. */
+  private static Tensor view(Tensor data, Slot s, boolean soleUser) {
+    TensorRef r = s.ref();
+    return TorchException.wrap("building tensor " + s.path(), () -> {
+      Tensor v = data.as_strided(r.size(), r.stride(), new LongOptional(r.offset()));
+      if (soleUser && r.coversWholeStorageContiguously()) return v;
+      return v.clone(new MemoryFormatOptional(torch.MemoryFormat.Contiguous));
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void place(Slot s, Tensor t) {
+    switch (s.container()) {
+      case Object[] holder -> holder[0] = t;
+      case Map<?, ?> map -> ((Map<Object, Object>) map).put(s.index(), t);
+      case List<?> list -> ((List<Object>) list).set((Integer) s.index(), t);
+      default -> throw new IllegalStateException("unexpected container " + s.container().getClass());
+    }
+  }
+
+  private static String usersNote(List<Slot> users) {
+    if (users.size() == 1) return "";
+    return " (storage shared by " + users.stream().map(Slot::path).toList() + ")";
+  }
+
+  // ---- the two file layouts ----------------------------------------------------------------------------------------
+
+  /** A torch.save file: where its pickle is and where each storage's bytes are. */
+  private abstract static class Container implements AutoCloseable {
+    final Path file;
+    final TorchPickle pickle = new TorchPickle();
+
+    Container(Path file) {
       this.file = file;
-      this.zip = zip;
-      this.top = top;
     }
 
-    static Archive open(Path file) throws IOException {
+    static Container open(Path file) throws IOException {
       TorchRuntime.load();
-      checkHeader(file);
-      ZipFile zip;
-      try {
-        zip = new ZipFile(file.toFile());
-      } catch (ZipException e) {
-        throw new CheckpointException(file, null,
-            "not a readable zip archive (truncated or damaged?): " + e.getMessage(), e);
-      }
-      try {
-        String top = findTop(file, zip);
-        Archive archive = new Archive(file, zip, top);
-        archive.checkByteOrder();
-        return archive;
-      } catch (IOException | RuntimeException e) {
-        zip.close();
-        throw e;
-      }
-    }
-
-    /** Clear messages for the files that are not torch zip archives at all. */
-    private static void checkHeader(Path file) throws IOException {
       if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "no such checkpoint file");
       if (Files.isDirectory(file)) throw CheckpointException.of(file, "is a directory, not a checkpoint file");
       long size = Files.size(file);
@@ -190,13 +271,59 @@ public final class TorchCheckpoint {
       try (InputStream in = Files.newInputStream(file)) {
         n = in.readNBytes(head, 0, 4);
       }
-      if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] <= 5) {
-        throw CheckpointException.of(file, "is a legacy (pre-1.6, non-zip) torch.save file or a bare pickle; only the "
-            + "zip format is supported: re-save it with torch.save in PyTorch >= 1.6");
+      if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return ZipContainer.open(file);
+      if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) return LegacyContainer.open(file, size);
+      throw CheckpointException.of(file, "is not a PyTorch checkpoint (neither a zip archive nor the legacy pickle "
+          + "format: it starts with " + hex(head, n) + ")");
+    }
+
+    /** The pickled object, with tensor placeholders. */
+    abstract Object unpickle() throws IOException;
+
+    /** Fails unless the file holds {@code bytes} bytes for {@code storage}. */
+    abstract void check(StorageRef storage, long bytes, List<Slot> users) throws IOException;
+
+    /** Copies the storage's first {@code bytes} bytes to {@code dst}. */
+    abstract void read(StorageRef storage, BytePointer dst, long bytes, List<Slot> users) throws IOException;
+
+    CheckpointException error(String key, String problem) {
+      return new CheckpointException(file, key, problem);
+    }
+
+    CheckpointException pickleError(String where, PickleException e) {
+      return error(null, where + ": " + e.getMessage());
+    }
+
+    @Override
+    public abstract void close() throws IOException;
+  }
+
+  /** PyTorch >= 1.6: a zip archive with {@code <top>/data.pkl} and one entry per storage. */
+  private static final class ZipContainer extends Container {
+    private final ZipFile zip;
+    private final String top;
+
+    private ZipContainer(Path file, ZipFile zip, String top) {
+      super(file);
+      this.zip = zip;
+      this.top = top;
+    }
+
+    static ZipContainer open(Path file) throws IOException {
+      ZipFile zip;
+      try {
+        zip = new ZipFile(file.toFile());
+      } catch (ZipException e) {
+        throw new CheckpointException(file, null,
+            "not a readable zip archive (truncated or damaged?): " + e.getMessage(), e);
       }
-      if (n < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
-        throw CheckpointException.of(file, "is not a PyTorch checkpoint (not a zip archive: it starts with "
-            + hex(head, n) + ", a zip starts with 50 4b 03 04)");
+      try {
+        ZipContainer c = new ZipContainer(file, zip, findTop(file, zip));
+        c.checkKind();
+        return c;
+      } catch (IOException | RuntimeException e) {
+        zip.close();
+        throw e;
       }
     }
 
@@ -210,8 +337,8 @@ public final class TorchCheckpoint {
         if (slash > 0 && name.substring(slash + 1).equals("data.pkl")) candidates.add(name.substring(0, slash));
       }
       if (candidates.isEmpty()) {
-        throw CheckpointException.of(file, "is a zip archive without <folder>/data.pkl, so not a torch.save checkpoint "
-            + "(first entries: " + names + ")");
+        throw CheckpointException.of(file, "is a zip archive without <folder>/data.pkl, so not a torch.save "
+            + "checkpoint (first entries: " + names + ")");
       }
       if (candidates.size() > 1) {
         throw CheckpointException.of(file, "holds several pickles " + candidates + "/data.pkl; expected one");
@@ -219,8 +346,12 @@ public final class TorchCheckpoint {
       return candidates.get(0);
     }
 
-    /** PyTorch >= 2.1 records the byte order of the storages; older files are little-endian. */
-    private void checkByteOrder() throws IOException {
+    /** Refuses TorchScript archives and big-endian files (PyTorch >= 2.1 records the byte order). */
+    private void checkKind() throws IOException {
+      if (zip.getEntry(top + "/constants.pkl") != null || zip.getEntry(top + "/code/") != null) {
+        throw CheckpointException.of(file, "is a TorchScript archive (torch.jit.save), not a torch.save checkpoint: "
+            + "load it in Python and torch.save(model.state_dict()) to get the weights");
+      }
       ZipEntry e = zip.getEntry(top + "/byteorder");
       if (e == null) return;
       String order;
@@ -233,250 +364,48 @@ public final class TorchCheckpoint {
       }
     }
 
+    @Override
     Object unpickle() throws IOException {
-      ZipEntry entry = zip.getEntry(top + "/data.pkl");
-      if (entry.getSize() > Integer.MAX_VALUE - 16) throw error(null, top + "/data.pkl is too large");
-      byte[] pickle;
+      String name = top + "/data.pkl";
+      ZipEntry entry = zip.getEntry(name);
+      if (entry.getSize() > Integer.MAX_VALUE - 16) throw error(null, name + " is too large");
+      byte[] bytes;
       try (InputStream in = zip.getInputStream(entry)) {
-        pickle = in.readAllBytes();
+        bytes = in.readAllBytes();
       } catch (ZipException e) {
-        throw error(null, top + "/data.pkl cannot be read (damaged archive?): " + e.getMessage());
+        throw error(null, name + " cannot be read (damaged archive?): " + e.getMessage());
       }
       try {
-        return RestrictedUnpickler.load(pickle, this::resolve, this::persistentLoad);
+        return pickle.load(bytes, 0).value();
       } catch (PickleException e) {
-        throw error(null, top + "/data.pkl: " + e.getMessage());
+        throw pickleError(name, e);
       }
     }
 
-    /**
-     * The allow-list: what a state dict needs, plus set (plain data that DeepSpeed wrappers hold). Any other name
-     * (os.system, builtins.eval, subprocess.*, a model class, argparse.Namespace, ...) is refused here, before the
-     * pickle can use it.
-     */
-    private Object resolve(String module, String name) throws PickleException {
-      String global = module + "." + name;
-      switch (global) {
-        case "collections.OrderedDict" -> {
-          return (RestrictedUnpickler.Callable) args -> {
-            if (!args.isEmpty()) throw new PickleException("OrderedDict called with arguments " + args.size());
-            return new LinkedHashMap<>();
-          };
-        }
-        case "torch._utils._rebuild_tensor_v2" -> {
-          return (RestrictedUnpickler.Callable) this::rebuildTensor;
-        }
-        case "torch._utils._rebuild_parameter" -> {
-          // (data, requires_grad, backward_hooks): a Parameter is its data here
-          return (RestrictedUnpickler.Callable) args -> {
-            if (args.size() != 3 || !(args.get(0) instanceof TensorRef t)) {
-              throw new PickleException("_rebuild_parameter expects (tensor, requires_grad, hooks), got " + args);
-            }
-            return t;
-          };
-        }
-        case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset" -> {
-          // plain data (DeepSpeed wrappers hold an empty set); protocol 2 writes a set as set(list)
-          return (RestrictedUnpickler.Callable) args -> {
-            if (args.isEmpty()) return new java.util.LinkedHashSet<>();
-            if (args.size() == 1 && args.get(0) instanceof List<?> items) return new java.util.LinkedHashSet<>(items);
-            throw new PickleException(global + " expects one list argument, got " + args);
-          };
-        }
-        default -> {
-          if (module.equals("torch") && name.endsWith("Storage")) {
-            String type = name;
-            return DType.fromStorageClass(type).map(StorageType::new).orElseThrow(() -> new PickleException(
-                "unsupported storage type torch." + type + " (supported dtypes: " + DType.names() + ")"));
-          }
-          throw new PickleException("refused global '" + global + "': a checkpoint may only name "
-              + "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, "
-              + "torch.<Type>Storage and set (refused so that loading can never run code; save only the state dict "
-              + "to load such a file)");
-        }
-      }
-    }
-
-    /** ('storage', torch.<Type>Storage, key, location, numel) -> the storage it names. */
-    private Object persistentLoad(Object pid) throws PickleException {
-      if (!(pid instanceof List<?> t) || t.size() != 5 || !"storage".equals(t.get(0))) {
-        throw new PickleException("persistent id " + pid + " is not ('storage', type, key, location, numel)");
-      }
-      if (!(t.get(1) instanceof StorageType type)) {
-        throw new PickleException("persistent id names " + RestrictedUnpickler.describe(t.get(1))
-            + " where a torch.<Type>Storage belongs");
-      }
-      if (!(t.get(2) instanceof String key) || !(t.get(4) instanceof Long numel) || numel < 0) {
-        throw new PickleException("persistent id " + t + " has no valid key or element count");
-      }
-      StorageRef ref = new StorageRef(type.dtype(), key, numel);
-      StorageRef seen = storages.putIfAbsent(key, ref);
-      if (seen != null && !seen.equals(ref)) {
-        throw new PickleException("storage '" + key + "' is described twice differently: " + seen + " and " + ref);
-      }
-      return seen != null ? seen : ref;
-    }
-
-    /** _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]). */
-    private Object rebuildTensor(List<Object> args) throws PickleException {
-      if (args.size() < 6 || args.size() > 7) {
-        throw new PickleException("_rebuild_tensor_v2 expects 6 or 7 arguments, got " + args.size());
-      }
-      if (!(args.get(0) instanceof StorageRef storage)) {
-        throw new PickleException("_rebuild_tensor_v2 on " + RestrictedUnpickler.describe(args.get(0))
-            + " instead of a storage");
-      }
-      if (!(args.get(1) instanceof Long offset) || offset < 0) {
-        throw new PickleException("_rebuild_tensor_v2: bad storage offset " + args.get(1));
-      }
-      long[] size = longs(args.get(2), "size");
-      long[] stride = longs(args.get(3), "stride");
-      if (size.length != stride.length) {
-        throw new PickleException("_rebuild_tensor_v2: size " + Arrays.toString(size) + " and stride "
-            + Arrays.toString(stride) + " differ in length");
-      }
-      if (args.get(5) instanceof Map<?, ?> hooks && !hooks.isEmpty()) {
-        throw new PickleException("tensor carries backward hooks, which cannot be loaded");
-      }
-      return new TensorRef(storage, offset, size, stride);
-    }
-
-    private static long[] longs(Object o, String what) throws PickleException {
-      if (!(o instanceof List<?> list)) throw new PickleException("_rebuild_tensor_v2: " + what + " is not a tuple");
-      long[] out = new long[list.size()];
-      for (int i = 0; i < out.length; i++) {
-        if (!(list.get(i) instanceof Long v) || v < 0) {
-          throw new PickleException("_rebuild_tensor_v2: " + what + " " + list + " is not a tuple of ints >= 0");
-        }
-        out[i] = v;
-      }
-      return out;
-    }
-
-    /**
-     * Replaces every tensor placeholder under {@code root} by a loaded tensor: first checks that every view fits its
-     * storage and every storage entry holds enough bytes, then reads each storage once. Returns {@code root} (or the
-     * tensor, when the root itself is one).
-     */
-    Object materialize(Object root, String rootPath) throws IOException {
-      Object[] holder = {root};
-      List<Slot> slots = collect(holder, rootPath);
-      Map<StorageRef, List<Slot>> byStorage = new LinkedHashMap<>();
-      for (Slot s : slots) byStorage.computeIfAbsent(s.ref().storage(), k -> new ArrayList<>()).add(s);
-      for (var e : byStorage.entrySet()) check(e.getKey(), e.getValue());
-
-      try (TensorScope scope = TensorScope.open()) {
-        List<Tensor> loaded = new ArrayList<>(slots.size());
-        List<Runnable> placements = new ArrayList<>(slots.size());
-        for (var e : byStorage.entrySet()) {
-          StorageRef storage = e.getKey();
-          List<Slot> users = e.getValue();
-          Tensor data = readStorage(storage, users);
-          for (Slot s : users) {
-            Tensor t = view(data, s, users.size() == 1);
-            loaded.add(t);
-            placements.add(() -> place(s, t));
-          }
-        }
-        for (Tensor t : loaded) scope.keep(t);
-        placements.forEach(Runnable::run);
-      }
-      return holder[0];
-    }
-
-    /** Finds every placeholder, walking dicts, lists and tuples (cycles and shared containers visited once). */
-    private List<Slot> collect(Object[] holder, String rootPath) throws CheckpointException {
-      List<Slot> slots = new ArrayList<>();
-      Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-      record Item(Object value, Object container, Object index, String path) {}
-      Deque<Item> todo = new ArrayDeque<>();
-      todo.push(new Item(holder[0], holder, 0, rootPath));
-      while (!todo.isEmpty()) {
-        Item it = todo.pop();
-        switch (it.value()) {
-          case TensorRef ref -> slots.add(new Slot(it.container(), it.index(), it.path(), ref));
-          case Map<?, ?> map -> {
-            if (!seen.add(map)) continue;
-            List<Item> children = new ArrayList<>();
-            for (var e : map.entrySet()) {
-              if (e.getKey() instanceof TensorRef) throw error(it.path(), "uses a tensor as a dict key");
-              children.add(new Item(e.getValue(), map, e.getKey(), join(it.path(), e.getKey())));
-            }
-            for (int i = children.size() - 1; i >= 0; i--) todo.push(children.get(i));
-          }
-          case List<?> list -> {
-            if (!seen.add(list)) continue;
-            for (int i = list.size() - 1; i >= 0; i--) todo.push(new Item(list.get(i), list, i, join(it.path(), i)));
-          }
-          case Set<?> set -> {
-            for (Object o : set) {
-              if (o instanceof TensorRef) throw error(it.path(), "holds a tensor inside a set");
-            }
-          }
-          case null, default -> { }
-        }
-      }
-      return slots;
-    }
-
-    /** Checks, before reading any bytes, that the views fit the storage and the entry holds the storage. */
-    private void check(StorageRef storage, List<Slot> users) throws IOException {
-      for (Slot s : users) {
-        TensorRef r = s.ref();
-        long last;
-        try {
-          last = r.lastIndex();
-        } catch (ArithmeticException e) {
-          throw error(s.path(), "size " + Arrays.toString(r.size()) + " overflows");
-        }
-        if (last >= storage.numel()) {
-          throw error(s.path(), "view (offset " + r.offset() + ", size " + Arrays.toString(r.size()) + ", stride "
-              + Arrays.toString(r.stride()) + ") reaches element " + last + " of storage '" + storage.key()
-              + "', which has " + storage.numel() + " elements");
-        }
-      }
+    @Override
+    void check(StorageRef storage, long bytes, List<Slot> users) throws IOException {
       String name = top + "/data/" + storage.key();
       ZipEntry entry = zip.getEntry(name);
       String key = users.get(0).path();
       if (entry == null) throw error(key, "its storage entry " + name + " is missing from the archive");
-      long needed = bytes(storage, key);
-      if (entry.getSize() >= 0 && entry.getSize() < needed) {
+      if (entry.getSize() >= 0 && entry.getSize() < bytes) {
         throw error(key, "storage entry " + name + " holds " + entry.getSize() + " bytes but " + storage.numel()
-            + " " + storage.dtype().name().toLowerCase(java.util.Locale.ROOT) + " elements need " + needed
-            + usersNote(users));
+            + " " + storage.dtype().name().toLowerCase(Locale.ROOT) + " elements need " + bytes + usersNote(users));
       }
     }
 
-    private long bytes(StorageRef storage, String key) throws CheckpointException {
-      try {
-        return Math.multiplyExact(storage.numel(), storage.dtype().itemSize());
-      } catch (ArithmeticException e) {
-        throw error(key, "storage '" + storage.key() + "' is impossibly large (" + storage.numel() + " elements)");
-      }
-    }
-
-    private static String usersNote(List<Slot> users) {
-      if (users.size() == 1) return "";
-      List<String> keys = users.stream().map(Slot::path).toList();
-      return " (storage shared by " + keys + ")";
-    }
-
-    /** Reads one storage entry into a new 1-d tensor, verifying the entry's CRC when it is read whole. */
-    private Tensor readStorage(StorageRef storage, List<Slot> users) throws IOException {
+    /** Streams the entry into native memory, verifying its CRC when it is read whole. */
+    @Override
+    void read(StorageRef storage, BytePointer dst, long bytes, List<Slot> users) throws IOException {
       String name = top + "/data/" + storage.key();
       String key = users.get(0).path();
       ZipEntry entry = zip.getEntry(name);
-      long needed = bytes(storage, key);
-      Tensor data = TorchException.wrap("allocating storage " + name,
-          () -> torch.empty(new long[] {storage.numel()}, storage.dtype().options(), new MemoryFormatOptional()));
-      if (needed == 0) return data;
-      BytePointer dst = new BytePointer(data.data_ptr());
       CRC32 crc = new CRC32();
-      byte[] buf = new byte[(int) Math.min(CHUNK, needed)];
+      byte[] buf = new byte[(int) Math.min(CHUNK, bytes)];
       long done = 0;
       try (InputStream in = zip.getInputStream(entry)) {
-        while (done < needed) {
-          int n = in.read(buf, 0, (int) Math.min(buf.length, needed - done));
+        while (done < bytes) {
+          int n = in.read(buf, 0, (int) Math.min(buf.length, bytes - done));
           if (n < 0) break;
           crc.update(buf, 0, n);
           dst.position(done).put(buf, 0, n);
@@ -485,49 +414,140 @@ public final class TorchCheckpoint {
       } catch (ZipException e) {
         throw error(key, "storage entry " + name + " cannot be read (damaged archive?): " + e.getMessage());
       }
-      if (done < needed) {
-        throw error(key, "storage entry " + name + " ends after " + done + " of " + needed + " bytes (truncated)"
+      if (done < bytes) {
+        throw error(key, "storage entry " + name + " ends after " + done + " of " + bytes + " bytes (truncated)"
             + usersNote(users));
       }
-      if (entry.getSize() == needed && entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
+      if (entry.getSize() == bytes && entry.getCrc() >= 0 && crc.getValue() != entry.getCrc()) {
         throw error(key, "storage entry " + name + " is damaged (CRC mismatch)" + usersNote(users));
       }
-      return data;
-    }
-
-    /** The tensor a slot asks for: the storage itself when it is the sole user of all of it, else a copy. */
-    private Tensor view(Tensor data, Slot s, boolean soleUser) {
-      TensorRef r = s.ref();
-      return TorchException.wrap("building tensor " + s.path(), () -> {
-        Tensor v = data.as_strided(r.size(), r.stride(), new LongOptional(r.offset()));
-        if (soleUser && r.coversWholeStorageContiguously()) return v;
-        return v.clone(new MemoryFormatOptional(torch.MemoryFormat.Contiguous));
-      });
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void place(Slot s, Tensor t) {
-      switch (s.container()) {
-        case Object[] holder -> holder[0] = t;
-        case Map<?, ?> map -> ((Map<Object, Object>) map).put(s.index(), t);
-        case List<?> list -> ((List<Object>) list).set((Integer) s.index(), t);
-        default -> throw new IllegalStateException("unexpected container " + s.container().getClass());
-      }
-    }
-
-    CheckpointException error(String key, String problem) {
-      return new CheckpointException(file, key, problem);
     }
 
     @Override
     public void close() throws IOException {
       zip.close();
     }
+  }
 
-    private static String hex(byte[] b, int n) {
-      StringBuilder s = new StringBuilder();
-      for (int i = 0; i < n; i++) s.append(i == 0 ? "" : " ").append(String.format("%02x", b[i] & 0xff));
-      return n == 0 ? "nothing" : s.toString();
+  /**
+   * The format before PyTorch 1.6: pickles of the magic number, the protocol version (1001), a system-info dict and
+   * the object, then a pickle of the storage keys, then per key (in that order) the element count as an 8-byte
+   * little-endian integer followed by the raw bytes.
+   */
+  private static final class LegacyContainer extends Container {
+    private static final BigInteger MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
+    private static final long PROTOCOL = 1001;
+    /** The pickles come first and are small; read this much, more only if they do not fit. */
+    private static final int FIRST_READ = 1 << 22;
+
+    private final FileChannel channel;
+    private final long size;
+    private final Map<String, Long> dataOffsets = new HashMap<>();
+
+    private LegacyContainer(Path file, FileChannel channel, long size) {
+      super(file);
+      this.channel = channel;
+      this.size = size;
     }
+
+    static LegacyContainer open(Path file, long size) throws IOException {
+      return new LegacyContainer(file, FileChannel.open(file, StandardOpenOption.READ), size);
+    }
+
+    @Override
+    Object unpickle() throws IOException {
+      int want = (int) Math.min(size, FIRST_READ);
+      while (true) {
+        byte[] head = new byte[want];
+        readFully(ByteBuffer.wrap(head), 0);
+        try {
+          return parse(head);
+        } catch (RestrictedUnpickler.TruncatedException e) {
+          if (want == size) throw pickleError("legacy pickle", e);
+          if (want >= Integer.MAX_VALUE / 2) throw error(null, "its pickles exceed 1 GB");
+          want = (int) Math.min(size, 2L * want);
+        } catch (PickleException e) {
+          throw pickleError("legacy pickle", e);
+        }
+      }
+    }
+
+    /** The header pickles and the object; records where each storage's bytes start. */
+    private Object parse(byte[] head) throws IOException, PickleException {
+      RestrictedUnpickler.Loaded magic = pickle.load(head, 0);
+      if (!MAGIC.equals(asBig(magic.value()))) {
+        throw error(null, "starts with a pickle but not with torch.save's magic number: not a PyTorch checkpoint");
+      }
+      RestrictedUnpickler.Loaded protocol = pickle.load(head, magic.end());
+      if (!Long.valueOf(PROTOCOL).equals(protocol.value())) {
+        throw error(null, "legacy protocol version " + protocol.value() + " is not supported (1001 is)");
+      }
+      RestrictedUnpickler.Loaded sysInfo = pickle.load(head, protocol.end());
+      if (sysInfo.value() instanceof Map<?, ?> info && Boolean.FALSE.equals(info.get("little_endian"))) {
+        throw error(null, "was written on a big-endian machine; only little-endian files are supported");
+      }
+      RestrictedUnpickler.Loaded object = pickle.load(head, sysInfo.end());
+      RestrictedUnpickler.Loaded keys = pickle.load(head, object.end());
+      if (!(keys.value() instanceof List<?> keyList)) throw error(null, "storage key list is missing");
+      long pos = keys.end();
+      for (Object k : keyList) {
+        StorageRef s = k instanceof String key ? pickle.storages().get(key) : null;
+        if (s == null) throw error(null, "lists storage " + k + ", which no tensor uses");
+        if (pos + 8 > size) throw error(null, "ends before storage '" + s.key() + "' (truncated)");
+        ByteBuffer count = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(count, pos);
+        long numel = count.flip().getLong();
+        if (numel != s.numel()) {
+          throw error(null, "storage '" + s.key() + "' holds " + numel + " elements but the pickle says "
+              + s.numel() + " (damaged file?)");
+        }
+        dataOffsets.put(s.key(), pos + 8);
+        pos = Math.addExact(pos + 8, Math.multiplyExact(numel, s.dtype().itemSize()));
+      }
+      if (pos > size) {
+        throw error(null, "is " + size + " bytes long but its storages need " + pos + " (truncated)");
+      }
+      return object.value();
+    }
+
+    private static BigInteger asBig(Object o) {
+      return o instanceof Long l ? BigInteger.valueOf(l) : o instanceof BigInteger b ? b : null;
+    }
+
+    @Override
+    void check(StorageRef storage, long bytes, List<Slot> users) throws IOException {
+      if (!dataOffsets.containsKey(storage.key())) {
+        throw error(users.get(0).path(), "its storage '" + storage.key() + "' is not in the file's storage list");
+      }
+    }
+
+    @Override
+    void read(StorageRef storage, BytePointer dst, long bytes, List<Slot> users) throws IOException {
+      long at = dataOffsets.get(storage.key());
+      for (long off = 0; off < bytes; off += 1 << 30) {
+        long len = Math.min(1 << 30, bytes - off);
+        readFully(dst.position(off).limit(off + len).asBuffer(), at + off);
+      }
+    }
+
+    private void readFully(ByteBuffer buf, long position) throws IOException {
+      long pos = position;
+      while (buf.hasRemaining()) {
+        int n = channel.read(buf, pos);
+        if (n < 0) throw error(null, "ends at byte " + pos + " (truncated)");
+        pos += n;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  private static String hex(byte[] b, int n) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < n; i++) s.append(i == 0 ? "" : " ").append(String.format("%02x", b[i] & 0xff));
+    return n == 0 ? "nothing" : s.toString();
   }
 }

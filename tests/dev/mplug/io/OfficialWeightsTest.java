@@ -22,6 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The official-name mapping on the four official fixture checkpoints, against targets built from the contract. */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class OfficialWeightsTest {
   private static final Pattern FUSION = Pattern.compile("(fusion_encoder(?:_m)?\\.)?encoder\\.layer\\.(\\d+)\\.(.+)");
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Initialisation from public weights: the tiny OpenAI-CLIP-style and Hugging Face BERT-style files of
  * tests/resources/io (generate.py), into targets named by the contract.
  */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class PretrainedWeightsTest {
   @TempDir Path dir;
 
@@ -163,6 +164,20 @@ class PretrainedWeightsTest {
           .equal(bert.get("bert.embeddings.LayerNorm.gamma")), "twins initialised like the online encoder");
       assertTrue(model.get("fusion_encoder_m.encoder.layer.1.intermediate.dense.bias")
           .equal(bert.get("bert.encoder.layer.3.intermediate.dense.bias")));
+    }
+  }
+
+  /** Hugging Face's real bert-base-uncased pytorch_model.bin is in the legacy (pre-zip) format. */
+  @Test
+  void bertFromALegacyFormatPytorchModelBin() throws Exception {
+    try (TensorScope s = TensorScope.open(); StateDict bert = bert()) {
+      Map<String, Tensor> model = tinyModel(2, false, true);
+      LoadReport r = BertWeights.load(TorchCheckpointFormatsTest.resource("bert_tiny_legacy.bin"), model, true);
+      assertTrue(r.complete(), r.summary());
+      assertTrue(model.get("text_decoder.bert.encoder.layer.1.attention.self.key.weight")
+          .equal(bert.get("bert.encoder.layer.1.attention.self.key.weight")));
+      assertTrue(model.get("fusion_encoder.encoder.layer.1.output.LayerNorm.bias")
+          .equal(bert.get("bert.encoder.layer.3.output.LayerNorm.beta")));
     }
   }
 

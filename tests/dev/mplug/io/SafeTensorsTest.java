@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class SafeTensorsTest {
   @TempDir Path dir;
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every kind of bad file fails with a message naming the file (and the key where there is one). */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class TorchCheckpointBadInputTest {
   @TempDir Path dir;
 
@@ -66,7 +67,7 @@ class TorchCheckpointBadInputTest {
   @Test
   void notAZipFile() throws Exception {
     Path f = Files.writeString(dir.resolve("notes.pth"), "hello, I am text");
-    assertMentions(fails(f), "not a PyTorch checkpoint", "not a zip archive");
+    assertMentions(fails(f), "not a PyTorch checkpoint", "neither a zip archive nor the legacy pickle format");
   }
 
   @Test
@@ -92,8 +93,26 @@ class TorchCheckpointBadInputTest {
   }
 
   @Test
-  void legacyFormat() {
-    assertMentions(fails(Path.of("tests/resources/io/legacy_format.pt")), "legacy", "zip format");
+  void truncatedLegacyFiles() throws Exception {
+    byte[] full = Files.readAllBytes(Path.of("tests/resources/io/bert_tiny_legacy.bin"));
+    for (int keep : new int[] {3, 200, full.length / 2, full.length - 1}) {
+      Path f = Files.write(dir.resolve("legacy" + keep + ".bin"), Arrays.copyOf(full, keep));
+      assertMentions(fails(f), "truncated");
+    }
+  }
+
+  @Test
+  void aPlainPickleIsNotACheckpoint() throws Exception {
+    Path f = Files.write(dir.resolve("plain.pkl"), PickleBytes.protocol(2).integer(7).stop().bytes());
+    assertMentions(fails(f), "not with torch.save's magic number");
+  }
+
+  @Test
+  void torchScriptArchivesAreNamedAsSuch() throws Exception {
+    byte[] pkl = PickleBytes.protocol(2).orderedDict().stop().bytes();
+    Path f = PickleBytes.zip(dir.resolve("scripted.pt"), "archive",
+        Map.of("data.pkl", pkl, "constants.pkl", pkl, "code/__torch__.py", new byte[] {'#'}));
+    assertMentions(fails(f), "TorchScript archive");
   }
 
   @Test

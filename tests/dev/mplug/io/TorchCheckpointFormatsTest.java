@@ -14,10 +14,12 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The small files of tests/resources/io (written once by generate.py with torch 1.13): dtypes, views, wrappers. */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class TorchCheckpointFormatsTest {
   static Path resource(String name) {
     return Path.of("tests", "resources", "io", name);
@@ -79,7 +81,7 @@ class TorchCheckpointFormatsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"deepspeed_module.pt", "state_dict_wrapper.pt", "bare_state_dict.pt"})
+  @ValueSource(strings = {"deepspeed_module.pt", "state_dict_wrapper.pt", "bare_state_dict.pt", "legacy_format.pt"})
   void stateDictIsFoundInsideTheUsualWrappers(String file) throws Exception {
     try (TensorScope s = TensorScope.open(); StateDict sd = TorchCheckpoint.readStateDict(resource(file))) {
       assertEquals(List.of("weight", "bias"), sd.keys());
@@ -89,11 +91,51 @@ class TorchCheckpointFormatsTest {
     }
   }
 
+  /** Hugging Face's bert-base-uncased pytorch_model.bin predates the zip format: the same tensors in both. */
+  @Test
+  void legacyFormatHoldsTheSameTensorsAsTheZipFormat() throws Exception {
+    try (TensorScope s = TensorScope.open();
+        StateDict zip = TorchCheckpoint.readStateDict(resource("bert_tiny.bin"));
+        StateDict legacy = TorchCheckpoint.readStateDict(resource("bert_tiny_legacy.bin"))) {
+      assertEquals(zip.keys(), legacy.keys());
+      for (String k : zip.keys()) assertTrue(zip.get(k).equal(legacy.get(k)), k);
+      assertTrue(legacy.get("cls.predictions.decoder.weight").equal(legacy.get("bert.embeddings.word_embeddings.weight")));
+    }
+  }
+
   @Test
   void parametersLoadAsTheirData() throws Exception {
     try (TensorScope s = TensorScope.open(); StateDict sd = TorchCheckpoint.readStateDict(resource("parameter.pt"))) {
       assertArrayEquals(new float[] {1, 2}, Tensors.toFloats(sd.get("w")));
       assertTrue(!sd.get("w").requires_grad(), "loaded tensors are plain values");
+    }
+  }
+
+  @Test
+  void storagesLargerThanOneReadChunkArriveWhole(@TempDir Path dir) throws Exception {
+    int n = 700_000; // 2.8 MB: three 1 MiB chunks
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) values[i] = i * 0.5f;
+    byte[] pkl = PickleBytes.protocol(2).orderedDict().mark().str("big")
+        .tensor("FloatStorage", "0", n, 0, new long[] {n / 2, 2}, new long[] {2, 1}).op('u').stop().bytes();
+    Path f = PickleBytes.zip(dir.resolve("big.pt"), "big", Map.of("data.pkl", pkl, "data/0", PickleBytes.floats(values)));
+    try (TensorScope s = TensorScope.open(); StateDict sd = TorchCheckpoint.readStateDict(f)) {
+      assertArrayEquals(values, Tensors.toFloats(sd.get("big")));
+    }
+  }
+
+  @Test
+  void checkpointFilesTellTheFormatsApartByContent(@TempDir Path dir) throws Exception {
+    try (TensorScope s = TensorScope.open()) {
+      Path st = dir.resolve("weights.bin"); // safetensors under a misleading name
+      SafeTensors.write(st, Map.of("w", Tensors.floats(new float[] {4f, 5f}, 2)), Map.of());
+      try (StateDict a = CheckpointFiles.read(st);
+          StateDict b = CheckpointFiles.read(resource("bert_tiny_legacy.bin"));
+          StateDict c = CheckpointFiles.read(resource("bare_state_dict.pt"))) {
+        assertArrayEquals(new float[] {4f, 5f}, Tensors.toFloats(a.get("w")));
+        assertEquals(79, b.size()); // 5 embedding + 4 x 16 layer + 2 pooler + 8 head tensors
+        assertEquals(List.of("weight", "bias"), c.keys());
+      }
     }
   }
 

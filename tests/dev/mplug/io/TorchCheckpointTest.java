@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /** Reading the official fixtures' torch.save files: key counts, dtypes, shapes, tied keys and known values. */
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class TorchCheckpointTest {
 
   @ParameterizedTest

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try") // tensor scopes free memory by being open
 class PositionTablesTest {
 
   /**
