@@ -70,14 +70,14 @@ public final class FixtureForward {
     FixtureConfig config = FixtureConfig.read(configFile);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     LoadReport report;
-    try (NoGradGuard noGrad = new NoGradGuard(); StateDict inputs = TorchCheckpoint.readStateDict(
+    try (NoGradGuard _ = new NoGradGuard(); StateDict inputs = TorchCheckpoint.readStateDict(
         dir.resolve("inputs.pth"))) {
       if (config.task().equals("fusion")) {
         SkipConnectedFusion fusion = new SkipConnectedFusion(config.text());
         fusion.eval();
         report = OfficialWeights.load(dir.resolve("model.pth"), MPlug.namedParameters(fusion), options(config)
             .withModulePrefix("fusion_encoder."));
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
           SkipConnectedFusion.Output f = fusion.forward(input(inputs, "text_embeds"), input(inputs, "text_mask"),
               input(inputs, "image_embeds"), input(inputs, "image_mask"));
           putFusion(outputs, f);
@@ -86,7 +86,7 @@ public final class FixtureForward {
         MPlug model = new MPlug(config.model());
         model.eval();
         report = OfficialWeights.load(dir.resolve("model.pth"), model.namedParameters(), options(config));
-        try (TensorScope s = TensorScope.open()) {
+        try (TensorScope _ = TensorScope.open()) {
           switch (config.task()) {
             case "vqa" -> vqa(model, config, inputs, outputs, cached);
             case "caption" -> caption(model, config, inputs, outputs, cached);
@@ -228,7 +228,7 @@ public final class FixtureForward {
   private static Map<String, Tensor> select(JsonNode json, Map<String, Tensor> computed, Path dir) {
     Map<String, Tensor> listed = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
-    json.path("outputs").fields().forEachRemaining(e -> {
+    json.path("outputs").properties().forEach(e -> {
       Tensor t = computed.get(e.getKey());
       if (t == null) {
         problems.add(e.getKey() + ": not computed by task " + json.path("task").asText());
@@ -258,7 +258,7 @@ public final class FixtureForward {
   public static List<Difference> compare(Map<String, Tensor> outputs, Path reference, Tolerance tol)
       throws IOException {
     List<Difference> rows = new ArrayList<>();
-    try (StateDict expected = TorchCheckpoint.readStateDict(reference); TensorScope s = TensorScope.open()) {
+    try (StateDict expected = TorchCheckpoint.readStateDict(reference); TensorScope _ = TensorScope.open()) {
       for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
         String name = e.getKey();
         if (!expected.contains(name)) throw new IllegalArgumentException(reference + " has no output '" + name + "'");

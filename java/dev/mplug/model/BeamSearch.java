@@ -50,9 +50,10 @@ public final class BeamSearch {
       hypotheses.add(new ArrayList<>());
       results.add(List.of());
     }
-    try (NoGradGuard noGrad = new NoGradGuard(); TensorScope search = TensorScope.open()) {
-      Tensor mem = tile(memory, k);                                                       // [B k, M, H]
-      Tensor memMask = tile(memoryMask, k);                                               // [B k, M]
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
+      // uncached: the encoder states per row, as the official code tiles them
+      Tensor mem = cached ? null : tile(memory, k);                                       // [B k, M, H]
+      Tensor memMask = cached ? null : tile(memoryMask, k);                               // [B k, M]
       Tensor alive = torch.full(new long[] {(long) batch * k, 1}, new Scalar(g.startToken()),
           memoryMask.options()).to(torch.ScalarType.Long);                                // [B k, 1]
       float[] first = new float[batch * k];
@@ -60,7 +61,9 @@ public final class BeamSearch {
       Tensor cumulative = Tensors.floats(first, first.length);                            // [B k]
       int[] batchOffset = new int[batch];
       for (int b = 0; b < batch; b++) batchOffset[b] = b;
-      try (DecoderCache cache = cached ? decoder.startCache(mem, memMask) : null) {
+      try (DecoderCache cache = cached ? decoder.startCache(memory, memoryMask) : null) {
+        // the encoder keys/values are projected once per example, then copied to its beam rows
+        if (cache != null) cache.reorder(tileIndex(batch, k), tileIndex(batch, k));
         for (int step = 0; step < g.maxLength(); step++) {
           try (TensorScope stepScope = TensorScope.open()) {
             int active = batchOffset.length;
@@ -130,7 +133,7 @@ public final class BeamSearch {
               }
             }
             // within an example every row holds the same encoder states: they move only when examples leave
-            if (shrunk) {
+            if (shrunk && !cached) {
               mem = stepScope.keep(mem.index_select(0, keepRows));
               memMask = stepScope.keep(memMask.index_select(0, keepRows));
             }
@@ -142,6 +145,13 @@ public final class BeamSearch {
       }
     }
     return results;
+  }
+
+  /** int64 [B k]: 0 (k times), 1 (k times), ... */
+  static Tensor tileIndex(int batch, int k) {
+    long[] rows = new long[batch * k];
+    for (int i = 0; i < rows.length; i++) rows[i] = i / k;
+    return Tensors.longs(rows, rows.length);
   }
 
   /** Each row repeated {@code k} times in place: [B, ...] -> [B k, ...] (rows b k .. b k + k - 1 are example b). */

@@ -27,7 +27,7 @@ public final class GreedySearch {
     double[] logProbSum = new double[batch];
     boolean[] done = new boolean[batch];
     for (int b = 0; b < batch; b++) ids.add(new ArrayList<>(List.of((long) g.startToken())));
-    try (NoGradGuard noGrad = new NoGradGuard(); TensorScope search = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       Tensor alive = torch.full(new long[] {batch, 1}, new Scalar(g.startToken()), memoryMask.options())
           .to(torch.ScalarType.Long);                                                      // [B, 1]
       try (DecoderCache cache = cached ? decoder.startCache(memory, memoryMask) : null) {

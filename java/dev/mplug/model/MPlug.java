@@ -140,6 +140,14 @@ public final class MPlug extends ModuleBase {
     return require(temp, Part.ITC_ITM_HEADS);
   }
 
+  /** Clamps the learned temperature to [0.001, 0.5] in place, as the official training does after each step. */
+  public void clampTemperature() {
+    try (NoGradGuard _ = new NoGradGuard()) {
+      require(temp, Part.ITC_ITM_HEADS).clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.001)),
+          new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.5)));
+    }
+  }
+
   /** ITM logits [B, 2] from the fusion text stream's CLS token (column 1 = "match"). */
   public Tensor itmLogits(Tensor fusionText) {
     return require(itmHead, Part.ITC_ITM_HEADS).forward(fusionText.select(1, 0));
@@ -246,7 +254,7 @@ public final class MPlug extends ModuleBase {
       throw new IllegalArgumentException("weights do not match the model: missing " + missing + ", unexpected "
           + unexpected);
     }
-    try (NoGradGuard g = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       for (Map.Entry<String, Tensor> e : params.entrySet()) {
         Tensor src = weights.get(e.getKey());
         if (src == null) continue;

@@ -37,6 +37,10 @@ public final class BertEmbeddings extends ModuleBase {
   /** ids int64 [B, T] at positions {@code offset ..} -> [B, T, H]. */
   public Tensor forward(Tensor ids, long offset) {
     requireShape(ids, "embeddings (token ids)", -1, -1);
+    int dtype = ids.scalar_type().value;   // JavaCPP enums from native code: compare codes, not identity
+    if (dtype != torch.ScalarType.Long.value && dtype != torch.ScalarType.Int.value) {
+      throw new IllegalArgumentException("embeddings: token ids must be int64 or int32, got " + ids.scalar_type());
+    }
     long t = ids.size(1);
     if (offset + t > maxPositions) {
       throw new IllegalArgumentException("embeddings: " + (offset + t) + " positions exceed max_position_embeddings "

@@ -71,7 +71,7 @@ public abstract class ModuleBase extends Module {
     LinearOptions options = new LinearOptions(in, out);
     options.bias().put(bias);
     LinearImpl linear = registered(parent, parent.register_module(name, registered(parent, unscoped(new LinearImpl(options)))));
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (NoGradGuard _ = new NoGradGuard()) {
       linear.weight().normal_(0.0, INIT_STD, new GeneratorOptional());
       if (bias) linear.bias().zero_();
     }
@@ -88,7 +88,7 @@ public abstract class ModuleBase extends Module {
   public static EmbeddingImpl embedding(Module parent, String name, long count, long dim) {
     EmbeddingImpl e = registered(parent,
         parent.register_module(name, registered(parent, unscoped(new EmbeddingImpl(new EmbeddingOptions(count, dim))))));
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (NoGradGuard _ = new NoGradGuard()) {
       e.weight().normal_(0.0, INIT_STD, new GeneratorOptional());
     }
     return e;

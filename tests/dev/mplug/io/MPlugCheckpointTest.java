@@ -36,7 +36,7 @@ class MPlugCheckpointTest {
     Map<String, Tensor> b = loaded.namedParameters();
     assertEquals(a.keySet(), b.keySet());
     for (String k : a.keySet()) assertArrayEquals(Tensors.toFloats(a.get(k)), Tensors.toFloats(b.get(k)), 0f, k);
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor images = torch.randn(2, 3, 32, 32);
       assertArrayEquals(Tensors.toFloats(model.visionTokens(images)), Tensors.toFloats(loaded.visionTokens(images)), 0f);
     }
@@ -45,7 +45,7 @@ class MPlugCheckpointTest {
   @Test
   void aFileWithoutConfigIsRefusedNamingIt() throws Exception {
     Path file = dir.resolve("plain.safetensors");
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       SafeTensors.write(file, Map.of("x", torch.zeros(2)), Map.of());
     }
     CheckpointException e = assertThrows(CheckpointException.class, () -> MPlugCheckpoint.load(file));

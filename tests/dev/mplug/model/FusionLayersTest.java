@@ -39,7 +39,7 @@ class FusionLayersTest {
     Seeds.fresh("fusion layers");
     SkipConnectedFusion fusion = new SkipConnectedFusion(TEXT);   // co, co, CONN
     fusion.eval();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor text = torch.randn(2, 5, 32);
       Tensor image = torch.randn(2, 7, 32);
       Tensor textMask = Tensors.longs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 2, 5);
@@ -75,7 +75,7 @@ class FusionLayersTest {
     Seeds.fresh("fusion padding");
     SkipConnectedFusion fusion = new SkipConnectedFusion(TEXT);
     fusion.eval();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor text = torch.randn(1, 6, 32);
       Tensor image = torch.randn(1, 5, 32);
       Tensor mask = Tensors.longs(new long[] {1, 1, 1, 1, 0, 0}, 1, 6);

@@ -25,7 +25,7 @@ class GenerationTest {
     TextDecoder d = new TextDecoder(MPlugConfig.tiny().text());
     d.eval();
     Map<String, Tensor> p = MPlug.namedParameters(d);
-    try (NoGradGuard g = new NoGradGuard()) {
+    try (NoGradGuard _ = new NoGradGuard()) {
       // larger weights than the init so that the distribution is peaked enough to make choices
       for (Tensor t : p.values()) if (t.dim() == 2) t.mul_(new Scalar(8));
       p.get("cls.predictions.bias").select(0, 102).add_(new Scalar(3.0));
@@ -37,7 +37,7 @@ class GenerationTest {
   void cachedAndUncachedBeamSearchGiveIdenticalHypotheses() {
     Seeds.fresh("beam cached");
     TextDecoder d = decoder();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor memory = torch.randn(4, 5, 32);
       Tensor mask = Tensors.longs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0}, 4, 5);
       List<List<Hypothesis>> uncached = BeamSearch.run(d, memory, mask, G, false);
@@ -56,7 +56,7 @@ class GenerationTest {
   void hypothesesFollowTheOfficialRules() {
     Seeds.fresh("beam rules");
     TextDecoder d = decoder();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor memory = torch.randn(3, 5, 32);
       Tensor mask = torch.ones(3, 5).to(torch.ScalarType.Long);
       List<List<Hypothesis>> all = BeamSearch.run(d, memory, mask, G, true);
@@ -94,7 +94,7 @@ class GenerationTest {
     Seeds.fresh("greedy");
     TextDecoder d = decoder();
     GenerationConfig one = G.withBeamSize(1);
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor memory = torch.randn(3, 5, 32);
       Tensor mask = torch.ones(3, 5).to(torch.ScalarType.Long);
       List<Hypothesis> greedy = GreedySearch.run(d, memory, mask, one, false);

@@ -35,7 +35,7 @@ class MPlugTest {
   void evalIsDeterministicAndTrainingDropsOut() {
     Seeds.fresh("eval determinism");
     MPlug m = new MPlug(MPlugConfig.tiny().withVision(new VisionConfig(32, 8, 48, 2, 4, 4, 0.1)));
-    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       Tensor images = torch.randn(2, 3, 32, 32);
       m.eval();
       float[] a = forwardAll(m, images, IDS);
@@ -55,7 +55,7 @@ class MPlugTest {
     Seeds.fresh("padding invariance");
     MPlug m = new MPlug(MPlugConfig.tiny());
     m.eval();
-    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       Tensor other = IDS.clone();
       other.select(0, 0).narrow(0, 5, 2).copy_(ids(new long[] {88, 99}, 2));
       Tensor a = m.textEmbeds(IDS, MASK);
@@ -73,7 +73,7 @@ class MPlugTest {
     Seeds.fresh("itc");
     MPlug m = new MPlug(MPlugConfig.tiny());
     m.eval();
-    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       Tensor v = m.visionEmbeds(m.visionTokens(torch.randn(2, 3, 32, 32)));
       Tensor l = m.textEmbeds(IDS, MASK);
       Tensor fi = m.imageFeatures(v);
@@ -92,8 +92,21 @@ class MPlugTest {
   }
 
   @Test
+  void temperatureIsClampedToTheTrainingRange() {
+    MPlug m = new MPlug(MPlugConfig.tiny());
+    try (NoGradGuard _ = new NoGradGuard()) {
+      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(0.9));
+      m.clampTemperature();
+      assertEquals(0.5, m.temperature().item_double(), 1e-7);
+      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(1e-5));
+      m.clampTemperature();
+      assertEquals(0.001, m.temperature().item_double(), 1e-7);
+    }
+  }
+
+  @Test
   void lossesFollowTheirDefinitions() {
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       // 1 sequence, 3 positions, vocabulary 2; targets ids[1..2] = [1, 0(pad)]
       Tensor logits = Tensors.floats(new float[] {0, 1, 2, 0, 5, 5}, 1, 3, 2);
       Tensor ids = Tensors.longs(new long[] {1, 1, 0}, 1, 3);
@@ -113,11 +126,15 @@ class MPlugTest {
   @Test
   void badInputsNameTheModuleAndShapes() {
     MPlug m = new MPlug(MPlugConfig.tiny().withParts(Part.caption()));
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> m.visionTokens(torch.randn(1, 3, 64, 64)));
       assertTrue(e.getMessage().contains("visual_encoder.visual") && e.getMessage().contains("[*, 3, 32, 32]")
           && e.getMessage().contains("[1, 3, 64, 64]"), e.getMessage());
+      IllegalArgumentException floatIds = assertThrows(IllegalArgumentException.class,
+          () -> m.decoder().forward(torch.ones(1, 3), null, torch.randn(1, 17, 32), torch.ones(1, 17)));
+      assertTrue(floatIds.getMessage().contains("embeddings") && floatIds.getMessage().contains("Float"),
+          floatIds.getMessage());
       IllegalStateException missing = assertThrows(IllegalStateException.class, () -> m.textEmbeds(IDS, MASK));
       assertTrue(missing.getMessage().contains("TEXT_ENCODER"), missing.getMessage());
       java.util.Map<String, Tensor> w = new java.util.HashMap<>(m.namedParameters());
@@ -133,7 +150,7 @@ class MPlugTest {
     Seeds.fresh("answer grouping");
     MPlug m = new MPlug(MPlugConfig.tiny());
     m.eval();
-    try (NoGradGuard g = new NoGradGuard(); TensorScope s = TensorScope.open()) {
+    try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       Tensor states = torch.randn(2, 6, 32);
       Tensor statesMask = torch.ones(2, 6).to(torch.ScalarType.Long);
       Tensor answers = Tensors.longs(new long[] {101, 7, 102, 101, 8, 102, 101, 9, 102}, 3, 3);

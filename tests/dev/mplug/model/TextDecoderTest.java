@@ -20,7 +20,7 @@ class TextDecoderTest {
     Seeds.fresh("decoder cache");
     TextDecoder decoder = new TextDecoder(TEXT);
     decoder.eval();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor memory = torch.randn(2, 6, 32);
       Tensor memoryMask = Tensors.longs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 2, 6);
       Tensor ids = Tensors.longs(new long[] {101, 7, 9, 30, 4, 101, 55, 3, 8, 102}, 2, 5);
@@ -40,7 +40,7 @@ class TextDecoderTest {
     Seeds.fresh("decoder masks");
     TextDecoder decoder = new TextDecoder(TEXT);
     decoder.eval();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor memory = torch.randn(1, 4, 32);
       Tensor memoryMask = torch.ones(1, 4).to(torch.ScalarType.Long);
       Tensor a = Tensors.longs(new long[] {101, 7, 9, 102, 0, 0}, 1, 6);

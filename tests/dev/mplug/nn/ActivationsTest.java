@@ -12,7 +12,7 @@ class ActivationsTest {
 
   @Test
   void quickGeluIsXTimesSigmoidOf1702X() {
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       float[] y = Tensors.toFloats(Activations.quickGelu(Tensors.floats(X, X.length)));
       // x / (1 + exp(-1.702 x)); e.g. QuickGELU(1) = 0.8457958, QuickGELU(-1) = -0.1542042
       assertEquals(0.8457958, y[4], 1e-6);
@@ -24,7 +24,7 @@ class ActivationsTest {
 
   @Test
   void geluIsTheErfFormNotTheTanhApproximation() {
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       float[] y = Tensors.toFloats(Activations.gelu(Tensors.floats(X, X.length)));
       // x Phi(x): GELU(1) = 0.8413447 (tanh approximation: 0.8411920), GELU(-3) = -0.0040497
       assertEquals(0.8413447, y[4], 1e-6);

@@ -22,7 +22,7 @@ class ModuleBaseTest {
     Module parent = new Module();
     LayerNormImpl bert = ModuleBase.layerNorm(parent, "bert", 4, 1e-12);
     LayerNormImpl clip = ModuleBase.layerNorm(parent, "clip", 2, 1e-5);
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       // [1, 2, 3, 4]: mean 2.5, variance 1.25 -> (x - 2.5) / sqrt(1.25)
       float[] y = Tensors.toFloats(bert.forward(Tensors.floats(new float[] {1, 2, 3, 4}, 1, 4)));
       assertArrayEquals(new float[] {-1.3416408f, -0.4472136f, 0.4472136f, 1.3416408f}, y, 1e-6f);
@@ -37,11 +37,11 @@ class ModuleBaseTest {
   @Test
   void modulesBuiltInsideAScopeOutliveIt() {
     BertLayer layer;
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       layer = new BertLayer(8, 2, 16, 1e-12, 0.1, 8);
     }
     System.gc();
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor out = layer.forward(torch.randn(1, 3, 8), null);
       assertArrayEquals(new long[] {1, 3, 8}, Tensors.shape(out));
       assertEquals(26, layer.named_parameters().size(), "attention 10 + crossattention 10 + intermediate 2 + output 4");
@@ -52,7 +52,7 @@ class ModuleBaseTest {
   void dropoutIsActiveOnlyInTraining() {
     Seeds.fresh("dropoutIsActiveOnlyInTraining");
     BertResidualOutput out = new BertResidualOutput(16, 16, 1e-12, 0.5);
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       Tensor h = torch.randn(2, 5, 16);
       Tensor r = torch.randn(2, 5, 16);
       out.eval();
@@ -70,7 +70,7 @@ class ModuleBaseTest {
   @Test
   void shapeErrorsNameTheModuleAndBothShapes() {
     BertSelfAttention attn = new BertSelfAttention(8, 2, 8, "crossattention");
-    try (TensorScope s = TensorScope.open()) {
+    try (TensorScope _ = TensorScope.open()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> attn.keysValues(torch.randn(1, 3, 6)));
       assertTrue(e.getMessage().contains("crossattention"), e.getMessage());

@@ -19,8 +19,8 @@ class PackedMultiHeadAttentionTest {
     int w = 12, heads = 3, d = 4;
     PackedMultiHeadAttention attn = new PackedMultiHeadAttention(w, heads);
     Map<String, Tensor> p = dev.mplug.model.MPlug.namedParameters(attn);
-    try (TensorScope s = TensorScope.open()) {
-      try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+    try (TensorScope _ = TensorScope.open()) {
+      try (var _ = new org.bytedeco.pytorch.NoGradGuard()) {
         p.get("in_proj_bias").normal_(0, 0.5, new org.bytedeco.pytorch.GeneratorOptional());
         p.get("in_proj_weight").normal_(0, 0.5, new org.bytedeco.pytorch.GeneratorOptional());
       }
