@@ -2,7 +2,7 @@ package dev.mplug.data.synth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mplug.data.image.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.synth.SceneText.Expression;
 import dev.mplug.data.synth.SceneText.Question;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mplug.data.image.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.video.VideoFrames;
 import java.io.IOException;
