@@ -1,16 +1,18 @@
 package dev.mplug.cli;
 
 import dev.mplug.data.synth.ShapesWorld;
+import dev.mplug.data.synth.SynthFiles;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code mplug synth}: writes the synthetic shapes world (images, videos, annotation files). */
+/** {@code mplug synth}: writes the synthetic shapes world (images, videos, annotation files, vocab.txt). */
 @Command(name = "synth", mixinStandardHelpOptions = true,
     description = "Generate the synthetic shapes world: JPEG images of coloured shapes with captions, VQA, "
         + "retrieval and referring-expression annotations, and Motion-JPEG AVI clips of moving shapes with captions "
-        + "and questions, in the official annotation formats. Same options, same files.")
+        + "and questions, in the official annotation formats, plus a BERT-layout vocab.txt covering their words. "
+        + "Same options, same files.")
 public final class SynthCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output directory (created if missing).")
   Path out;
@@ -49,6 +51,7 @@ public final class SynthCommand implements Callable<Integer> {
     System.out.printf("  questions   %d%n", s.questions());
     System.out.printf("  expressions %d%n", s.expressions());
     System.out.printf("  videos      %d (%d frames each), %d questions%n", s.videos(), frames, s.videoQuestions());
+    System.out.printf("  vocabulary  %d tokens (%s, BERT layout)%n", s.vocabulary(), SynthFiles.VOCAB);
     return 0;
   }
 }

@@ -1,5 +1,6 @@
 package dev.mplug.data.image;
 
+import dev.mplug.data.Box;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.random.RandomGenerator;
@@ -38,15 +39,15 @@ public final class GroundingTransforms {
   private GroundingTransforms() {}
 
   /** The evaluation transform: long side to {@code size}, centred padding. */
-  public static GroundingSample eval(GroundingSample s, int size) {
+  public static BoxedImage eval(BoxedImage s, int size) {
     return Letterbox.fit(s, size);
   }
 
   /** The training transform (class comment); all randomness from {@code rng}. */
-  public static GroundingSample train(GroundingSample s, int size, Options options, RandomGenerator rng) {
+  public static BoxedImage train(BoxedImage s, int size, Options options, RandomGenerator rng) {
     int[] scales = scales(size, options.scale());
     double cropProbability = options.crop() ? 0.5 : 0.0;
-    GroundingSample x;
+    BoxedImage x;
     if (!hasDirectionWord(s.text()) && rng.nextDouble() < cropProbability) {
       x = randomResize(s, new int[] {400, 500, 600}, false, rng);
       x = replace(x, randomSizeCrop(x, 384, 600, 20, rng));
@@ -68,7 +69,7 @@ public final class GroundingTransforms {
   }
 
   /** Resize the long (or short) side to one of {@code sizes}, chosen uniformly. */
-  public static GroundingSample randomResize(GroundingSample s, int[] sizes, boolean longSide, RandomGenerator rng) {
+  public static BoxedImage randomResize(BoxedImage s, int[] sizes, boolean longSide, RandomGenerator rng) {
     return Letterbox.resizeTo(s, sizes[rng.nextInt(sizes.length)], longSide);
   }
 
@@ -76,7 +77,7 @@ public final class GroundingTransforms {
    * Up to {@code maxTry} random crops of {@code minSize..maxSize} per side (bounded by the image); the first one that
    * contains the whole box is taken, otherwise the image is kept as is.
    */
-  public static GroundingSample randomSizeCrop(GroundingSample s, int minSize, int maxSize, int maxTry,
+  public static BoxedImage randomSizeCrop(BoxedImage s, int minSize, int maxSize, int maxTry,
       RandomGenerator rng) {
     int width = s.image().cols();
     int height = s.image().rows();
@@ -104,7 +105,7 @@ public final class GroundingTransforms {
    * random order (PIL ImageEnhance semantics: brightness scales, contrast blends with the mean grey level,
    * saturation blends with the grey image).
    */
-  public static GroundingSample colorJitter(GroundingSample s, double brightness, double contrast, double saturation,
+  public static BoxedImage colorJitter(BoxedImage s, double brightness, double contrast, double saturation,
       RandomGenerator rng) {
     Mat img = s.image().clone();
     if (rng.nextDouble() < 0.8) {
@@ -131,14 +132,14 @@ public final class GroundingTransforms {
   }
 
   /** With probability 0.5, {@link #flip}; otherwise a copy. */
-  public static GroundingSample horizontalFlip(GroundingSample s, RandomGenerator rng) {
+  public static BoxedImage horizontalFlip(BoxedImage s, RandomGenerator rng) {
     return rng.nextDouble() < 0.5 ? flip(s) : s.withImage(s.image().clone(), s.box());
   }
 
   /** Mirror image, box ({@code x1' = W - x2, x2' = W - x1}) and the words "left" and "right". */
-  public static GroundingSample flip(GroundingSample s) {
+  public static BoxedImage flip(BoxedImage s) {
     Mat out = Transforms.flip(s.image());
-    return new GroundingSample(out, s.box().flippedHorizontally(s.image().cols()), swapLeftRight(s.text()), null);
+    return new BoxedImage(out, s.box().flippedHorizontally(s.image().cols()), swapLeftRight(s.text()), null);
   }
 
   static String swapLeftRight(String text) {
@@ -184,7 +185,7 @@ public final class GroundingTransforms {
   }
 
   /** Returns {@code next}, closing the image of {@code previous} (an intermediate of the pipeline). */
-  private static GroundingSample replace(GroundingSample previous, GroundingSample next) {
+  private static BoxedImage replace(BoxedImage previous, BoxedImage next) {
     if (previous.image() != next.image()) previous.image().close();
     return next;
   }

@@ -1,5 +1,6 @@
 package dev.mplug.data.image;
 
+import dev.mplug.data.Box;
 import java.util.random.RandomGenerator;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
@@ -21,8 +22,8 @@ public final class Letterbox {
   private Letterbox() {}
 
   /** Resize (long side = size, bilinear as the official RandomResize) then centred padding: the eval transform. */
-  public static GroundingSample fit(GroundingSample s, int size) {
-    GroundingSample resized = resizeLongSide(s, size);
+  public static BoxedImage fit(BoxedImage s, int size) {
+    BoxedImage resized = resizeLongSide(s, size);
     try {
       return pad(resized, size, false, null);
     } finally {
@@ -31,12 +32,12 @@ public final class Letterbox {
   }
 
   /** Scales the image so that its long side is {@code size}; the box scales with it. */
-  public static GroundingSample resizeLongSide(GroundingSample s, int size) {
+  public static BoxedImage resizeLongSide(BoxedImage s, int size) {
     return resizeTo(s, size, true);
   }
 
   /** Scales the image so that its long (or short) side is {@code size}, sizes rounded half to even as Python. */
-  static GroundingSample resizeTo(GroundingSample s, int size, boolean longSide) {
+  static BoxedImage resizeTo(BoxedImage s, int size, boolean longSide) {
     if (size <= 0) throw new IllegalArgumentException("resize target must be > 0, got " + size);
     int h = s.image().rows();
     int w = s.image().cols();
@@ -51,7 +52,7 @@ public final class Letterbox {
    * Pads an image no larger than {@code size} on either side to {@code size x size}; {@code randomPlacement} puts it
    * anywhere (the translate augmentation, drawing from {@code rng}), otherwise centred.
    */
-  public static GroundingSample pad(GroundingSample s, int size, boolean randomPlacement, RandomGenerator rng) {
+  public static BoxedImage pad(BoxedImage s, int size, boolean randomPlacement, RandomGenerator rng) {
     int h = s.image().rows();
     int w = s.image().cols();
     if (h > size || w > size) {
@@ -73,6 +74,6 @@ public final class Letterbox {
     try (Scalar fill = new Scalar(PAD_RGB[0], PAD_RGB[1], PAD_RGB[2], 0)) {
       opencv_core.copyMakeBorder(s.image(), out, top, dh - top, left, dw - left, opencv_core.BORDER_CONSTANT, fill);
     }
-    return new GroundingSample(out, s.box().translated(left, top), s.text(), new int[] {left, top, w, h});
+    return new BoxedImage(out, s.box().translated(left, top), s.text(), new int[] {left, top, w, h});
   }
 }

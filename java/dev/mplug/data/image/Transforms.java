@@ -18,11 +18,22 @@ public final class Transforms {
   private Transforms() {}
 
   public static ImageTransform pretrain(int res) {
-    return ImageTransform.compose(RandomResizedCrop.of(res, 0.2), horizontalFlip(0.5), RandAugment.of(2, 7));
+    return augmented(res, 0.2, true);
   }
 
   public static ImageTransform train(int res) {
-    return ImageTransform.compose(RandomResizedCrop.of(res, 0.5), horizontalFlip(0.5), RandAugment.of(2, 7));
+    return augmented(res, 0.5, true);
+  }
+
+  /**
+   * RandomResizedCrop(scale {@code minScale}-1) -> horizontal flip (p 0.5, only if {@code flip}) -> RandAugment(2, 7).
+   * Without the flip for data whose texts say "left" and "right" about the picture (the official VQA recipe flips
+   * anyway).
+   */
+  public static ImageTransform augmented(int res, double minScale, boolean flip) {
+    return flip
+        ? ImageTransform.compose(RandomResizedCrop.of(res, minScale), horizontalFlip(0.5), RandAugment.of(2, 7))
+        : ImageTransform.compose(RandomResizedCrop.of(res, minScale), RandAugment.of(2, 7));
   }
 
   public static ImageTransform eval(int res) {

@@ -1,5 +1,6 @@
 package dev.mplug.data.loader;
 
+import dev.mplug.data.Box;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  * none) and an id for the results.
  */
 public record Example<I>(List<I> media, String text, List<String> answers, List<Double> answerWeights, long label,
-    double[] box, String id) {
+    Box box, String id) {
   public Example {
     media = List.copyOf(media);
     answers = List.copyOf(answers);
@@ -17,6 +18,5 @@ public record Example<I>(List<I> media, String text, List<String> answers, List<
     if (answers.size() != answerWeights.size()) {
       throw new IllegalArgumentException(answers.size() + " answers but " + answerWeights.size() + " weights");
     }
-    if (box != null && box.length != 4) throw new IllegalArgumentException("a box has 4 values, got " + box.length);
   }
 }

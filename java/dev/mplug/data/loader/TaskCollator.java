@@ -72,7 +72,10 @@ public final class TaskCollator<I> implements Collator<Example<I>> {
     }
     if (samples.stream().allMatch(s -> s.box() != null)) {
       float[] boxes = new float[b * 4];
-      for (int i = 0; i < b; i++) for (int j = 0; j < 4; j++) boxes[i * 4 + j] = (float) samples.get(i).box()[j];
+      for (int i = 0; i < b; i++) {
+        double[] xywh = samples.get(i).box().xywh();
+        for (int j = 0; j < 4; j++) boxes[i * 4 + j] = (float) xywh[j];
+      }
       out.tensor(Batch.BOXES, Tensors.floats(boxes, b, 4));         // [B, 4]
     }
     if (samples.stream().allMatch(s -> s.id() != null)) {

@@ -46,7 +46,7 @@ public final class TaskPreparation<I> implements SampleFunction<Example<I>> {
       case VqaSample s -> new Example<>(media, question(s), s.answers(), s.weights(), -1, null,
           Long.toString(s.questionId()));
       case GroundingSample s -> new Example<>(media, s.text().toLowerCase(Locale.ROOT), List.of(), List.of(), -1,
-          new double[] {s.box().x(), s.box().y(), s.box().w(), s.box().h()}, Long.toString(s.refId()));
+          s.box(), Long.toString(s.refId()));
       case VideoCaptionSample s -> example(media, caption(pick(s.captions(), rng)), -1, s.video());
       case VideoQaSample s -> new Example<>(media, TextCleaning.preQuestion(s.question(), options.maxQuestionWords()),
           List.of(s.answer()), List.of(1.0), -1, null, s.video());

@@ -2,7 +2,7 @@ package dev.mplug.data.shard;
 
 import com.google.protobuf.ByteString;
 import dev.mplug.data.BadSampleException;
-import dev.mplug.data.dataset.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.dataset.CaptionSample;
 import dev.mplug.data.dataset.GroundingSample;
 import dev.mplug.data.dataset.Nlvr2Sample;
@@ -42,8 +42,10 @@ public final class RecordCodec {
       case RetrievalSample s -> r.addCaptions(s.caption()).setImageId(s.imageId()).setImageIndex(s.imageIndex());
       case RetrievalEvalSample s -> r.addAllCaptions(s.captions()).setImageIndex(s.imageIndex())
           .setFirstText(s.firstText());
-      case GroundingSample s -> r.addCaptions(s.text()).setRefId(s.refId())
-          .addBbox(s.box().x()).addBbox(s.box().y()).addBbox(s.box().w()).addBbox(s.box().h());
+      case GroundingSample s -> {
+        r.addCaptions(s.text()).setRefId(s.refId());
+        for (double v : s.box().xywh()) r.addBbox(v);
+      }
       case VideoCaptionSample s -> r.addAllCaptions(s.captions());
       case VideoQaSample s -> r.setQuestion(s.question()).addAnswers(s.answer());
       case Nlvr2Sample s -> r.addCaptions(s.sentence()).setLabel(s.label() ? 1 : 0);
@@ -73,7 +75,7 @@ public final class RecordCodec {
         case GROUNDING -> {
           if (r.getBboxCount() != 4) throw new IllegalArgumentException("bbox has " + r.getBboxCount() + " values");
           yield new GroundingSample(media(r, 0), one(r.getCaptionsList(), "captions"),
-              new Box(r.getBbox(0), r.getBbox(1), r.getBbox(2), r.getBbox(3)), r.getRefId());
+              Box.ofXywh(r.getBbox(0), r.getBbox(1), r.getBbox(2), r.getBbox(3)), r.getRefId());
         }
         case VIDEO_CAPTION -> new VideoCaptionSample(media(r, 0), nonEmpty(r.getCaptionsList(), "captions"));
         case VIDEO_QA -> new VideoQaSample(media(r, 0), r.getQuestion(), one(r.getAnswersList(), "answers"));

@@ -1,6 +1,6 @@
 package dev.mplug.data.synth;
 
-import dev.mplug.data.image.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.synth.Vocabulary.Colour;
 import dev.mplug.data.synth.Vocabulary.Direction;
 import dev.mplug.data.synth.Vocabulary.Shape;

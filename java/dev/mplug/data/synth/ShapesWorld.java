@@ -2,10 +2,12 @@ package dev.mplug.data.synth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mplug.data.image.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.synth.SceneText.Expression;
 import dev.mplug.data.synth.SceneText.Question;
+import dev.mplug.data.text.TextCleaning;
+import dev.mplug.data.text.VocabularyBuilder;
 import dev.mplug.data.video.VideoFrames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,7 +81,7 @@ public final class ShapesWorld {
 
   /** What a generation wrote. */
   public record Summary(Path root, Config config, int trainImages, int testImages, int videos, int captions,
-      int questions, int expressions, int videoQuestions) {}
+      int questions, int expressions, int videoQuestions, int vocabulary) {}
 
   /** The scene of image {@code index} under {@code config}. */
   public static Scene scene(Config config, int index) {
@@ -94,7 +96,7 @@ public final class ShapesWorld {
   /** Generates unless {@code root} already holds a complete world made from the same config. */
   public static Summary ensure(Path root, Config config) {
     Path manifest = root.resolve(SynthFiles.MANIFEST);
-    if (Files.isRegularFile(manifest)) {
+    if (Files.isRegularFile(manifest) && Files.isRegularFile(root.resolve(SynthFiles.VOCAB))) {
       try {
         JsonNode m = JSON.readTree(manifest.toFile());
         // compare as parsed JSON on both sides (a written long reads back as an int node)
@@ -102,10 +104,10 @@ public final class ShapesWorld {
           JsonNode c = m.get("counts");
           return new Summary(root, config, c.get("train_images").asInt(), c.get("test_images").asInt(),
               c.get("videos").asInt(), c.get("captions").asInt(), c.get("questions").asInt(),
-              c.get("expressions").asInt(), c.get("video_questions").asInt());
+              c.get("expressions").asInt(), c.get("video_questions").asInt(), c.get("vocabulary").asInt());
         }
       } catch (IOException | RuntimeException e) {
-        // unreadable manifest: regenerate below
+        // unreadable manifest, or one from an older generator: regenerate below
       }
     }
     return generate(root, config);
@@ -133,9 +135,11 @@ public final class ShapesWorld {
       writeJson(root.resolve(SynthFiles.GROUNDING_TEST), a.groundingTest);
       writeJsonLines(root.resolve(SynthFiles.VIDEO_CAPTION), a.videoCaption);
       writeJsonLines(root.resolve(SynthFiles.VIDEO_QA), a.videoQa);
+      int vocabulary = a.vocabulary.write(root.resolve(SynthFiles.VOCAB));
 
       Summary s = new Summary(root, config, config.trainImages(), config.testImages(), config.videos(), a.captions,
-          a.vqaTrain.size() + a.vqaVal.size(), a.groundingTrain.size() + a.groundingTest.size(), a.videoQa.size());
+          a.vqaTrain.size() + a.vqaVal.size(), a.groundingTrain.size() + a.groundingTest.size(), a.videoQa.size(),
+          vocabulary);
       Map<String, Object> counts = new LinkedHashMap<>();
       counts.put("train_images", s.trainImages());
       counts.put("test_images", s.testImages());
@@ -144,6 +148,7 @@ public final class ShapesWorld {
       counts.put("questions", s.questions());
       counts.put("expressions", s.expressions());
       counts.put("video_questions", s.videoQuestions());
+      counts.put("vocabulary", s.vocabulary());
       Map<String, Object> manifest = new LinkedHashMap<>();
       manifest.put("generator", "mplug-java shapes world");
       manifest.put("config", configMap(config));
@@ -169,7 +174,17 @@ public final class ShapesWorld {
     final List<Object> groundingTest = new ArrayList<>();
     final List<Object> videoCaption = new ArrayList<>();
     final List<Object> videoQa = new ArrayList<>();
+    /** Every text as the loaders clean it (all words kept), for vocab.txt. */
+    final VocabularyBuilder vocabulary = new VocabularyBuilder();
     int captions;
+
+    void caption(String c) {
+      vocabulary.add(TextCleaning.preCaption(c, Integer.MAX_VALUE));
+    }
+
+    void question(String q, String answer) {
+      vocabulary.add(TextCleaning.preQuestion(q, Integer.MAX_VALUE)).add(answer);
+    }
     int refId;
   }
 
@@ -189,6 +204,9 @@ public final class ShapesWorld {
     }
     String id = SynthFiles.id(index);
     a.captions += captions.size();
+    captions.forEach(a::caption);
+    questions.forEach(q -> a.question(q.question(), q.answer()));
+    expressions.forEach(e -> a.caption(e.text()));
     if (test) {
       a.captionTest.add(entry("image", image, "caption", captions, "image_id", id));
       a.retrievalTest.add(entry("image", image, "caption", captions));
@@ -233,6 +251,8 @@ public final class ShapesWorld {
     } finally {
       scope.close();
     }
+    captions.forEach(a::caption);
+    questions.forEach(q -> a.question(q.question(), q.answer()));
     a.videoCaption.add(entry("video", video, "caption", captions));
     for (Question q : questions) a.videoQa.add(entry("video", video, "question", q.question(), "answer", q.answer()));
   }

@@ -28,6 +28,11 @@ public final class SynthFiles {
   /** Video JSONL: captions {@code {"video", "caption": [...]}} and QA {@code {"video", "question", "answer"}}. */
   public static final String VIDEO_CAPTION = "video_caption.jsonl";
   public static final String VIDEO_QA = "video_qa.jsonl";
+  /**
+   * A BERT-layout {@code vocab.txt} (bert-base-uncased's ids 0..998, then the words of the world's cleaned texts and
+   * single characters) for {@code BertTokenizer.load}, as the real bert-base-uncased vocabulary is not shipped.
+   */
+  public static final String VOCAB = "vocab.txt";
   /** The generator's settings and counts, written last: its presence means the world is complete. */
   public static final String MANIFEST = "shapes_world.json";
 

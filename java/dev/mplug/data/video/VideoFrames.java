@@ -1,6 +1,8 @@
 package dev.mplug.data.video;
 
 import dev.mplug.data.BadSampleException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,11 +32,38 @@ public final class VideoFrames {
 
   /** {@code n} RGB {@code CV_8UC3} frames spread uniformly through {@code video}; the caller closes them. */
   public static List<Mat> sample(Path video, int n) {
+    return sample(video, video.toString(), n);
+  }
+
+  /**
+   * {@link #sample(Path, int)} for a video held in memory (a shard record): OpenCV's VideoCapture reads only files, so
+   * the bytes go through a temporary file, deleted before returning.
+   */
+  public static List<Mat> sample(byte[] video, String source, int n) {
+    if (video.length == 0) throw new BadSampleException(source, "empty video (0 bytes)");
+    Path tmp = null;
+    try {
+      tmp = Files.createTempFile("mplug-video-", ".avi");
+      Files.write(tmp, video);
+      return sample(tmp, source, n);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a temporary file for video " + source + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a leftover temporary file is harmless
+        }
+      }
+    }
+  }
+
+  private static List<Mat> sample(Path video, String source, int n) {
     if (n <= 0) throw new IllegalArgumentException("number of frames must be > 0, got " + n);
-    String source = video.toString();
     if (!Files.isRegularFile(video)) throw new BadSampleException(source, "video file not found");
     Loader.load(opencv_videoio.class);
-    try (VideoCapture capture = new VideoCapture(source, opencv_videoio.CAP_ANY)) {
+    try (VideoCapture capture = new VideoCapture(video.toString(), opencv_videoio.CAP_ANY)) {
       if (!capture.isOpened()) {
         throw new BadSampleException(source, "OpenCV cannot open the video (not a video, or a codec this build "
             + "lacks; it reads Motion-JPEG AVI)");

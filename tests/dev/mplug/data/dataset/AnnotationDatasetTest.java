@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.BadSampleException;
+import dev.mplug.data.Box;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -142,7 +143,8 @@ class AnnotationDatasetTest {
          {"image": "a.jpg", "text": "x", "bbox": [1, 2, "3", 4], "ref_id": 9}]
         """);
     AnnotationDataset<GroundingSample> d = AnnotationDataset.grounding(f, root);
-    assertEquals(new GroundingSample("a.jpg", "left dog", new Box(10, 20.5, 30, 40), 7), d.get(0));
+    assertEquals(new GroundingSample("a.jpg", "left dog", new Box(10, 20.5, 40, 60.5), 7), d.get(0));
+    assertArrayEquals(new double[] {10, 20.5, 30, 40}, d.get(0).box().xywh());
     assertTrue(bad(d, 1).reason().contains("a list of 4 numbers"));
     assertTrue(bad(d, 2).reason().contains("w, h >= 0"));
     assertTrue(bad(d, 3).reason().contains("a list of 4 numbers"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.data.Box;
 import java.util.SplittableRandom;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
@@ -12,13 +13,13 @@ import org.junit.jupiter.api.Test;
 @SuppressWarnings("try") // resources opened only to be closed
 class GroundingTransformsTest {
   /** A grey image with a red block exactly at {@code box}. */
-  static GroundingSample redBlock(int w, int h, Box box, String text) {
+  static BoxedImage redBlock(int w, int h, Box box, String text) {
     Mat m = Pixels.filled(w, h, 100, 100, 100);
     Pixels.fill(m, (int) box.x1(), (int) box.y1(), (int) box.width(), (int) box.height(), 230, 20, 20);
-    return new GroundingSample(m, box, text);
+    return new BoxedImage(m, box, text);
   }
 
-  static void assertBoxOnRed(GroundingSample s) {
+  static void assertBoxOnRed(BoxedImage s) {
     Box b = s.box();
     int cx = (int) Math.floor((b.x1() + b.x2()) / 2);
     int cy = (int) Math.floor((b.y1() + b.y2()) / 2);
@@ -43,8 +44,8 @@ class GroundingTransformsTest {
 
   @Test
   void flipMovesImageBoxAndWordsTogether() {
-    GroundingSample s = redBlock(50, 30, new Box(5, 10, 15, 20), "the red square on the left of the bright circle");
-    GroundingSample f = GroundingTransforms.flip(s);
+    BoxedImage s = redBlock(50, 30, new Box(5, 10, 15, 20), "the red square on the left of the bright circle");
+    BoxedImage f = GroundingTransforms.flip(s);
     try (Mat a = s.image(); Mat b = f.image()) {
       assertEquals(new Box(35, 10, 45, 20), f.box());
       assertBoxOnRed(f);
@@ -55,8 +56,8 @@ class GroundingTransformsTest {
   @Test
   void letterboxGeometry() {
     // 200 x 100 -> long side 100: 100 x 50, box halves; pad 50 rows: top = round(25 - 0.1) = 25
-    GroundingSample s = redBlock(200, 100, new Box(20, 10, 60, 50), "a red block");
-    GroundingSample l = Letterbox.fit(s, 100);
+    BoxedImage s = redBlock(200, 100, new Box(20, 10, 60, 50), "a red block");
+    BoxedImage l = Letterbox.fit(s, 100);
     try (Mat a = s.image(); Mat b = l.image()) {
       assertEquals(100, b.cols());
       assertEquals(100, b.rows());
@@ -72,7 +73,7 @@ class GroundingTransformsTest {
     }
     // odd padding: 10 x 5 on an 10-canvas: dh = 5 -> top = round(2.4) = 2, bottom 3
     try (Mat m = Pixels.filled(10, 5, 9, 9, 9)) {
-      GroundingSample p = Letterbox.pad(new GroundingSample(m, new Box(0, 0, 1, 1), "x"), 10, false, null);
+      BoxedImage p = Letterbox.pad(new BoxedImage(m, new Box(0, 0, 1, 1), "x"), 10, false, null);
       try (Mat img = p.image()) {
         assertArrayEquals(new int[] {0, 2, 10, 5}, p.content());
         assertEquals(new Box(0, 2, 1, 3), p.box());
@@ -83,11 +84,11 @@ class GroundingTransformsTest {
   @Test
   void translatePlacesTheImageAnywhereOnTheCanvas() {
     try (Mat m = Pixels.filled(10, 4, 9, 9, 9)) {
-      GroundingSample s = new GroundingSample(m, new Box(1, 1, 2, 2), "x");
+      BoxedImage s = new BoxedImage(m, new Box(1, 1, 2, 2), "x");
       boolean[] seenTop = new boolean[7];
       SplittableRandom rng = new SplittableRandom(3);
       for (int i = 0; i < 200; i++) {
-        GroundingSample p = Letterbox.pad(s, 10, true, rng);
+        BoxedImage p = Letterbox.pad(s, 10, true, rng);
         try (Mat img = p.image()) {
           int[] c = p.content();
           assertEquals(0, c[0]);
@@ -101,10 +102,10 @@ class GroundingTransformsTest {
 
   @Test
   void sizeCropKeepsTheWholeBox() {
-    GroundingSample s = redBlock(700, 500, new Box(300, 200, 340, 260), "a red block");
+    BoxedImage s = redBlock(700, 500, new Box(300, 200, 340, 260), "a red block");
     SplittableRandom rng = new SplittableRandom(11);
     for (int i = 0; i < 20; i++) {
-      GroundingSample c = GroundingTransforms.randomSizeCrop(s, 384, 600, 20, rng);
+      BoxedImage c = GroundingTransforms.randomSizeCrop(s, 384, 600, 20, rng);
       try (Mat img = c.image()) {
         assertTrue(img.cols() >= 384 && img.cols() <= 600 && img.rows() >= 384 && img.rows() <= 500);
         assertEquals(40, c.box().width(), 1e-9);
@@ -117,11 +118,11 @@ class GroundingTransformsTest {
 
   @Test
   void trainingTransformKeepsBoxOnObjectAndIsSeeded() {
-    GroundingSample s = redBlock(160, 120, new Box(100, 30, 140, 70), "a red block");
+    BoxedImage s = redBlock(160, 120, new Box(100, 30, 140, 70), "a red block");
     for (long seed = 0; seed < 30; seed++) {
-      GroundingSample a = GroundingTransforms.train(s, 96, GroundingTransforms.Options.DEFAULT,
+      BoxedImage a = GroundingTransforms.train(s, 96, GroundingTransforms.Options.DEFAULT,
           new SplittableRandom(seed));
-      GroundingSample b = GroundingTransforms.train(s, 96, GroundingTransforms.Options.DEFAULT,
+      BoxedImage b = GroundingTransforms.train(s, 96, GroundingTransforms.Options.DEFAULT,
           new SplittableRandom(seed));
       try (Mat ia = a.image(); Mat ib = b.image()) {
         assertEquals(96, ia.cols());
@@ -136,10 +137,10 @@ class GroundingTransformsTest {
 
   @Test
   void jitterChangesColoursButNotGeometry() {
-    GroundingSample s = redBlock(20, 20, new Box(5, 5, 10, 10), "x");
+    BoxedImage s = redBlock(20, 20, new Box(5, 5, 10, 10), "x");
     int changed = 0;
     for (long seed = 0; seed < 10; seed++) {
-      GroundingSample j = GroundingTransforms.colorJitter(s, 0.4, 0.4, 0.4, new SplittableRandom(seed));
+      BoxedImage j = GroundingTransforms.colorJitter(s, 0.4, 0.4, 0.4, new SplittableRandom(seed));
       try (Mat img = j.image()) {
         assertEquals(s.box(), j.box());
         if (Pixels.at(img, 0, 0)[0] != 100) changed++;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mplug.data.dataset.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.dataset.GroundingSample;
 import dev.mplug.data.dataset.MediaRef;
 import dev.mplug.data.dataset.Nlvr2Sample;
@@ -100,7 +100,7 @@ class TaskPreparationTest {
   void labelsBoxesAndImageOnlySamples() {
     Example<Float> ve = TRAIN.apply(loaded(new SnliVeSample("1.jpg", "A dog.", SnliVeSample.Entailment.ENTAILMENT)),
         new SplittableRandom(0));
-    Example<Float> g = TRAIN.apply(loaded(new GroundingSample("2.jpg", "Left DOG", new Box(1, 2, 3, 4), 9)),
+    Example<Float> g = TRAIN.apply(loaded(new GroundingSample("2.jpg", "Left DOG", Box.ofXywh(1, 2, 3, 4), 9)),
         new SplittableRandom(0));
     assertEquals("left dog", g.text());
     try (TensorScope _ = TensorScope.open(); Batch vb = collate(List.of(ve)); Batch gb = collate(List.of(g))) {

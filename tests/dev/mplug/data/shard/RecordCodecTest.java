@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.BadSampleException;
-import dev.mplug.data.dataset.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.dataset.CaptionSample;
 import dev.mplug.data.dataset.GroundingSample;
 import dev.mplug.data.dataset.Nlvr2Sample;
@@ -34,7 +34,7 @@ class RecordCodecTest {
             List.of("car")),
         new RetrievalSample("i/4.jpg", "d", "img4", 3),
         new RetrievalEvalSample("i/5.jpg", List.of("e", "f"), 4, 9),
-        new GroundingSample("i/6.jpg", "left dog", new Box(1, 2.5, 3, 4), 11),
+        new GroundingSample("i/6.jpg", "left dog", Box.ofXywh(1, 2.5, 3, 4), 11),
         new VideoCaptionSample("v/1.mp4", List.of("g")),
         new VideoQaSample("v/2.mp4", "what moves?", "circle"),
         new Nlvr2Sample(List.of("l.png", "r.png"), "two dogs", true),

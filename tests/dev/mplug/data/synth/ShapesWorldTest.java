@@ -1,5 +1,7 @@
 package dev.mplug.data.synth;
 
+import static dev.mplug.data.text.TextCleaning.preCaption;
+import static dev.mplug.data.text.TextCleaning.preQuestion;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,8 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mplug.data.image.Box;
+import dev.mplug.data.Box;
 import dev.mplug.data.image.Images;
+import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.video.VideoFrames;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -152,6 +155,32 @@ class ShapesWorldTest {
         }
       }
     }
+  }
+
+  @Test
+  void vocabularyHoldsEveryWordOfTheCleanedTextsWhole() throws IOException {
+    BertTokenizer tok = BertTokenizer.load(root.resolve(SynthFiles.VOCAB));
+    assertEquals(101, tok.vocabulary().clsId());
+    assertEquals(102, tok.vocabulary().sepId());
+    assertEquals(103, tok.vocabulary().maskId());
+    List<String> texts = new ArrayList<>();
+    for (JsonNode e : read(SynthFiles.PRETRAIN)) e.get("caption").forEach(c -> texts.add(preCaption(c.asText(), 30)));
+    for (JsonNode e : read(SynthFiles.CAPTION_TEST)) {
+      e.get("caption").forEach(c -> texts.add(preCaption(c.asText(), 30)));
+    }
+    for (JsonNode e : read(SynthFiles.VQA_TRAIN)) {
+      texts.add(preQuestion(e.get("question").asText(), 30));
+      texts.add(e.get("answer").get(0).asText());
+    }
+    for (JsonNode e : read(SynthFiles.GROUNDING_TEST)) texts.add(e.get("text").asText());
+    for (JsonNode e : readLines(SynthFiles.VIDEO_QA)) texts.add(preQuestion(e.get("question").asText(), 30));
+    assertTrue(texts.size() > 150, "texts: " + texts.size());
+    for (String t : texts) {
+      int[] ids = tok.tokenIds(t);
+      assertEquals(t.split(" ").length, ids.length, "one piece per word: '" + t + "'");
+      assertEquals(t, tok.decode(ids));
+    }
+    assertEquals(tok.vocabulary().size(), read(SynthFiles.MANIFEST).get("counts").get("vocabulary").asInt());
   }
 
   @Test

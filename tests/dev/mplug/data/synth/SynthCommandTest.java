@@ -38,6 +38,8 @@ class SynthCommandTest {
     assertTrue(Files.isRegularFile(dir.resolve(SynthFiles.image(9))));
     assertTrue(Files.isRegularFile(dir.resolve(SynthFiles.video(0))));
     assertTrue(Files.isRegularFile(dir.resolve(SynthFiles.MANIFEST)));
+    long lines = Files.readAllLines(dir.resolve(SynthFiles.VOCAB)).size();
+    assertTrue(text.contains("vocabulary  " + lines + " tokens (vocab.txt, BERT layout)"), text);
   }
 
   @Test

@@ -1,8 +1,9 @@
-package dev.mplug.data.image;
+package dev.mplug.data;
 
 /**
- * An axis-aligned box in pixels, corners {@code (x1, y1)} (top-left) and {@code (x2, y2)} (bottom-right), the form
- * the grounding transforms work in. Annotation files store {@code [x, y, w, h]} ({@link #ofXywh}, {@link #xywh}).
+ * An axis-aligned box in pixels, corners {@code (x1, y1)} (top-left) and {@code (x2, y2)} (bottom-right): the box of a
+ * referring expression as read from an annotation file, as moved by the grounding transforms, and as batched.
+ * Annotation files and batches store {@code [x, y, w, h]} ({@link #ofXywh}, {@link #xywh}).
  */
 public record Box(double x1, double y1, double x2, double y2) {
   public Box {
