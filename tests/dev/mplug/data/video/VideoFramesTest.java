@@ -73,6 +73,21 @@ class VideoFramesTest {
   }
 
   @Test
+  void videosInMemoryAreSampledLikeFilesAndNamedByTheirSource(@TempDir Path dir) throws IOException {
+    byte[] bytes = Files.readAllBytes(writeClip(dir, 10));
+    List<Mat> frames = VideoFrames.sample(bytes, "shard-00000#3:clip.avi", 5);
+    assertEquals(5, frames.size());
+    for (int i = 0; i < 5; i++) assertColour(colour(2 * i), frames.get(i), "sample " + i + " = frame " + 2 * i);
+    frames.forEach(Mat::close);
+
+    BadSampleException e = assertThrows(BadSampleException.class, () -> VideoFrames.sample(new byte[0], "r#1", 4));
+    assertEquals("r#1", e.source());
+    e = assertThrows(BadSampleException.class, () -> VideoFrames.sample("not a video".getBytes(), "r#2", 4));
+    assertEquals("r#2", e.source());
+    assertTrue(e.reason().contains("cannot open"), e.reason());
+  }
+
+  @Test
   void missingAndUnreadableVideosAreBadSamples(@TempDir Path dir) throws IOException {
     Path missing = dir.resolve("none.avi");
     BadSampleException e = assertThrows(BadSampleException.class, () -> VideoFrames.sample(missing, 4));
