@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.BadSampleException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,7 +83,7 @@ class VideoFramesTest {
 
     BadSampleException e = assertThrows(BadSampleException.class, () -> VideoFrames.sample(new byte[0], "r#1", 4));
     assertEquals("r#1", e.source());
-    e = assertThrows(BadSampleException.class, () -> VideoFrames.sample("not a video".getBytes(), "r#2", 4));
+    e = assertThrows(BadSampleException.class, () -> VideoFrames.sample("not a video".getBytes(StandardCharsets.US_ASCII), "r#2", 4));
     assertEquals("r#2", e.source());
     assertTrue(e.reason().contains("cannot open"), e.reason());
   }
