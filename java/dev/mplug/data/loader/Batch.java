@@ -29,7 +29,10 @@ public final class Batch implements AutoCloseable {
   public static final String ANSWER_COUNTS = "answer_counts";
   /** {@code [B]} int64 class labels (NLVR2, SNLI-VE) or image indices (retrieval). */
   public static final String LABELS = "labels";
-  /** {@code [B, 4]} float boxes (x, y, w, h). */
+  /**
+   * {@code [B, 4]} float boxes (x, y, w, h) in pixels: of the image the model sees for {@link GroundingPreparation}
+   * (the letterboxed canvas), of the original image for {@link TaskPreparation}.
+   */
   public static final String BOXES = "boxes";
   /** Per-sample ids (image id, question id, ref id) as strings. */
   public static final String IDS = "ids";

@@ -23,7 +23,7 @@ import java.util.random.RandomGenerator;
  * to VQA questions, lower-casing for referring expressions), targets taken from the sample.
  *
  * <p>Grounding boxes stay in the pixels of the original image: a grounding pipeline whose image transform moves the
- * box (letterboxing, crops, flips) must use its own {@link SampleFunction} that transforms image and box together.
+ * box (letterboxing, crops, flips) uses {@link GroundingPreparation}, which transforms image and box together.
  */
 public final class TaskPreparation<I> implements SampleFunction<Example<I>> {
   private final MediaFunction<I> mediaFunction;

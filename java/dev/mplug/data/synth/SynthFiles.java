@@ -29,8 +29,9 @@ public final class SynthFiles {
   public static final String VIDEO_CAPTION = "video_caption.jsonl";
   public static final String VIDEO_QA = "video_qa.jsonl";
   /**
-   * A BERT-layout {@code vocab.txt} (bert-base-uncased's ids 0..998, then the words of the world's cleaned texts and
-   * single characters) for {@code BertTokenizer.load}, as the real bert-base-uncased vocabulary is not shipped.
+   * A BERT-layout {@code vocab.txt} for {@code BertTokenizer.load} (the real bert-base-uncased vocabulary is not
+   * shipped): [PAD] 0, [unused0..98], [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, then every word of the world's
+   * cleaned texts, sorted (about 160 tokens in all).
    */
   public static final String VOCAB = "vocab.txt";
   /** The generator's settings and counts, written last: its presence means the world is complete. */

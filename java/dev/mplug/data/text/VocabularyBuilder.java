@@ -13,43 +13,49 @@ import java.util.TreeSet;
 
 /**
  * A {@code vocab.txt} in bert-base-uncased's layout for a dataset whose texts are known (the synthetic world), for
- * when the real vocabulary is not at hand: the same ids for everything the model hard-codes, then just the pieces the
- * dataset needs.
+ * when the real vocabulary is not at hand: the ids the model hard-codes stay where BERT has them, then come just the
+ * pieces the dataset needs, so a tiny model's embedding table stays tiny.
  *
  * <ul>
- *   <li>ids 0..998 exactly as bert-base-uncased: [PAD] 0, [unused0..98] 1..99, [UNK] 100, [CLS] 101, [SEP] 102,
- *       [MASK] 103, [unused99..993] 104..998 (generation starts at [CLS] and stops at [SEP]; grounding's coordinate
- *       tokens are [unused339..676]);</li>
- *   <li>then, sorted: every word the texts contain after basic tokenisation (lower-cased, accents stripped,
- *       punctuation split off) as a whole word, each printable ASCII character but the capitals, and {@code ##} + each letter and
- *       digit, so a word the dataset never used is still spelled out rather than lost to [UNK].</li>
+ *   <li>[PAD] 0, [unused0..98] 1..99, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, as in bert-base-uncased (generation
+ *       starts at [CLS] and stops at [SEP]); with {@link #bertUnused} also [unused99..993] at 104..998, so every id
+ *       below 999 is BERT's (grounding's coordinate tokens are [unused339..676]);</li>
+ *   <li>then, sorted: every word of the texts after basic tokenisation (lower-cased, accents stripped, punctuation
+ *       split off) as a whole word; with {@link #characters} also each printable ASCII character but the capitals and
+ *       {@code ##} + each letter and digit, so words the dataset never used are spelled out instead of [UNK].</li>
  * </ul>
  * Feed it the texts as the model will read them (cleaned captions and questions, answers).
  */
 public final class VocabularyBuilder {
-  /** [unused0] .. [unused993], as in bert-base-uncased. */
-  public static final int UNUSED_TOKENS = 994;
-  /** Ids below this are the fixed BERT layout; the dataset's pieces start here. */
-  public static final int FIRST_PIECE = UNUSED_TOKENS + Vocabulary.SPECIALS.size();
+  /** [unused0] .. [unused993] in bert-base-uncased. */
+  public static final int BERT_UNUSED_TOKENS = 994;
+  /** [unused0] .. [unused98]: the ones before [UNK]. */
+  private static final int UNUSED_BEFORE_UNK = 99;
 
   private final BasicTokenizer basic = new BasicTokenizer(true, Set.copyOf(Vocabulary.SPECIALS));
-  private final TreeSet<String> pieces = new TreeSet<>();
+  private final TreeSet<String> words = new TreeSet<>();
+  private boolean bertUnused;
+  private boolean characters;
 
-  public VocabularyBuilder() {
-    for (char c = '!'; c <= '~'; c++) {
-      if (c >= 'A' && c <= 'Z') continue;  // uncased: the tokenizer lower-cases first
-      pieces.add(String.valueOf(c));
-      if (Character.isLetterOrDigit(c)) pieces.add("##" + c);
-    }
+  /** Also [unused99..993] at ids 104..998, as in bert-base-uncased (default: off). */
+  public VocabularyBuilder bertUnused(boolean on) {
+    this.bertUnused = on;
+    return this;
+  }
+
+  /** Also single characters and {@code ##} letters and digits (default: off). */
+  public VocabularyBuilder characters(boolean on) {
+    this.characters = on;
+    return this;
   }
 
   /** Adds every word of {@code text} (special tokens written in it are skipped: they are in the layout already). */
   public VocabularyBuilder add(String text) {
-    List<String> words = new ArrayList<>();
-    basic.tokenize(text, words);
-    for (String w : words) {
+    List<String> out = new ArrayList<>();
+    basic.tokenize(text, out);
+    for (String w : out) {
       if (Vocabulary.SPECIALS.contains(w)) continue;
-      if (w.codePointCount(0, w.length()) <= BertTokenizer.MAX_CHARS_PER_WORD) pieces.add(w);
+      if (w.codePointCount(0, w.length()) <= BertTokenizer.MAX_CHARS_PER_WORD) words.add(w);
     }
     return this;
   }
@@ -59,16 +65,29 @@ public final class VocabularyBuilder {
     return this;
   }
 
+  /** The id of the first dataset piece: 104, or 999 with {@link #bertUnused}. */
+  public int firstPiece() {
+    return Vocabulary.SPECIALS.size() + (bertUnused ? BERT_UNUSED_TOKENS : UNUSED_BEFORE_UNK);
+  }
+
   /** The tokens in id order. */
   public List<String> tokens() {
-    List<String> tokens = new ArrayList<>(FIRST_PIECE + pieces.size());
+    TreeSet<String> pieces = new TreeSet<>(words);
+    if (characters) {
+      for (char c = '!'; c <= '~'; c++) {
+        if (c >= 'A' && c <= 'Z') continue;  // uncased: the tokenizer lower-cases first
+        pieces.add(String.valueOf(c));
+        if (Character.isLetterOrDigit(c)) pieces.add("##" + c);
+      }
+    }
+    List<String> tokens = new ArrayList<>(firstPiece() + pieces.size());
     tokens.add(Vocabulary.PAD);
-    for (int i = 0; i < 99; i++) tokens.add("[unused" + i + "]");
+    for (int i = 0; i < UNUSED_BEFORE_UNK; i++) tokens.add("[unused" + i + "]");
     tokens.add(Vocabulary.UNK);
     tokens.add(Vocabulary.CLS);
     tokens.add(Vocabulary.SEP);
     tokens.add(Vocabulary.MASK);
-    for (int i = 99; i < UNUSED_TOKENS; i++) tokens.add("[unused" + i + "]");
+    if (bertUnused) for (int i = UNUSED_BEFORE_UNK; i < BERT_UNUSED_TOKENS; i++) tokens.add("[unused" + i + "]");
     tokens.addAll(pieces);
     return tokens;
   }

@@ -129,8 +129,9 @@ class PipelinesTest {
 
   @Test
   void batchTensorsAreFloatImagesAndLongTokens() {
-    try (var loader = pretrainLoader(SynthFiles.PRETRAIN, 3, new ArrayList<>()); var epoch = loader.epoch(0);
-        Batch b = epoch.next()) {
+    try (var loader = Pipelines.pretrain(root.resolve(SynthFiles.PRETRAIN), root, tok, PipelineOptions.training(RES),
+        LoaderConfig.of(4)); var epoch = loader.epoch(0); Batch b = epoch.next()) {
+      assertArrayEquals(new long[] {4, 3, RES, RES}, Tensors.shape(b.tensor(Batch.IMAGES)));
       assertEquals(torch.ScalarType.Float.value, b.tensor(Batch.IMAGES).scalar_type().value);
       assertEquals(torch.ScalarType.Long.value, b.tensor(Batch.TEXT_IDS).scalar_type().value);
       assertEquals(torch.ScalarType.Long.value, b.tensor(Batch.TEXT_MASK).scalar_type().value);

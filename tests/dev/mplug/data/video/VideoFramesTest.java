@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.BadSampleException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,6 +71,21 @@ class VideoFramesTest {
     assertColour(colour(0), many.get(1), "sample 1 of 20 = frame 0");
     assertColour(colour(9), many.get(19), "sample 19 of 20 = frame 9");
     many.forEach(Mat::close);
+  }
+
+  @Test
+  void videosInMemoryAreSampledLikeFilesAndNamedByTheirSource(@TempDir Path dir) throws IOException {
+    byte[] bytes = Files.readAllBytes(writeClip(dir, 10));
+    List<Mat> frames = VideoFrames.sample(bytes, "shard-00000#3:clip.avi", 5);
+    assertEquals(5, frames.size());
+    for (int i = 0; i < 5; i++) assertColour(colour(2 * i), frames.get(i), "sample " + i + " = frame " + 2 * i);
+    frames.forEach(Mat::close);
+
+    BadSampleException e = assertThrows(BadSampleException.class, () -> VideoFrames.sample(new byte[0], "r#1", 4));
+    assertEquals("r#1", e.source());
+    e = assertThrows(BadSampleException.class, () -> VideoFrames.sample("not a video".getBytes(StandardCharsets.US_ASCII), "r#2", 4));
+    assertEquals("r#2", e.source());
+    assertTrue(e.reason().contains("cannot open"), e.reason());
   }
 
   @Test
