@@ -1,18 +1,13 @@
 package dev.mplug.task.pretrain;
 
-import dev.mplug.data.dataset.AnnotationDataset;
-import dev.mplug.data.image.ImageBatch;
-import dev.mplug.data.image.ImageTransform;
 import dev.mplug.data.image.Images;
-import dev.mplug.data.image.Transforms;
 import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.DataLoader;
 import dev.mplug.data.loader.Example;
 import dev.mplug.data.loader.LoaderConfig;
 import dev.mplug.data.loader.LoaderPosition;
-import dev.mplug.data.loader.SampleStore;
-import dev.mplug.data.loader.TaskCollator;
-import dev.mplug.data.loader.TaskPreparation;
+import dev.mplug.data.loader.PipelineOptions;
+import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.TextOptions;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.train.Batches;
@@ -35,18 +30,15 @@ public final class PretrainData implements Batches<PretrainBatch> {
   public PretrainData(PretrainConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
       int worldSize) {
     this.tokenizer = tokenizer;
-    AnnotationDataset<?> dataset = AnnotationDataset.pretrain(data.annotations(), data.root());
-    ImageTransform transform = data.augment() ? Transforms.pretrain(imageRes) : Transforms.eval(imageRes);
-    TextOptions text = new TextOptions(data.maxWords(), 30, false, false, true, false);
-    TaskPreparation<Mat> prepare = new TaskPreparation<>(
-        (ref, rng) -> transform.apply(Images.decode(ref.bytes(), ref.source()), rng), text);
-    TaskCollator<Mat> collate = new TaskCollator<>(tokenizer, data.maxTokens(), 8, ImageBatch::toTensor);
+    PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
+        PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
+        new TextOptions(data.maxWords(), 30, false, false, true, false));
     LoaderConfig config = new LoaderConfig(data.batchSize(), true, seed, rank, worldSize, true, data.workers(),
         Math.max(2, data.workers() * 2), data.maxBadFraction(), 100, 16);
-    this.loader = new DataLoader<>(SampleStore.of(dataset), prepare, collate, config);
+    this.loader = Pipelines.pretrain(data.annotations(), data.root(), tokenizer, options, config);
     if (loader.batchesPerEpoch() == 0) {
-      throw new IllegalArgumentException("data.annotations: " + data.annotations() + " holds " + dataset.size()
-          + " samples, fewer than one batch of " + data.batchSize() + " on this rank");
+      throw new IllegalArgumentException("data.annotations: " + data.annotations() + " holds "
+          + loader.samplesPerEpoch() + " samples, fewer than one batch of " + data.batchSize() + " on this rank");
     }
   }
 
