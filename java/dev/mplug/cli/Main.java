@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "mPLUG (cross-modal skip-connections) on the JVM: training, evaluation and inference on libtorch.",
     subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class, SynthCommand.class,
-        PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class})
+        PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class,
+        BenchCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

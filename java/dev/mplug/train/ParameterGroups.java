@@ -15,8 +15,12 @@ public final class ParameterGroups {
 
   private ParameterGroups() {}
 
-  /** Whether a parameter is exempt from weight decay: biases, LayerNorm weights (BERT names and CLIP's ln_*). */
+  /**
+   * Whether a parameter is exempt from weight decay: biases, LayerNorm weights (BERT names and CLIP's ln_*), and the
+   * ITC temperature (decaying it towards 0 would sharpen the contrastive softmax for no reason).
+   */
   public static boolean noDecay(String name) {
+    if (name.equals("temp")) return true;
     String leaf = name.substring(name.lastIndexOf('.') + 1);
     if (leaf.equals("bias") || leaf.endsWith("_bias")) return true;
     String owner = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : "";

@@ -152,6 +152,7 @@ public final class Trainer<B> implements AutoCloseable {
       values.put("grad_norm", gradNorm);
       values.put("lr", groups.get(0).lr());
       values.put("samples_per_second", throughput);
+      values.putAll(task.metrics());
       if (peakFlops > 0 && task.flopsPerSample() > 0) {
         values.put("mfu", ModelFlops.utilisation(task.flopsPerSample(), throughput, peakFlops));
       }

@@ -17,6 +17,11 @@ public interface TrainingTask<B> extends AutoCloseable {
   /** After every optimizer step: e.g. the momentum EMA and the temperature clamp. */
   default void afterOptimizerStep(long step) {}
 
+  /** Scalars worth logging besides the losses (e.g. the ITC temperature). */
+  default Map<String, Double> metrics() {
+    return Map.of();
+  }
+
   /** Extra tensors the checkpoint must hold (the trainer stores and restores them by name). */
   default Map<String, Tensor> stateTensors() {
     return Map.of();

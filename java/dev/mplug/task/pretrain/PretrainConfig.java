@@ -99,7 +99,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
   }
 
   static PretrainConfig resolve(PretrainConfigFile f, String source) {
-    MPlugConfig model = model(f.hasModel() ? f.getModel() : "tiny");
+    MPlugConfig model = modelConfig(f.hasModel() ? f.getModel() : "tiny");
     PretrainData d = f.getData();
     if (!d.hasAnnotations()) throw new IllegalArgumentException("data.annotations is required");
     Path annotations = Path.of(d.getAnnotations());
@@ -148,7 +148,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     return new PretrainConfig(source, model, data, train, objectives, out, threads);
   }
 
-  static MPlugConfig model(String spec) {
+  public static MPlugConfig modelConfig(String spec) {
     if (List.of("tiny", "base", "large").contains(spec)) return MPlugConfig.preset(spec);
     return ConfigFile.parse(readConfigText(spec), spec);
   }

@@ -200,6 +200,11 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   }
 
   @Override
+  public Map<String, Double> metrics() {
+    return Map.of("temp", online.temperature().item_double());
+  }
+
+  @Override
   public Map<String, Tensor> stateTensors() {
     Map<String, Tensor> out = new LinkedHashMap<>(momentum.parameters());
     out.put("image_queue", queue.images());
