@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
     double peak = ModelFlops.measureMatmulPeak(1024, 1.0);
     MPlug mplug = new MPlug(config);
     Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.995, Math.max(batch, 4096), 0.15,
-        dev.mplug.loss.Distillation.Axis.VOCABULARY);
+        dev.mplug.loss.Distillation.Axis.VOCABULARY, 1.0);
     Path scratch = Files.createTempDirectory("mplug-bench");
     int total = warmup + steps;
     TrainerConfig train = new TrainerConfig(total, 0, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, precision, 1, 0, 1, 3, 0);

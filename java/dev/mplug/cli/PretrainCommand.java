@@ -32,12 +32,17 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--eval-images", description = "Images of the evaluation file to use (default ${DEFAULT-VALUE}).")
   int evalImages = 100;
 
+  @Option(names = "--until-step", description = "Stop (with a checkpoint) after this step of the schedule; "
+      + "continue later with --resume.")
+  Long untilStep;
+
   @Override
   public Integer call() {
     PretrainConfig cfg = PretrainConfig.load(config, overrides);
     PretrainRun.Evaluation evaluation = eval == null ? null
         : new PretrainRun.Evaluation(eval, cfg.data().root(), evalImages, 16);
-    PretrainRun.Report report = PretrainRun.run(cfg, resume, evaluation, System.out);
+    PretrainRun.Report report = PretrainRun.run(cfg, resume, evaluation, System.out,
+        untilStep == null ? Long.MAX_VALUE : untilStep);
     PretrainRun.printTable(report, System.out);
     return 0;
   }

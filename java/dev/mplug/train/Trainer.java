@@ -52,6 +52,7 @@ public final class Trainer<B> implements AutoCloseable {
   private final AdamW optimizer;
   private final Map<String, Tensor> params;
   private final List<AdamW.Group> groups;
+  private final Map<AdamW.Group, Double> lrScale = new java.util.IdentityHashMap<>();
   private long step;
   private long skipped;
   private int nonFiniteInARow;
@@ -70,9 +71,19 @@ public final class Trainer<B> implements AutoCloseable {
     this.params = task.parameters();
     this.optimizer = new AdamW(params, 0.9, 0.999, 1e-8);
     this.groups = new ArrayList<>();
-    for (ParameterGroups.Group g : ParameterGroups.of(params.keySet())) {
-      groups.add(optimizer.addGroup(g.name(), g.parameters(), g.visual() ? config.visualLr() : config.lr(),
-          g.decay() ? config.weightDecay() : 0.0));
+    Map<String, Double> scales = task.learningRateScales();
+    List<String> grouped = params.keySet().stream().filter(n -> !scales.containsKey(n)).toList();
+    for (ParameterGroups.Group g : ParameterGroups.of(grouped)) {
+      AdamW.Group group = optimizer.addGroup(g.name(), g.parameters(), g.visual() ? config.visualLr() : config.lr(),
+          g.decay() ? config.weightDecay() : 0.0);
+      groups.add(group);
+      lrScale.put(group, 1.0);
+    }
+    for (var e : scales.entrySet()) {
+      if (!params.containsKey(e.getKey())) throw new IllegalArgumentException("lr scale for unknown parameter " + e.getKey());
+      AdamW.Group group = optimizer.addGroup("scaled/" + e.getKey(), List.of(e.getKey()), config.lr() * e.getValue(), 0);
+      groups.add(group);
+      lrScale.put(group, e.getValue());
     }
   }
 
@@ -99,7 +110,7 @@ public final class Trainer<B> implements AutoCloseable {
     long samples = 0;
     long startNanos = System.nanoTime();
     while (step < end) {
-      for (AdamW.Group g : groups) g.setLr((g.name().startsWith("visual") ? visual : base).at(step));
+      for (AdamW.Group g : groups) g.setLr((g.name().startsWith("visual") ? visual : base).at(step) * lrScale.get(g));
       long stepStart = System.nanoTime();
       Map<String, Double> values = new LinkedHashMap<>();
       double loss;

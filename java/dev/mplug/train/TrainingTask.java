@@ -17,6 +17,14 @@ public interface TrainingTask<B> extends AutoCloseable {
   /** After every optimizer step: e.g. the momentum EMA and the temperature clamp. */
   default void afterOptimizerStep(long step) {}
 
+  /**
+   * Parameters that train at a multiple of the base learning rate (in their own no-decay group), e.g. the ITC
+   * temperature; empty = the official groups only.
+   */
+  default Map<String, Double> learningRateScales() {
+    return Map.of();
+  }
+
   /** Scalars worth logging besides the losses (e.g. the ITC temperature). */
   default Map<String, Double> metrics() {
     return Map.of();

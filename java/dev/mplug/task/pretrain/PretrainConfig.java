@@ -137,7 +137,8 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
         o.hasAlphaRampSteps() ? o.getAlphaRampSteps() : Math.min(1000, train.totalSteps() / 5),
         o.hasMomentum() ? o.getMomentum() : off.momentum(), o.hasQueueSize() ? o.getQueueSize() : off.queueSize(),
         o.hasMaskProb() ? o.getMaskProb() : off.maskProbability(),
-        o.getOfficialDistillAxis() ? Distillation.Axis.OFFICIAL_SEQUENCE : Distillation.Axis.VOCABULARY);
+        o.getOfficialDistillAxis() ? Distillation.Axis.OFFICIAL_SEQUENCE : Distillation.Axis.VOCABULARY,
+        o.hasTempLrScale() ? o.getTempLrScale() : 1.0);
     if (objectives.queueSize() < data.batchSize()) {
       throw new IllegalArgumentException("objectives.queue_size = " + objectives.queueSize()
           + " is smaller than data.batch_size = " + data.batchSize());

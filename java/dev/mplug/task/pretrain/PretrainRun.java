@@ -34,6 +34,13 @@ public final class PretrainRun {
   private PretrainRun() {}
 
   public static Report run(PretrainConfig cfg, boolean resume, Evaluation evaluation, PrintStream log) {
+    return run(cfg, resume, evaluation, log, Long.MAX_VALUE);
+  }
+
+  /** As {@link #run(PretrainConfig, boolean, Evaluation, PrintStream)}, stopping (with a checkpoint) after step
+   * {@code untilStep} of the configured schedule. */
+  public static Report run(PretrainConfig cfg, boolean resume, Evaluation evaluation, PrintStream log,
+      long untilStep) {
     cfg.checkInputsAndOutputs();
     TorchRuntime.load();
     if (cfg.threads() > 0) TorchRuntime.setThreads(cfg.threads());
@@ -63,7 +70,8 @@ public final class PretrainRun {
         JsonLinesSink jsonl = new JsonLinesSink(out.resolve("metrics.jsonl"));
         TensorBoardSink tb = new TensorBoardSink(out.resolve("tensorboard"));
         Trainer<PretrainBatch> trainer = new Trainer<>(cfg.train(), task, data, store, List.<MetricsSink>of(jsonl, tb),
-            Progress.forStdout(cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
+            new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
+                cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
       Files.writeString(out.resolve("model_config.txtpb"), dev.mplug.model.ConfigFile.format(model.config()));
       double peak = ModelFlops.measureMatmulPeak(512, 0.5);
       trainer.setPeakFlops(peak);
@@ -76,7 +84,7 @@ public final class PretrainRun {
         log.println("resumed from " + resumeFrom + " at step " + trainer.step());
       }
       PretrainEvaluation.Result before = eval == null ? null : eval.evaluate(model, cfg.train().seed());
-      Trainer.Summary summary = trainer.run(cfg.train().totalSteps());
+      Trainer.Summary summary = trainer.run(Math.min(untilStep, cfg.train().totalSteps()));
       PretrainEvaluation.Result after = eval == null ? null : eval.evaluate(model, cfg.train().seed());
       long bad = data.loader().badSamples().bad();
       return new Report(before, after, summary, summary.lastCheckpoint(), tb.file().getParent(), peak,

@@ -200,6 +200,11 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   }
 
   @Override
+  public Map<String, Double> learningRateScales() {
+    return objectives.tempLrScale() == 1.0 ? Map.of() : Map.of("temp", objectives.tempLrScale());
+  }
+
+  @Override
   public Map<String, Double> metrics() {
     return Map.of("temp", online.temperature().item_double());
   }
