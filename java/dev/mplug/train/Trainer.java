@@ -203,7 +203,7 @@ public final class Trainer<B> implements AutoCloseable {
       if (g != null && g.defined()) withGrad.push_back(p);
     }
     if (withGrad.size() == 0) return 0;
-    double max = config.clipNorm() > 0 ? config.clipNorm() : Double.MAX_VALUE;
+    double max = config.clipNorm() > 0 ? config.clipNorm() : Float.MAX_VALUE;   // libtorch takes the bound as a float
     return torch.clip_grad_norm_(withGrad, max, 2.0, false);
   }
 

@@ -137,6 +137,35 @@ class TrainerResumeTest {
   }
 
   @Test
+  void bf16AutocastTrainsAndLeavesParametersInFloat32() {
+    // clip_norm 0: no clipping, the norm is still measured
+    TrainerConfig bf16 = new TrainerConfig(8, 2, 0.05, 0.02, 1e-3, 1e-3, 0.01, 0.0, 1, "bf16", 1, 0, 1, 3, 1);
+    try (ToyTask task = new ToyTask();
+        var t = new Trainer<>(bf16, task, new ToyBatches(), new CheckpointStore(tmp.resolve("bf16"), 1), List.of(),
+            new Progress(new PrintStream(new ByteArrayOutputStream()), false, 8, 1), false)) {
+      List<Double> losses = t.run(8).losses();
+      assertTrue(losses.stream().allMatch(Double::isFinite), losses.toString());
+      assertTrue(losses.get(7) < losses.get(0), "learns under bf16 autocast: " + losses);
+      assertEquals(torch.ScalarType.Float.value, task.params.get("visual_encoder.proj.weight").scalar_type().value);
+    }
+  }
+
+  /** Every step's native objects are released: the number of live JavaCPP pointers does not grow with steps. */
+  @Test
+  void stepsReleaseTheirNativeMemory() {
+    try (ToyTask task = new ToyTask();
+        var t = new Trainer<>(config(400), task, new ToyBatches(), new CheckpointStore(tmp.resolve("mem"), 1),
+            List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, 400, 1), false)) {
+      t.run(50);
+      long after50 = org.bytedeco.javacpp.Pointer.totalCount();
+      t.run(400);
+      long after400 = org.bytedeco.javacpp.Pointer.totalCount();
+      assertTrue(after400 - after50 < 20, "live native pointers grew from " + after50 + " to " + after400
+          + " over 350 steps");
+    }
+  }
+
+  @Test
   void nonFiniteLossesAreSkippedCountedAndStopTheRun() throws Exception {
     try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("nan"), 10)) {
       Tensor before = task.params.get("head.bias").detach().clone();
