@@ -94,7 +94,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   @Override
   public String configText() {
-    return online.config().toString();
+    return dev.mplug.model.ConfigFile.format(online.config());   // canonical text (parts sorted)
   }
 
   @Override
