@@ -107,7 +107,7 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "%nmedian of %d timed steps: %.2f s/step, %.2f samples/s, MFU %.1f%%%n",
           sorted.length, median, batch / median, 100 * ModelFlops.utilisation(flops, batch / median, peak));
     } finally {
-      CheckpointStoreCleanup.delete(scratch);
+      CheckpointStore.deleteTree(scratch);
     }
     return 0;
   }
@@ -171,15 +171,6 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public void close() {
       for (Tensor t : new Tensor[] {images, ids, mask}) t.releaseReference();
-    }
-  }
-
-  /** Removes the scratch folder (the bench writes no checkpoint, the store only needs a folder). */
-  static final class CheckpointStoreCleanup {
-    static void delete(Path dir) throws java.io.IOException {
-      try (var s = Files.walk(dir)) {
-        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-      }
     }
   }
 }

@@ -237,7 +237,8 @@ public final class CheckpointStore {
     }
   }
 
-  static void deleteTree(Path p) throws IOException {
+  /** Deletes a file or a folder with everything in it (nothing when absent). */
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) return;
     try (Stream<Path> s = Files.walk(p)) {
       for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);

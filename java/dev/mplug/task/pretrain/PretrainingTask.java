@@ -100,9 +100,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   @Override
   public Map<String, Tensor> losses(PretrainBatch batch, long step) {
     double alpha = objectives.alphaAt(step);
-    try (NoGradGuard guard = new NoGradGuard()) {
-      online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
-    }
+    clampTemperature();
     Map<String, Tensor> losses = new LinkedHashMap<>();
     Tensor images = batch.images();
     Tensor ids = batch.ids();
@@ -194,6 +192,11 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   @Override
   public void afterOptimizerStep(long step) {
+    clampTemperature();
+  }
+
+  /** The official clamp of the learned ITC temperature to [0.001, 0.5]. */
+  private void clampTemperature() {
     try (NoGradGuard guard = new NoGradGuard()) {
       online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
     }
