@@ -42,7 +42,7 @@ public final class FeatureQueue implements AutoCloseable {
   }
 
   private static Tensor normalizeColumns(Tensor x) {
-    return Features.l2Normalize(x, 0).contiguous();                   // [D, Q], unit columns
+    return dev.mplug.torch.Tensors.l2Normalize(x, 0).contiguous();                   // [D, Q], unit columns
   }
 
   public Tensor images() {

@@ -10,7 +10,6 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.NormalizeFuncOptions;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
@@ -122,12 +121,12 @@ public final class MPlug extends ModuleBase {
 
   /** L2-normalised {@code vision_proj} of the vision CLS token: V0 [B, Nv, H] -> [B, E]. */
   public Tensor imageFeatures(Tensor visionEmbeds) {
-    return normalize(require(visionProj, Part.ITC_ITM_HEADS).forward(visionEmbeds.select(1, 0)));
+    return Tensors.l2Normalize(require(visionProj, Part.ITC_ITM_HEADS).forward(visionEmbeds.select(1, 0)), -1);
   }
 
   /** L2-normalised {@code text_proj} of the text CLS token: L0 [B, T, H] -> [B, E]. */
   public Tensor textFeatures(Tensor textEmbeds) {
-    return normalize(require(textProj, Part.ITC_ITM_HEADS).forward(textEmbeds.select(1, 0)));
+    return Tensors.l2Normalize(require(textProj, Part.ITC_ITM_HEADS).forward(textEmbeds.select(1, 0)), -1);
   }
 
   /** {@code a b^T / temp}: [N, E] x [M, E] -> [N, M] (image-to-text with a = image features, and the reverse). */
@@ -268,12 +267,6 @@ public final class MPlug extends ModuleBase {
       }
     }
     return missing;
-  }
-
-  private static Tensor normalize(Tensor x) {
-    NormalizeFuncOptions o = new NormalizeFuncOptions();
-    o.dim().put(-1);
-    return torch.normalize(x, o);
   }
 
   private static <T> T require(T part, Part which) {

@@ -58,6 +58,13 @@ public final class Tensors {
     return out;
   }
 
+  /** {@code x / max(||x||_2, 1e-12)} along {@code dim} (F.normalize). */
+  public static Tensor l2Normalize(Tensor x, long dim) {
+    org.bytedeco.pytorch.NormalizeFuncOptions o = new org.bytedeco.pytorch.NormalizeFuncOptions();
+    o.dim().put(dim);
+    return torch.normalize(x, o);
+  }
+
   public static Scalar scalar(double v) {
     return new Scalar(v);
   }
