@@ -31,7 +31,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Runs the computations a reference-fixture folder describes (../shared/fixtures/mplug-official layout:
+ * Runs the computations a reference-fixture folder describes (tests/fixtures/mplug-official layout:
  * {@code config.json}, {@code model.pth}, {@code inputs.pth}, optionally {@code outputs.pth}): builds the task's model
  * from config.json, imports model.pth through the official-name mapping, computes every output config.json lists
  * (same names, shapes, dtypes), and compares with outputs.pth when present. {@code mplug forward} and the parity

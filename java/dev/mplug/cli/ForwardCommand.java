@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /** {@code mplug forward}: run an official reference-fixture folder through the Java model. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
     description = {"Run the computations a fixture folder describes (config.json, model.pth, inputs.pth: the layout "
-        + "of ../shared/fixtures/mplug-official) and write every output config.json lists, under the same names, "
+        + "of tests/fixtures/mplug-official) and write every output config.json lists, under the same names, "
         + "shapes and dtypes, to a safetensors file.",
         "When the folder has outputs.pth, print the max abs / rel difference per output and exit 1 if any float "
         + "output is beyond |diff| <= atol + rtol |expected| or any integer output differs."})

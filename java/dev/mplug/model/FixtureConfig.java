@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The sizes in a reference fixture's {@code config.json} (../shared/fixtures/mplug-official/*): which computation
+ * The sizes in a reference fixture's {@code config.json} (tests/fixtures/mplug-official/*): which computation
  * the folder is ({@code task}: vqa, caption, retrieval, fusion), the vision and BERT sizes, the decoding settings.
  * Consistency of the derived fields (tokens, mlp width, large projection, the fusion layer pattern) is checked, so a
  * fixture that means something else than this port computes fails here, naming the key.

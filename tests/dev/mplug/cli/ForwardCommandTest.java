@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mplug forward}: writes the listed outputs, compares with outputs.pth, fails beyond tolerance. */
 class ForwardCommandTest {
-  private static final Path FUSION = Path.of("../shared/fixtures/mplug-official/fusion-stride2");
+  private static final Path FUSION = Path.of("tests/fixtures/mplug-official/fusion-stride2");
 
   @TempDir Path dir;
 

@@ -8,9 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The official mPLUG fixtures in ../shared/fixtures/mplug-official (read-only). */
+/** The official mPLUG fixtures shipped in tests/fixtures/mplug-official (a copy of the shared set, see its README). */
 final class Fixtures {
-  static final Path ROOT = Path.of("..", "shared", "fixtures", "mplug-official");
+  static final Path ROOT = Path.of("tests", "fixtures", "mplug-official");
   static final List<String> NAMES =
       List.of("vqa-base-stride3", "retrieval-large-stride6", "caption-base", "fusion-stride2");
 

@@ -112,7 +112,7 @@ class ConfigTest {
 
   @Test
   void fixtureConfigsParseAndAreChecked() throws Exception {
-    Path root = Path.of("../shared/fixtures/mplug-official");
+    Path root = Path.of("tests/fixtures/mplug-official");
     FixtureConfig vqa = FixtureConfig.read(root.resolve("vqa-base-stride3/config.json"));
     assertEquals("vqa", vqa.task());
     assertEquals(7, vqa.instantiatedFusionLayers());

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The proof that this is mPLUG: each official fixture (../shared/fixtures/mplug-official) imported through the
+ * The proof that this is mPLUG: each official fixture (tests/fixtures/mplug-official) imported through the
  * official-name mapping reproduces every output of the official code, through the same code path as
  * {@code mplug forward}. Tolerance: |diff| <= 2e-5 + 1e-5 |expected| for floats (5x tighter in atol and 10x in rtol
  * than the fixture README's 1e-4 + 1e-4), integers (generated ids, lengths) equal. Generation is checked with and
@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class OfficialParityTest {
   private static final FixtureForward.Tolerance TOLERANCE = new FixtureForward.Tolerance(2e-5, 1e-5);
-  private static final Path ROOT = Path.of("../shared/fixtures/mplug-official");
+  private static final Path ROOT = Path.of("tests/fixtures/mplug-official");
 
   @ParameterizedTest(name = "{0} cached={1}")
   @CsvSource({"vqa-base-stride3, true", "vqa-base-stride3, false", "caption-base, true", "caption-base, false",
