@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
+import dev.mplug.torch.Autocast;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
@@ -43,6 +45,7 @@ public final class Trainer<B> implements AutoCloseable {
   public record Summary(long steps, List<Double> losses, long skippedSteps, double samplesPerSecond, Path lastCheckpoint) {}
 
   private final TrainerConfig config;
+  private final Precision precision;
   private final TrainingTask<B> task;
   private final Batches<B> data;
   private final CheckpointStore checkpoints;
@@ -62,6 +65,7 @@ public final class Trainer<B> implements AutoCloseable {
       List<MetricsSink> sinks, Progress progress, boolean writer) {
     TorchRuntime.load();
     this.config = config;
+    this.precision = Precision.parse(config.precision());
     this.task = task;
     this.data = data;
     this.checkpoints = checkpoints;
@@ -182,17 +186,17 @@ public final class Trainer<B> implements AutoCloseable {
     return new Summary(step, losses, skipped, seconds > 0 ? samples / seconds : 0, last);
   }
 
+  /**
+   * The task's losses for one micro-batch, in fp32, or under bf16 autocast: the region ends (and libtorch's cache
+   * of bf16 weight copies is emptied) before backward, as with Python's {@code with autocast(): loss = ...}.
+   */
   private Map<String, Tensor> forward(B batch) {
-    if (!config.precision().equals("bf16")) return task.losses(batch, step);
-    torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
-    torch.set_autocast_enabled(torch.DeviceType.CPU, true);
-    try {
-      Map<String, Tensor> out = new LinkedHashMap<>();
+    if (!precision.autocast()) return task.losses(batch, step);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    try (Autocast region = Autocast.cpu(precision)) {
       task.losses(batch, step).forEach((k, v) -> out.put(k, v.to(torch.ScalarType.Float)));
-      return out;
-    } finally {
-      torch.set_autocast_enabled(torch.DeviceType.CPU, false);
     }
+    return out;
   }
 
   /** Global gradient norm (clipped to {@code clipNorm} when set). */

@@ -47,7 +47,8 @@ class TrainerResumeTest {
     @Override
     public Map<String, Tensor> losses(Tensor[] batch, long step) {
       Tensor x = torch.dropout(batch[0], 0.2, true);
-      Tensor pred = torch.matmul(x, params.get("visual_encoder.proj.weight").t()).add(params.get("head.bias"));
+      // linear takes the leaf weight itself, so bf16 autocast caches its cast as it does a real model's
+      Tensor pred = torch.linear(x, params.get("visual_encoder.proj.weight"), new TensorOptional(params.get("head.bias")));
       Tensor loss = torch.mse_loss(pred, batch[1]);
       if (poison) loss = loss.mul(Tensors.scalar(Double.NaN));
       return Map.of("mse", loss);
