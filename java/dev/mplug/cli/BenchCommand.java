@@ -2,6 +2,7 @@ package dev.mplug.cli;
 
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Vocabulary;
+import dev.mplug.loss.Distillation;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
@@ -9,6 +10,8 @@ import dev.mplug.task.pretrain.Objectives;
 import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainingTask;
+import dev.mplug.nn.AttentionCore;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.Batches;
 import dev.mplug.train.CheckpointStore;
@@ -32,11 +35,14 @@ import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code mplug bench}: pretraining-step throughput and MFU of a model size on this machine. */
+/**
+ * {@code mplug bench}: pretraining-step throughput and MFU of a model size on this machine, in fp32, bf16, or both
+ * in one run (their steps interleaved, so that both see the same machine load) with the bf16/fp32 ratio.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Time full pretraining steps (ITC + ITM + MLM + prefix LM, forward, backward, AdamW, momentum "
         + "update) of mPLUG-base at 256 px, batch 8, on synthetic inputs, and print samples/s and model FLOPs "
-        + "utilisation against this machine's measured fp32 matmul rate.")
+        + "utilisation against this machine's measured matmul rate of each precision.")
 public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--model", description = "Model preset or config (default ${DEFAULT-VALUE}: ViT-B/16 at 256 px).")
   String model = "model-base-256";
@@ -44,10 +50,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Samples per step (default ${DEFAULT-VALUE}).")
   int batch = 8;
 
-  @Option(names = "--steps", description = "Timed steps (default ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", description = "Timed steps per precision (default ${DEFAULT-VALUE}).")
   int steps = 3;
 
-  @Option(names = "--warmup", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", description = "Untimed steps first, per precision (default ${DEFAULT-VALUE}).")
   int warmup = 1;
 
   @Option(names = "--tokens", description = "Caption length in tokens (default ${DEFAULT-VALUE}).")
@@ -56,60 +62,108 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Intra-op and BLAS threads (default: MPLUG_THREADS, else all cores).")
   Integer threads;
 
-  @Option(names = "--precision", description = "fp32 or bf16 (default ${DEFAULT-VALUE}).")
-  String precision = "fp32";
+  @Option(names = "--precision", split = ",", description = "fp32, bf16, or both as fp32,bf16 (default ${DEFAULT-VALUE}).")
+  List<String> precisions = List.of("fp32");
+
+  @Option(names = "--attention", description = "Attention path: auto (native in fp32, composite under bf16), native "
+      + "or composite (default ${DEFAULT-VALUE}).")
+  String attention = "auto";
+
+  /** One precision's trainer, matmul rate and timings. */
+  private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}
 
   @Override
   public Integer call() throws Exception {
     if (batch < 2 || steps < 1 || warmup < 0 || tokens < 4) {
       throw new IllegalArgumentException("need --batch >= 2, --steps >= 1, --warmup >= 0, --tokens >= 4");
     }
+    List<Precision> wanted = precisions.stream().map(Precision::parse).distinct().toList();
+    AttentionCore.Impl path = switch (attention) {
+      case "auto" -> AttentionCore.Impl.AUTO;
+      case "native" -> AttentionCore.Impl.NATIVE;
+      case "composite" -> AttentionCore.Impl.COMPOSITE;
+      default -> throw new IllegalArgumentException("--attention " + attention + ": expected auto, native or composite");
+    };
     TorchRuntime.load();
     if (threads != null) TorchRuntime.setThreads(threads);
+    AttentionCore.Impl previousPath = AttentionCore.use(path);
     MPlugConfig config = PretrainConfig.modelConfig(model).withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER,
         Part.FUSION, Part.DECODER, Part.ITC_ITM_HEADS));
     int vocab = config.text().vocab();
     BertTokenizer tokenizer = new BertTokenizer(syntheticVocabulary(vocab));
     TorchRuntime.seed(0);
     System.out.printf(Locale.ROOT, "model %s: image %d px, vision width %d x %d layers, text hidden %d, fusion stride "
-        + "%d; batch %d, %d tokens, %s, %d threads%n", model, config.vision().imageRes(), config.vision().width(),
-        config.vision().layers(), config.text().hidden(), config.text().strideLayer(), batch, tokens, precision,
-        TorchRuntime.threads());
-    double peak = ModelFlops.measureMatmulPeak(1024, 1.0);
+        + "%d; batch %d, %d tokens, %s, attention %s, %d threads (OPENBLAS_NUM_THREADS=%s)%n", model,
+        config.vision().imageRes(), config.vision().width(), config.vision().layers(), config.text().hidden(),
+        config.text().strideLayer(), batch, tokens, wanted, attention, TorchRuntime.threads(),
+        System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "unset"));
+    for (Precision p : wanted) {
+      if (p.hardwareWarning() != null) System.out.println("warning: " + p.hardwareWarning());
+    }
     MPlug mplug = new MPlug(config);
     Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.995, Math.max(batch, 4096), 0.15,
-        dev.mplug.loss.Distillation.Axis.VOCABULARY, 1.0);
+        Distillation.Axis.VOCABULARY, 1.0);
     Path scratch = Files.createTempDirectory("mplug-bench");
     int total = warmup + steps;
-    TrainerConfig train = new TrainerConfig(total, 0, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, precision, 1, 0, 1, 3, 0);
-    List<Double> seconds = new ArrayList<>();
+    List<Arm> arms = new ArrayList<>();
     try (PretrainingTask task = new PretrainingTask(mplug, tokenizer, objectives, tokens, 0, null);
-        SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens, vocab);
-        Trainer<PretrainBatch> trainer = new Trainer<>(train, task, data, new CheckpointStore(scratch, 1), List.of(),
-            new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false)) {
+        SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens, vocab)) {
       long params = mplug.namedParameters().values().stream().mapToLong(Tensor::numel).sum();
       double flops = task.flopsPerSample();
-      System.out.printf(Locale.ROOT, "%,d parameters; ~%.1f GFLOP per training sample; fp32 matmul peak %.1f "
-          + "GFLOP/s (1024^3)%n%n", params, flops / 1e9, peak / 1e9);
-      System.out.println("| step | seconds | samples/s | MFU |");
-      System.out.println("| ---: | ---: | ---: | ---: |");
-      for (int s = 0; s < total; s++) {
-        long t0 = System.nanoTime();
-        trainer.run(s + 1);
-        double sec = (System.nanoTime() - t0) / 1e9;
-        boolean timed = s >= warmup;
-        if (timed) seconds.add(sec);
-        System.out.printf(Locale.ROOT, "| %d%s | %.2f | %.2f | %.1f%% |%n", s + 1, timed ? "" : " (warm-up)", sec,
-            batch / sec, 100 * ModelFlops.utilisation(flops, batch / sec, peak));
+      System.out.printf(Locale.ROOT, "%,d parameters; ~%.1f GFLOP per training sample%n", params, flops / 1e9);
+      for (Precision p : wanted) {
+        double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
+        System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
+        TrainerConfig train = new TrainerConfig(total, 0, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, p.label(), 1, 0, 1, 3, 0);
+        arms.add(new Arm(p, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(p.label()), 1),
+            List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
+            new ArrayList<>()));
       }
-      double[] sorted = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-      double median = sorted[sorted.length / 2];
-      System.out.printf(Locale.ROOT, "%nmedian of %d timed steps: %.2f s/step, %.2f samples/s, MFU %.1f%%%n",
-          sorted.length, median, batch / median, 100 * ModelFlops.utilisation(flops, batch / median, peak));
+      System.out.println();
+      System.out.println("| step | precision | attention | seconds | samples/s | MFU |");
+      System.out.println("| ---: | --- | --- | ---: | ---: | ---: |");
+      for (int s = 0; s < total; s++) {
+        for (Arm arm : arms) {                     // interleaved: the precisions share the machine's drift
+          long t0 = System.nanoTime();
+          arm.trainer().run(s + 1);
+          double sec = (System.nanoTime() - t0) / 1e9;
+          boolean timed = s >= warmup;
+          if (timed) arm.seconds().add(sec);
+          System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %.2f | %.2f | %.1f%% |%n", s + 1, timed ? "" : " (warm-up)",
+              arm.precision(), pathUnder(arm.precision()), sec, batch / sec,
+              100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()));
+        }
+      }
+      System.out.println();
+      System.out.println("| precision | attention | s/step (median) | samples/s | matmul GFLOP/s | MFU |");
+      System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+      for (Arm arm : arms) {
+        double median = median(arm.seconds());
+        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f | %.1f%% |%n", arm.precision(),
+            pathUnder(arm.precision()), median, batch / median, arm.peak() / 1e9,
+            100 * ModelFlops.utilisation(flops, batch / median, arm.peak()));
+      }
+      if (arms.size() == 2) {
+        System.out.printf(Locale.ROOT, "%n%s / %s samples/s: %.2fx (medians of %d interleaved steps each)%n",
+            arms.get(1).precision(), arms.get(0).precision(),
+            median(arms.get(0).seconds()) / median(arms.get(1).seconds()), steps);
+      }
     } finally {
+      for (Arm arm : arms) arm.trainer().close();
+      AttentionCore.use(previousPath);
       CheckpointStore.deleteTree(scratch);
     }
     return 0;
+  }
+
+  private AttentionCore.Impl pathUnder(Precision p) {
+    if (AttentionCore.current() != AttentionCore.Impl.AUTO) return AttentionCore.current();
+    return p.autocast() ? AttentionCore.Impl.COMPOSITE : AttentionCore.Impl.NATIVE;
+  }
+
+  private static double median(List<Double> xs) {
+    double[] sorted = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return sorted[sorted.length / 2];
   }
 
   /** [PAD], [unused0..98], [UNK], [CLS], [SEP], [MASK], then w0, w1, ... up to {@code size} entries. */

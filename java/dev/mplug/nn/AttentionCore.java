@@ -1,6 +1,7 @@
 package dev.mplug.nn;
 
 import dev.mplug.nativeops.NativeOps;
+import dev.mplug.torch.Autocast;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -15,10 +16,17 @@ public final class AttentionCore {
   /** Which implementation computes the core. */
   public enum Impl {
     COMPOSITE,
-    NATIVE
+    NATIVE,
+    /**
+     * The faster path for the precision in force: NATIVE in fp32, COMPOSITE under bf16 autocast, where ATen's fused
+     * CPU attention backward falls back to a portable bf16 GEMM while the composite path's matmuls reach oneDNN
+     * (measured 2.0-2.4x faster per step for mPLUG-base on an AMX CPU, docs: PERF-NOTES; `./mplug bench --attention`
+     * re-measures it).
+     */
+    AUTO
   }
 
-  private static volatile Impl impl = Impl.NATIVE;
+  private static volatile Impl impl = Impl.AUTO;
 
   private AttentionCore() {}
 
@@ -33,6 +41,13 @@ public final class AttentionCore {
     return impl;
   }
 
+  /** The path a call made now takes: {@link Impl#AUTO} resolved against the autocast state. */
+  public static Impl resolved() {
+    Impl i = impl;
+    if (i != Impl.AUTO) return i;
+    return Autocast.active() ? Impl.COMPOSITE : Impl.NATIVE;
+  }
+
   /**
    * @param q [B, H, Tq, d]
    * @param k [B, H, Tk, d]
@@ -43,7 +58,7 @@ public final class AttentionCore {
    * @return [B, Tq, H*d]
    */
   public static Tensor apply(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
-    return impl == Impl.NATIVE ? NativeOps.attention(q, k, v, mask, scale, causal)
+    return resolved() == Impl.NATIVE ? NativeOps.attention(q, k, v, mask, scale, causal)
         : composite(q, k, v, mask, scale, causal);
   }
 

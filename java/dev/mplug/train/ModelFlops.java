@@ -1,10 +1,14 @@
 package dev.mplug.train;
 
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-/** Model FLOPs utilisation: achieved training FLOP/s against this machine's measured fp32 matmul rate. */
+/**
+ * Model FLOPs utilisation: achieved training FLOP/s against this machine's measured matmul rate of the precision in
+ * use.
+ */
 public final class ModelFlops {
   private ModelFlops() {}
 
@@ -12,16 +16,24 @@ public final class ModelFlops {
    * Measures the fp32 matmul rate (FLOP/s) with the current thread settings: n x n matmuls for about {@code seconds}.
    */
   public static double measureMatmulPeak(int n, double seconds) {
+    return measureMatmulPeak(n, seconds, Precision.FP32);
+  }
+
+  /**
+   * Measures the matmul rate (FLOP/s) of {@code precision}'s dtype with the current thread settings (for bf16 the
+   * rate of oneDNN's bf16 kernels, the one a bf16 step's MFU is measured against).
+   */
+  public static double measureMatmulPeak(int n, double seconds, Precision precision) {
     try (TensorScope scope = TensorScope.open()) {
-      Tensor a = torch.randn(n, n);
-      Tensor b = torch.randn(n, n);
+      Tensor a = torch.randn(n, n).to(precision.dtype());
+      Tensor b = torch.randn(n, n).to(precision.dtype());
       torch.matmul(a, b);                         // warm up
       long runs = 0;
       long start = System.nanoTime();
       long deadline = start + (long) (seconds * 1e9);
       while (System.nanoTime() < deadline || runs < 2) {
         try (TensorScope inner = TensorScope.open()) {
-          torch.matmul(a, b).data_ptr_float().get();
+          torch.matmul(a, b);                     // CPU kernels return when done
         }
         runs++;
       }

@@ -9,22 +9,39 @@ import org.junit.jupiter.api.Test;
 
 /** `mplug bench` on the demo-size model: full pretraining steps timed, with throughput and MFU in the table. */
 class BenchCommandTest {
+  private static final Pattern SUMMARY = Pattern.compile(
+      "\\| (fp32|bf16) \\| (NATIVE|COMPOSITE) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+)% \\|");
+
   @Test
-  void timesPretrainingStepsAndReportsMfu() {
+  void timesBothPrecisionsInOneRunAndReportsTheirRatio() {
     String out = InfoCommandTest.runCapturing("bench", "--model", "model-demo", "--batch", "4", "--steps", "2",
-        "--warmup", "1", "--threads", "1");
-    assertTrue(out.contains("| 1 (warm-up) |") && out.contains("| 3 |"), out);
-    Matcher m = Pattern.compile("median of 2 timed steps: ([0-9.]+) s/step, ([0-9.]+) samples/s, MFU ([0-9.]+)%")
-        .matcher(out);
-    assertTrue(m.find(), out);
-    double seconds = Double.parseDouble(m.group(1));
-    double samples = Double.parseDouble(m.group(2));
-    assertTrue(seconds > 0 && Double.parseDouble(m.group(3)) > 0, out);
-    assertEquals(4 / seconds, samples, 0.05 * samples + 0.01, "samples/s = batch / seconds");
+        "--warmup", "1", "--threads", "1", "--precision", "fp32,bf16");
+    assertTrue(out.contains("| 1 (warm-up) | fp32 |") && out.contains("| 3 | bf16 |"), out);
+    Matcher fp32Rate = Pattern.compile("fp32 matmul rate ([0-9.]+) GFLOP/s").matcher(out);
+    Matcher bf16Rate = Pattern.compile("bf16 matmul rate ([0-9.]+) GFLOP/s").matcher(out);
+    assertTrue(fp32Rate.find() && bf16Rate.find(), out);
+    Matcher m = SUMMARY.matcher(out);
+    double[] seconds = new double[2];
+    for (int i = 0; i < 2; i++) {
+      assertTrue(m.find(), out);
+      assertEquals(i == 0 ? "fp32" : "bf16", m.group(1));
+      assertEquals(i == 0 ? "NATIVE" : "COMPOSITE", m.group(2), "auto: native in fp32, composite under autocast");
+      seconds[i] = Double.parseDouble(m.group(3));
+      double samples = Double.parseDouble(m.group(4));
+      assertEquals(4 / seconds[i], samples, 0.05 * samples + 0.01, "samples/s = batch / seconds");
+      double peak = Double.parseDouble((i == 0 ? fp32Rate : bf16Rate).group(1));
+      assertEquals(Double.parseDouble(m.group(5)), peak, 0.051, "MFU is against the precision's own matmul rate");
+      assertTrue(Double.parseDouble(m.group(6)) > 0, out);
+    }
+    Matcher ratio = Pattern.compile("bf16 / fp32 samples/s: ([0-9.]+)x").matcher(out);
+    assertTrue(ratio.find(), out);
+    assertEquals(seconds[0] / seconds[1], Double.parseDouble(ratio.group(1)), 0.01 + 0.01 * seconds[0] / seconds[1]);
   }
 
   @Test
   void rejectsImpossibleArguments() {
     assertEquals(2, Main.run("bench", "--batch", "1"));
+    assertEquals(2, Main.run("bench", "--precision", "fp16"));
+    assertEquals(2, Main.run("bench", "--attention", "flash"));
   }
 }
