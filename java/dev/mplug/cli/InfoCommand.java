@@ -2,6 +2,7 @@ package dev.mplug.cli;
 
 import dev.mplug.nativeops.NativeLibrary;
 import dev.mplug.nativeops.NativeOps;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
@@ -31,6 +32,9 @@ public final class InfoCommand implements Callable<Integer> {
     row(out, "javacpp", TorchRuntime.javacppVersion());
     row(out, "opencv", opencvVersion());
     row(out, "cpu capability", TorchRuntime.cpuCapability());
+    row(out, "bf16", Precision.cpuHasBf16Instructions()
+        ? "hardware (" + String.join(", ", Precision.bf16InstructionFlags()) + "): bf16 autocast is the faster precision"
+        : "no AVX512-BF16 or AMX-BF16: bf16 is emulated and slower than fp32 on this CPU (train in fp32)");
     row(out, "cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
     row(out, "threads", TorchRuntime.threads() + " intra-op (OpenMP) and BLAS; OPENBLAS_NUM_THREADS="
         + env("OPENBLAS_NUM_THREADS") + ", MPLUG_THREADS=" + env("MPLUG_THREADS"));

@@ -72,6 +72,7 @@ public final class Trainer<B> implements AutoCloseable {
     this.sinks = List.copyOf(sinks);
     this.progress = progress;
     this.writer = writer;
+    if (writer && precision.hardwareWarning() != null) progress.message("warning: " + precision.hardwareWarning());
     this.params = task.parameters();
     this.optimizer = new AdamW(params, 0.9, 0.999, 1e-8);
     this.groups = new ArrayList<>();

@@ -27,8 +27,12 @@ import org.bytedeco.pytorch.Tensor;
  * ways) and MLM accuracy on the same captions. The evaluation set is loaded once (eval transform, no augmentation).
  */
 public final class PretrainEvaluation implements AutoCloseable {
-  /** The figures of one evaluation. */
-  public record Result(RetrievalRecall.Result retrieval, MaskedTokenAccuracy.Result mlm) {}
+  /**
+   * The figures of one evaluation: retrieval as the official code ranks (ITC top-k re-ranked by ITM), by the ITC
+   * similarities alone, and MLM accuracy.
+   */
+  public record Result(RetrievalRecall.Result retrieval, RetrievalRecall.Result itcRetrieval,
+      MaskedTokenAccuracy.Result mlm) {}
 
   private final Tensor images;       // [N, 3, R, R]
   private final Tensor textIds;      // [M, T]
@@ -92,10 +96,11 @@ public final class PretrainEvaluation implements AutoCloseable {
   public Result evaluate(MPlug model, long seed) {
     RetrievalScorer.Scores s = RetrievalScorer.score(model, images, textIds, textMask, rerankK);
     RetrievalRecall.Result recall = RetrievalRecall.compute(s.i2t(), s.t2i(), textsOfImage, imageOfText);
+    RetrievalRecall.Result itc = RetrievalRecall.compute(s.itcI2t(), s.itcT2i(), textsOfImage, imageOfText);
     Tensor captionImages = images.index_select(0, imageOfTextT);                 // [M, 3, R, R]
     MaskedTokenAccuracy.Result mlm = MaskedTokenAccuracy.compute(model, captionImages, textIds, textMask, vocab,
         PretrainingTask.PAD, PretrainingTask.CLS, PretrainingTask.MASK, seed);
-    return new Result(recall, mlm);
+    return new Result(recall, itc, mlm);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.mplug.task.pretrain;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.CheckpointStore;
 import dev.mplug.train.ModelFlops;
@@ -73,7 +74,7 @@ public final class PretrainRun {
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
                 cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
       Files.writeString(out.resolve("model_config.txtpb"), dev.mplug.model.ConfigFile.format(model.config()));
-      double peak = ModelFlops.measureMatmulPeak(512, 0.5);
+      double peak = ModelFlops.measureMatmulPeak(512, 0.5, Precision.parse(cfg.train().precision()));
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d); threads %d; "
           + "matmul peak %.1f GFLOP/s; ~%.2f GFLOP per sample%n", model.namedParameters().values().stream()
@@ -104,6 +105,9 @@ public final class PretrainRun {
       row(out, "text retrieval R@5", r.before().retrieval().textR5(), r.after().retrieval().textR5());
       row(out, "image retrieval R@1 (text->image)", r.before().retrieval().imageR1(), r.after().retrieval().imageR1());
       row(out, "image retrieval R@5", r.before().retrieval().imageR5(), r.after().retrieval().imageR5());
+      row(out, "text retrieval R@5, ITC alone", r.before().itcRetrieval().textR5(), r.after().itcRetrieval().textR5());
+      row(out, "image retrieval R@5, ITC alone", r.before().itcRetrieval().imageR5(),
+          r.after().itcRetrieval().imageR5());
       row(out, "MLM accuracy (%)", r.before().mlm().percent(), r.after().mlm().percent());
     }
     List<Double> losses = r.summary().losses();

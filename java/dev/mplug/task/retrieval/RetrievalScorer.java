@@ -13,8 +13,11 @@ import org.bytedeco.pytorch.global.torch;
  * the top-k candidates re-scored by the ITM "match" logit; all other candidates score -100.
  */
 public final class RetrievalScorer {
-  /** Scores [images][texts] and [texts][images]. */
-  public record Scores(float[][] i2t, float[][] t2i) {}
+  /**
+   * Scores [images][texts] and [texts][images] after the ITM re-ranking, and the ITC similarities alone
+   * ({@code itcI2t} [images][texts], {@code itcT2i} its transpose) that chose the candidates.
+   */
+  public record Scores(float[][] i2t, float[][] t2i, float[][] itcI2t, float[][] itcT2i) {}
 
   private RetrievalScorer() {}
 
@@ -47,7 +50,12 @@ public final class RetrievalScorer {
         float[] itm = matchScores(model, vision, t, text, textMask, top, false);
         for (int j = 0; j < top.length; j++) t2i[t][top[j]] = itm[j];
       }
-      return new Scores(i2t, t2i);
+      float[][] itcI2t = new float[n][m];
+      float[][] itcT2i = new float[m][n];
+      for (int i = 0; i < n; i++) {
+        for (int t = 0; t < m; t++) itcI2t[i][t] = itcT2i[t][i] = flat[i * m + t];
+      }
+      return new Scores(i2t, t2i, itcI2t, itcT2i);
     } finally {
       model.train(wasTraining);
     }
