@@ -105,15 +105,17 @@ record Failure(int exitCode, String reason) {
     return null;
   }
 
-  /** The first line of a message (libtorch appends a C++ backtrace, some messages append details). */
+  /** The first line of a message, saying how many more there are (some messages append a config, a listing). */
   static String oneLine(String message) {
     if (message == null || message.isBlank()) return "(no message)";
-    String s = message.strip();
+    int backtrace = message.indexOf("\nException raised from");   // libtorch's C++ backtrace: never for users
+    String s = (backtrace >= 0 ? message.substring(0, backtrace) : message).strip();
     int nl = s.indexOf('\n');
     if (nl < 0) return s;
     String first = s.substring(0, nl).strip();
     if (first.endsWith(":")) first = first.substring(0, first.length() - 1);
-    return first + " (details with --debug)";
+    long more = s.substring(nl + 1).lines().filter(l -> !l.isBlank()).count();
+    return first + " (" + more + " more line" + (more == 1 ? "" : "s") + " with --debug)";
   }
 
   /** 1536 -> "1.5 KiB", 100 -> "100 bytes". */

@@ -43,6 +43,11 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns the exit code (tests call this); errors go to {@code System.err} as it is now. */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The CLI with its error handling, printing to {@code System.err} as it is now (tests add commands to it). */
+  static CommandLine commandLine() {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
     PrintWriter err = new PrintWriter(System.err, true);
@@ -62,7 +67,7 @@ public final class Main implements Runnable {
         return fail(err, last(parseResult), Failure.of(e), e, main.debug || envDebug);
       }
     });
-    return cli.execute(args);
+    return cli;
   }
 
   /** Prints the one line (and with debug the trace) and returns the exit code. */
