@@ -77,11 +77,15 @@ record Failure(int exitCode, String reason) {
         + (e.getMessage() == null ? "" : ": " + oneLine(e.getMessage())) + " (run with --debug for the trace)");
   }
 
-  /** Looks through wrappers that only say "it happened elsewhere" (another thread, reflection). */
+  /**
+   * Looks through wrappers that add nothing: "it happened elsewhere" (another thread, reflection) or no message of
+   * their own (Java's {@code new XException(cause)} takes {@code cause.toString()} as its message).
+   */
   private static Throwable unwrap(Throwable e) {
-    while ((e instanceof ExecutionException || e instanceof CompletionException
-        || e instanceof InvocationTargetException || e instanceof UndeclaredThrowableException)
-        && e.getCause() != null) {
+    while (e.getCause() != null && e.getCause() != e
+        && (e instanceof ExecutionException || e instanceof CompletionException
+            || e instanceof InvocationTargetException || e instanceof UndeclaredThrowableException
+            || e.getCause().toString().equals(e.getMessage()))) {
       e = e.getCause();
     }
     return e;

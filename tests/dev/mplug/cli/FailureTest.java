@@ -93,6 +93,11 @@ class FailureTest {
         Failure.of(new UncheckedIOException("cannot read x: y", new NoSuchFileException("x"))));
     assertEquals(new Failure(2, "/data/ann.json: no such file or folder"),
         Failure.of(new NoSuchFileException("/data/ann.json")));
+    // wrappers without a message of their own are looked through
+    assertEquals(new Failure(2, "/data/ann.json: no such file or folder"),
+        Failure.of(new UncheckedIOException(new NoSuchFileException("/data/ann.json"))));
+    assertEquals(new Failure(2, "stopping"),
+        Failure.of(new RuntimeException(new TooManyBadSamplesException("stopping"))));
   }
 
   @Test
