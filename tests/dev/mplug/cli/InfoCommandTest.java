@@ -3,12 +3,20 @@ package dev.mplug.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.nativeops.NativeLibrary;
+import dev.mplug.torch.TorchRuntime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+/** {@code mplug info}: the rows and their consistency with the runtime; no version or machine is assumed. */
 class InfoCommandTest {
+  private static final String VERSION = "\\d+\\.\\d+(\\.\\d+)*([-+.].*)?";
+
   static String runCapturing(String... args) {
     PrintStream old = System.out;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -21,22 +29,42 @@ class InfoCommandTest {
     return buf.toString(StandardCharsets.UTF_8);
   }
 
+  /** "key   value" rows: the key is the first 17 characters. */
+  static Map<String, String> rows(String out) {
+    Map<String, String> rows = new LinkedHashMap<>();
+    out.lines().forEach(l -> rows.put(l.substring(0, 17).strip(), l.substring(18)));
+    return rows;
+  }
+
   @Test
   void infoReportsVersionsThreadsExtensionAndCuda() {
     String out = runCapturing("info", "--threads", "1");
-    assertTrue(out.contains("libtorch          2.10"), out);
-    assertTrue(out.contains("javacpp           1.5.13"), out);
-    assertTrue(out.contains("opencv            4.13"), out);
-    assertTrue(out.contains("threads           1 intra-op"), out);
-    assertTrue(out.contains("native extension  loaded from"), out);
-    assertTrue(out.contains("cuda              not available"), out);
+    Map<String, String> rows = rows(out);
+    assertEquals(List.of("java", "libtorch", "javacpp", "opencv", "cpu capability", "cores", "threads",
+        "native extension", "cuda"), List.copyOf(rows.keySet()), out);
+    assertTrue(rows.get("java").startsWith(System.getProperty("java.version") + " ("), out);
+    assertEquals(TorchRuntime.libtorchVersion(), rows.get("libtorch"));
+    assertTrue(rows.get("libtorch").matches(VERSION), out);
+    assertEquals(TorchRuntime.javacppVersion(), rows.get("javacpp"));
+    assertTrue(rows.get("javacpp").matches(VERSION), out);
+    assertTrue(rows.get("opencv").matches(VERSION), out);
+    assertEquals(TorchRuntime.cpuCapability(), rows.get("cpu capability"));
+    assertEquals(String.valueOf(Runtime.getRuntime().availableProcessors()), rows.get("cores"));
+    assertTrue(rows.get("threads").startsWith("1 intra-op"), out);
+    assertEquals(NativeLibrary.isAvailable(), rows.get("native extension").startsWith("loaded from "), out);
+    assertEquals(TorchRuntime.cudaAvailable(), rows.get("cuda").equals("available"), out);
+    assertTrue(rows.get("cuda").equals("available") || rows.get("cuda").startsWith("not available"), out);
   }
 
   @Test
   void everyCommandHasHelp() {
     String out = runCapturing("info", "--help");
     assertTrue(out.contains("Usage: mplug info"), out);
+    assertTrue(out.contains("--debug"), out);
     out = runCapturing("--help");
-    assertTrue(out.contains("info") && out.contains("jmh"), out);
+    for (String command : List.of("info", "jmh", "synth", "pack", "forward", "pretrain", "demo", "bench")) {
+      assertTrue(out.contains("  " + command + " "), command + " in\n" + out);
+    }
+    assertTrue(out.contains("Exit codes:"), out);
   }
 }

@@ -1,5 +1,11 @@
 package dev.mplug.train.metrics;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,11 +13,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Locale;
 import java.util.Map;
 
-/** Metrics as JSON lines: {@code {"step": 10, "time": 1732712345.1, "loss/itc": 2.31, ...}}, appended. */
+/**
+ * Metrics as JSON lines: {@code {"step":10,"time":1732712345.1,"loss/itc":2.31,...}}, appended, one object per
+ * {@link #write}. Written by Jackson, so any key is escaped correctly. JSON has no NaN or infinity: a non-finite value
+ * is written as the string {@code "NaN"}, {@code "Infinity"} or {@code "-Infinity"} (which Python's {@code float()}
+ * and JavaScript's {@code Number()} read back), so a diverging loss stays visible instead of becoming null.
+ */
 public final class JsonLinesSink implements MetricsSink {
+  /** Strict JSON: non-finite numbers quoted (the default, made explicit); the writer stays open and buffered. */
+  private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+      .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET).disable(SerializationFeature.FLUSH_AFTER_WRITE_VALUE).build();
+
   private final Path file;
   private final BufferedWriter out;
 
@@ -28,15 +42,13 @@ public final class JsonLinesSink implements MetricsSink {
 
   @Override
   public void write(long step, Map<String, Double> scalars) {
-    StringBuilder line = new StringBuilder(64).append("{\"step\": ").append(step)
-        .append(", \"time\": ").append(String.format(Locale.ROOT, "%.3f", System.currentTimeMillis() / 1000.0));
-    for (var e : scalars.entrySet()) {
-      double v = e.getValue();
-      line.append(", \"").append(e.getKey().replace("\"", "'")).append("\": ")
-          .append(Double.isFinite(v) ? Double.toString(v) : "\"" + v + "\"");
-    }
+    ObjectNode line = JSON.createObjectNode();
+    line.put("step", step);
+    line.put("time", System.currentTimeMillis() / 1000.0);
+    scalars.forEach(line::put);
     try {
-      out.write(line.append("}\n").toString());
+      JSON.writeValue(out, line);
+      out.write('\n');
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write metrics to " + file + ": " + e.getMessage(), e);
     }
