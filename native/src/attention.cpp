@@ -37,8 +37,9 @@ int32_t check_shapes(AtenTensorHandle q, AtenTensorHandle k, AtenTensorHandle v,
                                         " (need equal B and H, k/v of equal length, q/k of equal head size)");
   }
   if (causal && qs[2] > ks[2]) {
-    return fail(MPLUG_ERR_ARGUMENT, "mplug_attention: causal attention needs Tq <= Tk (query i sees keys <= i + Tk - Tq); got Tq " +
-                                        std::to_string(qs[2]) + ", Tk " + std::to_string(ks[2]));
+    return fail(MPLUG_ERR_ARGUMENT,
+                "mplug_attention: causal attention needs Tq <= Tk (query i sees keys <= i + Tk - Tq); got Tq " +
+                    std::to_string(qs[2]) + ", Tk " + std::to_string(ks[2]));
   }
   if (mask != nullptr) {
     if (causal) return fail(MPLUG_ERR_ARGUMENT, "mplug_attention: pass either a mask or causal = 1, not both");
@@ -120,8 +121,9 @@ int32_t mplug_attention(mplug_tensor q_, mplug_tensor k_, mplug_tensor v_, mplug
   }
 
   // scaled_dot_product_attention(q, k, v, attn_mask?, dropout_p, is_causal, *, scale?, enable_gqa) -> [B, H, Tq, d].
-  // Dropout on the probabilities draws from libtorch's default generator of the device (seeded by manual_seed); the
-  // fused kernels draw differently from the composite path, so the two never share a mask.
+  // Dropout on the probabilities draws from libtorch's default generator of the device (seeded by manual_seed); which
+  // kernel SDPA picks decides how it samples (the CUDA kernels use Philox offsets of their own), so the mask is not
+  // the one the composite Java path would draw: the two paths agree in expectation only.
   std::vector<StableIValue> sdpa = {mplug::tensor_slot(std::move(qh)),
                                     mplug::tensor_slot(std::move(kh)),
                                     mplug::tensor_slot(std::move(vh)),

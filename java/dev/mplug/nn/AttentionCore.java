@@ -15,8 +15,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Both follow one causal rule, bottom-right aligned ({@link Masks#causal}): query i sees keys
  * {@code 0 .. i + (Tk - Tq)}. Attention-probability dropout ({@code dropoutP}, passed by modules only while they train)
  * zeroes each probability with probability p and scales the rest by 1 / (1 - p), drawing from libtorch's default
- * generator, so a seed reproduces the draws of each path. The two paths do NOT draw the same mask (the fused kernels
- * have their own sampling, e.g. Philox on CUDA), so with p &gt; 0 they agree only in expectation, not per call.
+ * generator, so a seed reproduces the draws of each path. The two paths cannot be made to draw the same mask (the
+ * fused kernel samples in its own way, e.g. with Philox offsets on CUDA), so with p &gt; 0 they agree only in
+ * expectation, not call by call; tests compare them statistically.
  */
 public final class AttentionCore {
   /** Which implementation computes the core. */
