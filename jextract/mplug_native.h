@@ -47,15 +47,19 @@ MPLUG_API int32_t mplug_cuda_compiled(void);
 MPLUG_API void mplug_tensor_free(mplug_tensor t);
 
 /*
- * Multi-head attention core: out = merge_heads(softmax(q k^T * scale + mask) v).
+ * Multi-head attention core: out = merge_heads(dropout(softmax(q k^T * scale + mask), dropout_p) v).
  *   q: [B, H, Tq, d]; k, v: [B, H, Tk, d] (same dtype and device)
  *   mask: NULL or an additive float mask broadcastable to [B, H, Tq, Tk] (0 keeps, large negative drops)
- *   scale: the score scale (1/sqrt(d) in mPLUG); causal: 1 for a causal mask (then mask must be NULL)
+ *   scale: the score scale (1/sqrt(d) in mPLUG)
+ *   causal: 1 for a causal mask (then mask must be NULL), aligned BOTTOM-RIGHT: query i sees keys 0 .. i + (Tk - Tq)
+ *     (the queries are the last Tq positions, as in a decoder step over cached keys); needs Tq <= Tk
+ *   dropout_p: in [0, 1), the probability of zeroing an attention probability (the kept ones are scaled by
+ *     1 / (1 - dropout_p)); drawn from libtorch's default generator of the device; 0 in evaluation
  *   *out: a new handle to [B, Tq, H*d]
  * Runs through libtorch's dispatcher, so autograd records it and gradients flow to q, k, v (and mask).
  */
 MPLUG_API int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v, mplug_tensor mask, double scale,
-                                  int32_t causal, mplug_tensor *out);
+                                  int32_t causal, double dropout_p, mplug_tensor *out);
 
 /*
  * CUDA kernel (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise): row-wise softmax(scores * scale + mask)

@@ -15,7 +15,8 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class CoAttentionLayer extends BertLayer implements FusionLayer {
   public CoAttentionLayer(TextConfig c) {
-    super(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), c.hidden());
+    super(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), c.attentionDropout(),
+        c.hidden());
   }
 
   @Override

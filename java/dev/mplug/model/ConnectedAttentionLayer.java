@@ -19,7 +19,8 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class ConnectedAttentionLayer extends BertLayer implements FusionLayer {
   public ConnectedAttentionLayer(TextConfig c) {
-    super(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), c.hidden());
+    super(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), c.attentionDropout(),
+        c.hidden());
   }
 
   @Override

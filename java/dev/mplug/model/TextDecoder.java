@@ -38,7 +38,7 @@ public final class TextDecoder extends ModuleBase {
     ModuleListImpl list = list(container(bert, "encoder"), "layer");
     for (int i = 0; i < c.decoderLayers(); i++) {
       BertLayer layer = new BertLayer(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(),
-          c.hidden());
+          c.attentionDropout(), c.hidden());
       list.push_back(layer);
       layers.add(layer);
     }

@@ -23,7 +23,8 @@ public final class TextEncoder extends ModuleBase {
         c.typeVocab(), c.layerNormEps(), c.hiddenDropout()));
     ModuleListImpl list = list(container(this, "encoder"), "layer");
     for (int i = 0; i < c.textEncoderLayers(); i++) {
-      BertLayer layer = new BertLayer(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(), 0);
+      BertLayer layer = new BertLayer(c.hidden(), c.heads(), c.intermediate(), c.layerNormEps(), c.hiddenDropout(),
+          c.attentionDropout(), 0);
       list.push_back(layer);
       layers.add(layer);
     }

@@ -47,7 +47,7 @@ public final class VisionTransformer extends ModuleBase {
     ModuleListImpl resblocks = list(transformer, "resblocks");
     for (int i = 0; i < config.layers(); i++) {
       ResidualAttentionBlock block = new ResidualAttentionBlock(w, config.heads(), config.mlpWidth(),
-          VisionConfig.LAYER_NORM_EPS);
+          VisionConfig.LAYER_NORM_EPS, config.attentionDropout());
       resblocks.push_back(block);
       blocks.add(block);
     }

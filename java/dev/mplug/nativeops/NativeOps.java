@@ -15,22 +15,32 @@ import org.bytedeco.pytorch.Tensor;
 public final class NativeOps {
   private NativeOps() {}
 
+  /** {@link #attention(Tensor, Tensor, Tensor, Tensor, double, boolean, double)} without dropout (inference). */
+  public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
+    return attention(q, k, v, mask, scale, causal, 0.0);
+  }
+
   /**
-   * Multi-head attention core: {@code merge_heads(softmax(q k^T * scale + mask) v)}.
+   * Multi-head attention core: {@code merge_heads(dropout(softmax(q k^T * scale + mask), dropoutP) v)}.
    *
    * @param q [B, H, Tq, d]
    * @param k [B, H, Tk, d]
-   * @param v [B, H, Tk, d]
+   * @param v [B, H, Tk, dv]
    * @param mask null or an additive mask broadcastable to [B, H, Tq, Tk]
-   * @param causal a causal mask (then {@code mask} must be null)
-   * @return [B, Tq, H*d], recorded by autograd
+   * @param causal a causal mask (then {@code mask} must be null), bottom-right aligned: query i sees keys
+   *     {@code 0 .. i + (Tk - Tq)}; needs Tq &lt;= Tk
+   * @param dropoutP attention-probability dropout in [0, 1) (0 in evaluation), drawn by the fused kernel from
+   *     libtorch's default generator of the device: reproducible from the seed, but not the mask the composite path
+   *     would draw
+   * @return [B, Tq, H*dv], recorded by autograd
    */
-  public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
+  public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal,
+      double dropoutP) {
     NativeLibrary.load();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(C_POINTER);
       int rc = mplug_native_h.mplug_attention(handle(q), handle(k), handle(v), mask == null ? MemorySegment.NULL
-          : handle(mask), scale, causal ? 1 : 0, out);
+          : handle(mask), scale, causal ? 1 : 0, dropoutP, out);
       check(rc);
       return adopt(out.get(C_POINTER, 0));
     }

@@ -127,7 +127,7 @@ public final class mplug_native_h {
   private static class mplug_attention {
     public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
-        mplug_native_h.C_DOUBLE, mplug_native_h.C_INT, mplug_native_h.C_POINTER);
+        mplug_native_h.C_DOUBLE, mplug_native_h.C_INT, mplug_native_h.C_DOUBLE, mplug_native_h.C_POINTER);
     public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_attention");
     public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
   }
@@ -135,14 +135,14 @@ public final class mplug_native_h {
   /**
    * {@snippet lang=c :
    * int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v, mplug_tensor mask, double scale,
-   *                         int32_t causal, mplug_tensor *out)
+   *                         int32_t causal, double dropout_p, mplug_tensor *out)
    * }
    */
   public static int mplug_attention(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment mask,
-      double scale, int causal, MemorySegment out) {
+      double scale, int causal, double dropout_p, MemorySegment out) {
     var mh$ = mplug_attention.HANDLE;
     try {
-      return (int) mh$.invokeExact(q, k, v, mask, scale, causal, out);
+      return (int) mh$.invokeExact(q, k, v, mask, scale, causal, dropout_p, out);
     } catch (Throwable ex$) {
       throw new AssertionError("should not reach here", ex$);
     }

@@ -11,8 +11,13 @@ public final class BertAttention extends ModuleBase {
   private final BertSelfAttention self;
   private final BertResidualOutput output;
 
-  public BertAttention(int hidden, int heads, int keyWidth, double layerNormEps, double dropout, String name) {
-    this.self = child(this, "self", new BertSelfAttention(hidden, heads, keyWidth, name));
+  /**
+   * @param dropout hidden dropout after the output projection
+   * @param attentionDropout dropout on the attention probabilities
+   */
+  public BertAttention(int hidden, int heads, int keyWidth, double layerNormEps, double dropout,
+      double attentionDropout, String name) {
+    this.self = child(this, "self", new BertSelfAttention(hidden, heads, keyWidth, attentionDropout, name));
     this.output = child(this, "output", new BertResidualOutput(hidden, hidden, layerNormEps, dropout));
   }
 

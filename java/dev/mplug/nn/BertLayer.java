@@ -20,15 +20,18 @@ public class BertLayer extends ModuleBase {
   protected final int hidden;
 
   /**
+   * @param dropout hidden dropout (BERT's hidden_dropout_prob)
+   * @param attentionDropout dropout on the attention probabilities (BERT's attention_probs_dropout_prob)
    * @param crossKeyWidth width of the cross-attention key/value input, or 0 for a layer without cross-attention
    */
   public BertLayer(int hidden, int heads, int intermediateSize, double layerNormEps, double dropout,
-      int crossKeyWidth) {
+      double attentionDropout, int crossKeyWidth) {
     this.hidden = hidden;
     this.attention = child(this, "attention",
-        new BertAttention(hidden, heads, hidden, layerNormEps, dropout, "attention"));
+        new BertAttention(hidden, heads, hidden, layerNormEps, dropout, attentionDropout, "attention"));
     this.crossAttention = crossKeyWidth <= 0 ? null : child(this, "crossattention",
-        new BertAttention(hidden, heads, crossKeyWidth, layerNormEps, dropout, "crossattention"));
+        new BertAttention(hidden, heads, crossKeyWidth, layerNormEps, dropout, attentionDropout,
+            "crossattention"));
     this.intermediate = child(this, "intermediate", new BertIntermediate(hidden, intermediateSize));
     this.output = child(this, "output", new BertResidualOutput(intermediateSize, hidden, layerNormEps, dropout));
   }

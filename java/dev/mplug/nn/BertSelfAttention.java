@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * BERT's multi-head attention core with separate {@code query}, {@code key}, {@code value} projections: queries from
  * the input, keys and values from the input (self-attention) or from another sequence (cross-attention); additive
- * mask; heads concatenated. Head h uses features {@code h*d .. (h+1)*d-1}.
+ * mask; dropout on the attention probabilities while training; heads concatenated. Head h uses features
+ * {@code h*d .. (h+1)*d-1}.
  */
 public final class BertSelfAttention extends ModuleBase {
   private final LinearImpl query;
@@ -15,14 +16,21 @@ public final class BertSelfAttention extends ModuleBase {
   private final int hidden;
   private final int keyWidth;
   private final int heads;
+  private final double attentionDropout;
   private final String name;
 
   /**
    * @param keyWidth width of the key/value input (hidden for self-attention, the encoder width for cross-attention)
+   * @param attentionDropout dropout on the attention probabilities while training (BERT's
+   *     attention_probs_dropout_prob)
    * @param name how errors call this block, e.g. "crossattention"
    */
-  public BertSelfAttention(int hidden, int heads, int keyWidth, String name) {
+  public BertSelfAttention(int hidden, int heads, int keyWidth, double attentionDropout, String name) {
     if (hidden % heads != 0) throw new IllegalArgumentException(name + ": hidden " + hidden + " % heads " + heads);
+    if (!(attentionDropout >= 0 && attentionDropout < 1)) {
+      throw new IllegalArgumentException(name + ": attention dropout must be in [0, 1); got " + attentionDropout);
+    }
+    this.attentionDropout = attentionDropout;
     this.hidden = hidden;
     this.keyWidth = keyWidth;
     this.heads = heads;
@@ -47,7 +55,8 @@ public final class BertSelfAttention extends ModuleBase {
   public Tensor attend(Tensor x, KeyValues kv, Tensor mask) {
     requireShape(x, name + " input", -1, -1, hidden);
     Tensor q = split(query.forward(x));                                             // [B, h, Tq, d]
-    return AttentionCore.apply(q, kv.keys(), kv.values(), mask, 1.0 / Math.sqrt(hidden / heads), false); // [B,Tq,H]
+    return AttentionCore.apply(q, kv.keys(), kv.values(), mask, 1.0 / Math.sqrt(hidden / heads), false,
+        activeDropout(attentionDropout));                                           // [B, Tq, H]
   }
 
   private Tensor split(Tensor x) {                                                  // [B, T, H]

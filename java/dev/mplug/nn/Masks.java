@@ -23,8 +23,17 @@ public final class Masks {
     return add.unsqueeze(1).unsqueeze(1);                                 // [B, 1, 1, T]
   }
 
-  /** [tq, tk] additive causal mask (query i sees keys 0..i + (tk - tq)), in the dtype and device of {@code like}. */
+  /**
+   * [tq, tk] additive causal mask in the dtype and device of {@code like}, aligned bottom-right: query i sees keys
+   * {@code 0 .. i + (tk - tq)}, i.e. the queries are the LAST tq positions of the key sequence (a decoder step over
+   * cached keys; tq == tk is the ordinary lower triangle). The one causal rule of both attention paths (the native op
+   * follows it too). tq &gt; tk is rejected: the first queries would see no key at all.
+   */
   public static Tensor causal(long tq, long tk, Tensor like) {
+    if (tq > tk) {
+      throw new IllegalArgumentException("causal mask: " + tq + " queries over " + tk + " keys; causal attention needs"
+          + " Tq <= Tk (query i sees keys <= i + Tk - Tq)");
+    }
     Tensor allowed = torch.full(new long[] {tq, tk}, new Scalar(1.0), like.options()).tril_(tk - tq); // 1 = allowed
     return allowed.neg().add(new Scalar(1.0)).mul(new Scalar(SELF_ATTENTION_MASKED));
   }

@@ -105,7 +105,12 @@ public abstract class ModuleBase extends Module {
 
   /** Dropout with probability {@code p} while the module trains; the identity in eval mode. */
   protected Tensor dropout(Tensor x, double p) {
-    return p > 0 && is_training() ? torch.dropout(x, p, true) : x;
+    return activeDropout(p) > 0 ? torch.dropout(x, p, true) : x;
+  }
+
+  /** {@code p} while the module trains, 0 in eval mode: the dropout probability to hand to a fused op. */
+  protected double activeDropout(double p) {
+    return is_training() ? p : 0.0;
   }
 
   /**

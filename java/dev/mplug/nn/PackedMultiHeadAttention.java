@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * CLIP's multi-head self-attention ({@code torch.nn.MultiheadAttention}): q, k, v are the three row blocks of one packed
  * {@code in_proj_weight [3W, W]} / {@code in_proj_bias [3W]}, then {@code out_proj}. No mask (every image token
- * sees every other).
+ * sees every other); dropout on the attention probabilities while training (its {@code dropout} argument).
  */
 public final class PackedMultiHeadAttention extends ModuleBase {
   private final int width;
@@ -16,9 +16,15 @@ public final class PackedMultiHeadAttention extends ModuleBase {
   private final Tensor inProjWeight;
   private final Tensor inProjBias;
   private final LinearImpl outProj;
+  private final double attentionDropout;
 
-  public PackedMultiHeadAttention(int width, int heads) {
+  /** @param attentionDropout dropout on the attention probabilities while training, in [0, 1) */
+  public PackedMultiHeadAttention(int width, int heads, double attentionDropout) {
     if (width % heads != 0) throw new IllegalArgumentException("width " + width + " not divisible by heads " + heads);
+    if (!(attentionDropout >= 0 && attentionDropout < 1)) {
+      throw new IllegalArgumentException("attn: attention dropout must be in [0, 1); got " + attentionDropout);
+    }
+    this.attentionDropout = attentionDropout;
     this.width = width;
     this.heads = heads;
     this.inProjWeight = parameter(this, "in_proj_weight", torch.randn(3L * width, width).mul_(
@@ -35,7 +41,7 @@ public final class PackedMultiHeadAttention extends ModuleBase {
       Tensor qkv = torch.linear(x, inProjWeight, new org.bytedeco.pytorch.TensorOptional(inProjBias)); // [B, T, 3W]
       qkv = qkv.view(b, t, 3, heads, d).permute(2, 0, 3, 1, 4);   // [3, B, h, T, d]
       Tensor context = AttentionCore.apply(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), null,
-          1.0 / Math.sqrt(d), false);                             // [B, T, W]
+          1.0 / Math.sqrt(d), false, activeDropout(attentionDropout)); // [B, T, W]
       return scope.keep(outProj.forward(context));                // [B, T, W]
     }
   }

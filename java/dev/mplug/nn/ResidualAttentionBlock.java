@@ -13,8 +13,9 @@ public final class ResidualAttentionBlock extends ModuleBase {
   private final LayerNormImpl ln2;
   private final ClipMlp mlp;
 
-  public ResidualAttentionBlock(int width, int heads, int mlpWidth, double layerNormEps) {
-    this.attn = child(this, "attn", new PackedMultiHeadAttention(width, heads));
+  /** @param attentionDropout dropout on the attention probabilities while training */
+  public ResidualAttentionBlock(int width, int heads, int mlpWidth, double layerNormEps, double attentionDropout) {
+    this.attn = child(this, "attn", new PackedMultiHeadAttention(width, heads, attentionDropout));
     this.ln1 = layerNorm(this, "ln_1", width, layerNormEps);
     this.mlp = child(this, "mlp", new ClipMlp(width, mlpWidth));
     this.ln2 = layerNorm(this, "ln_2", width, layerNormEps);

@@ -50,6 +50,40 @@ class MPlugTest {
     }
   }
 
+  /**
+   * The configured attention-probability dropout reaches every stack: with hidden dropout 0, training mode is random
+   * in the ViT, text encoder, fusion and decoder exactly when attention dropout is configured.
+   */
+  @Test
+  void configuredAttentionDropoutReachesEveryStack() {
+    Seeds.fresh("configuredAttentionDropoutReachesEveryStack");
+    for (double p : new double[] {0.0, 0.5}) {
+      MPlugConfig tiny = MPlugConfig.tiny();
+      TextConfig t = tiny.text();
+      MPlug m = new MPlug(tiny.withVision(new VisionConfig(32, 8, 32, 2, 4, 4, p)).withText(new TextConfig(t.hidden(),
+          t.heads(), t.intermediate(), t.vocab(), t.maxPositions(), t.typeVocab(), t.layerNormEps(), 0.0, p,
+          t.textEncoderLayers(), t.fusionLayers(), t.strideLayer(), t.decoderLayers(), t.padTokenId())));
+      m.train(true);
+      try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
+        Tensor images = torch.randn(2, 3, 32, 32);
+        Tensor v = m.visionEmbeds(m.visionTokens(images));
+        Tensor l = m.textEmbeds(IDS, MASK);
+        java.util.function.Supplier<Tensor[]> stacks = () -> {
+          SkipConnectedFusion.Output f = m.fuse(l, MASK, v, MPlug.imageMask(v));
+          return new Tensor[] {m.visionTokens(images), m.textEmbeds(IDS, MASK), f.text(),
+              m.decoder().forward(IDS, MASK, f.text(), MASK)};
+        };
+        Tensor[] first = stacks.get();
+        Tensor[] second = stacks.get();
+        String[] names = {"visual_encoder", "text_encoder", "fusion_encoder", "text_decoder"};
+        for (int i = 0; i < names.length; i++) {
+          boolean differ = !java.util.Arrays.equals(Tensors.toFloats(first[i]), Tensors.toFloats(second[i]));
+          assertEquals(p > 0, differ, names[i] + " in training with attention dropout " + p);
+        }
+      }
+    }
+  }
+
   @Test
   void paddedIdsDoNotChangeRealPositions() {
     Seeds.fresh("padding invariance");

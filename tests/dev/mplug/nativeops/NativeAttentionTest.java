@@ -19,10 +19,14 @@ class NativeAttentionTest {
   private static final double FWD_TOL = 1e-5;
   private static final double GRAD_TOL = 1e-4;
 
-  /** SDPA reference with the heads merged like the native op's output: [B, Tq, H*d]. */
+  /**
+   * SDPA reference with the heads merged like the native op's output: [B, Tq, H*d]. Causal is the project's
+   * bottom-right rule (Masks.causal), passed as an explicit mask: SDPA's own is_causal is top-left aligned.
+   */
   private static Tensor reference(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
+    if (causal) mask = Masks.causal(q.size(2), k.size(2), q);
     Tensor out = torch.scaled_dot_product_attention(q, k, v,
-        mask == null ? new TensorOptional() : new TensorOptional(mask), 0.0, causal, new DoubleOptional(scale), false);
+        mask == null ? new TensorOptional() : new TensorOptional(mask), 0.0, false, new DoubleOptional(scale), false);
     return out.transpose(1, 2).reshape(q.size(0), q.size(2), q.size(1) * q.size(3));
   }
 
@@ -75,6 +79,12 @@ class NativeAttentionTest {
   void causalAttentionMatchesSdpa() {
     Seeds.fresh("causalAttentionMatchesSdpa");
     compare(2, 2, 6, 6, 8, false, true);
+  }
+
+  @Test
+  void causalAttentionWithFewerQueriesThanKeysMatchesTheBottomRightMask() {
+    Seeds.fresh("causalAttentionWithFewerQueriesThanKeys");
+    compare(2, 2, 3, 7, 8, false, true);
   }
 
   @Test

@@ -51,7 +51,7 @@ class NativeSymbolsTest {
 
   @Test
   void abiVersionAndCudaFlagAreReadable() {
-    assertEquals(1, NativeOps.abiVersion());
+    assertEquals(2, NativeOps.abiVersion(), "C API v2: mplug_attention takes dropout_p");
     // The default build is CPU-only; the CUDA entry point then reports that it is not compiled in.
     if (!NativeOps.cudaCompiled()) {
       var e = org.junit.jupiter.api.Assertions.assertThrows(dev.mplug.torch.TorchException.class,

@@ -38,7 +38,7 @@ class ModuleBaseTest {
   void modulesBuiltInsideAScopeOutliveIt() {
     BertLayer layer;
     try (TensorScope _ = TensorScope.open()) {
-      layer = new BertLayer(8, 2, 16, 1e-12, 0.1, 8);
+      layer = new BertLayer(8, 2, 16, 1e-12, 0.1, 0.1, 8);
     }
     System.gc();
     try (TensorScope _ = TensorScope.open()) {
@@ -69,7 +69,7 @@ class ModuleBaseTest {
 
   @Test
   void shapeErrorsNameTheModuleAndBothShapes() {
-    BertSelfAttention attn = new BertSelfAttention(8, 2, 8, "crossattention");
+    BertSelfAttention attn = new BertSelfAttention(8, 2, 8, 0.1, "crossattention");
     try (TensorScope _ = TensorScope.open()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> attn.keysValues(torch.randn(1, 3, 6)));

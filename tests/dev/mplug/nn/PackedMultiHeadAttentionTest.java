@@ -17,7 +17,7 @@ class PackedMultiHeadAttentionTest {
   void matchesPerHeadReference() {
     Seeds.fresh("PackedMultiHeadAttention");
     int w = 12, heads = 3, d = 4;
-    PackedMultiHeadAttention attn = new PackedMultiHeadAttention(w, heads);
+    PackedMultiHeadAttention attn = new PackedMultiHeadAttention(w, heads, 0.0);
     Map<String, Tensor> p = dev.mplug.model.MPlug.namedParameters(attn);
     try (TensorScope _ = TensorScope.open()) {
       try (var _ = new org.bytedeco.pytorch.NoGradGuard()) {

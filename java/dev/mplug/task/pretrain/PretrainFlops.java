@@ -12,8 +12,11 @@ import dev.mplug.model.VisionConfig;
 public final class PretrainFlops {
   private PretrainFlops() {}
 
-  /** Forward FLOPs of one transformer layer over n tokens attending to m keys (self: m = n). */
-  static double layer(double n, double m, int width, int mlp, boolean cross, int crossKeys) {
+  /**
+   * Forward FLOPs of one transformer layer over n tokens attending to m keys (self: m = n), optionally with a
+   * cross-attention block whose n queries attend to {@code crossKeys} keys projected from another stream.
+   */
+  static double layer(double n, double m, int width, int mlp, boolean cross, double crossKeys) {
     double f = 2 * n * width * 3.0 * width + 2 * n * width * width;   // q, k, v, out projections
     f += 2 * 2 * n * m * width;                                        // scores and weighted sum
     f += 2 * 2 * n * width * mlp;                                      // FFN
@@ -32,9 +35,29 @@ public final class PretrainFlops {
     return layers * layer(tokens, tokens, t.hidden(), t.intermediate(), false, 0);
   }
 
+  /**
+   * Forward FLOPs of the skip-connected fusion over {@code tokens} text and {@code visual} image tokens, layer by
+   * layer as {@link dev.mplug.model.SkipConnectedFusion} builds them: an asymmetric co-attention layer updates only the
+   * text (self-attention over the text, cross-attention to the image, FFN on the text); a connected-attention layer
+   * runs one self-attention and one FFN over all {@code visual + tokens} tokens (its cross-attention weights idle).
+   */
   static double fusion(TextConfig t, double tokens, double visual) {
-    // co-attention layers dominate; count every layer as co-attention over the text plus cross to the image
-    return t.fusionLayers() * layer(tokens, tokens, t.hidden(), t.intermediate(), true, (int) visual);
+    double f = 0;
+    for (int n = 0; n < t.fusionLayers(); n++) {
+      f += t.isConnected(n) ? connectedAttentionLayer(t, tokens, visual) : coAttentionLayer(t, tokens, visual);
+    }
+    return f;
+  }
+
+  /** {@link dev.mplug.model.CoAttentionLayer}: L self-attention, L-to-V cross-attention, FFN on L. */
+  static double coAttentionLayer(TextConfig t, double tokens, double visual) {
+    return layer(tokens, tokens, t.hidden(), t.intermediate(), true, visual);
+  }
+
+  /** {@link dev.mplug.model.ConnectedAttentionLayer}: self-attention and FFN over [V; L]. */
+  static double connectedAttentionLayer(TextConfig t, double tokens, double visual) {
+    double all = visual + tokens;
+    return layer(all, all, t.hidden(), t.intermediate(), false, 0);
   }
 
   public static double estimate(MPlugConfig c, int maxTokens, Objectives o) {
@@ -54,7 +77,7 @@ public final class PretrainFlops {
     if (o.prefixLm()) {
       double half = tokens / 2;
       online += text(t, half, t.textEncoderLayers()) + fusion(t, half, nv)
-          + t.decoderLayers() * layer(half, half, t.hidden(), t.intermediate(), true, (int) (nv + half))
+          + t.decoderLayers() * layer(half, half, t.hidden(), t.intermediate(), true, nv + half)
           + 2.0 * half * t.hidden() * t.vocab();
     }
     return 3 * online + momentum;
