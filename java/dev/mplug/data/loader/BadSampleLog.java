@@ -48,9 +48,9 @@ public final class BadSampleLog {
     }
     if ((delivered >= grace || epochEnd) && distinct.size() > maxFraction * datasetSize) {
       BadSampleException last = replaced.isEmpty() ? null : replaced.get(replaced.size() - 1);
-      throw new TooManyBadSamplesException(String.format(Locale.ROOT, "stopping: %d distinct samples of the %d in the dataset "
-          + "(%.1f%%) were bad, more than the allowed %.1f%% (maxBadFraction %s); %d substitutions in %d delivered "
-          + "samples%s", distinct.size(), datasetSize, 100.0 * distinct.size() / datasetSize, 100 * maxFraction,
+      throw new TooManyBadSamplesException(String.format(Locale.ROOT, "stopping: %d distinct samples of the %d in the "
+          + "dataset (%.1f%%) were bad, more than the allowed %.1f%% (maxBadFraction %s); %d substitutions in %d "
+          + "delivered samples%s", distinct.size(), datasetSize, 100.0 * distinct.size() / datasetSize, 100 * maxFraction,
           maxFraction, substitutions, delivered, last == null ? "" : "; last: " + last.getMessage()));
     }
   }
