@@ -74,7 +74,9 @@ public final class InitialWeights {
     try {
       report = load.run();
     } catch (IOException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("init." + key + ": " + withFile(e.getMessage(), file), e);
+      String hint = strict && String.valueOf(e.getMessage()).contains("strict load failed")
+          ? " (init { strict: false } loads what fits and reports the rest)" : "";
+      throw new IllegalArgumentException("init." + key + ": " + withFile(e.getMessage(), file) + hint, e);
     }
     if (report.loaded().isEmpty()) {
       throw new IllegalArgumentException("init." + key + ": " + file + " holds no weights for this model ("

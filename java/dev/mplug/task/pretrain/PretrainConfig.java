@@ -181,10 +181,9 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     return new PretrainConfig(source, model, data, train, objectives, out, threads, init, bestMetric);
   }
 
+  /** Unset or empty: not used (so {@code --set init.vision=} turns off a config's CLIP file). */
   private static Path initPath(boolean set, String value, String key) {
-    if (!set) return null;
-    if (value.isBlank()) throw new IllegalArgumentException("init." + key + " is empty");
-    return Path.of(value);
+    return !set || value.isBlank() ? null : Path.of(value);
   }
 
   public static MPlugConfig modelConfig(String spec) {

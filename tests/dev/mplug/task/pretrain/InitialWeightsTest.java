@@ -139,7 +139,8 @@ class InitialWeightsTest {
       // a BERT file given as the CLIP file: no CLIP key; strict lists the missing ViT, lenient finds nothing to load
       Path bertFile = PretrainedFiles.bert(params, 4, dir.resolve("bert.safetensors"));
       e = assertThrows(IllegalArgumentException.class, () -> InitialWeights.load(init(bertFile, null, null), model));
-      assertTrue(e.getMessage().startsWith("init.vision: " + bertFile + ": strict load failed"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("init.vision: " + bertFile + ": strict load failed")
+          && e.getMessage().endsWith("(init { strict: false } loads what fits and reports the rest)"), e.getMessage());
       e = assertThrows(IllegalArgumentException.class, () -> InitialWeights.load(
           new PretrainConfig.Init(bertFile, null, null, false), model));
       assertTrue(e.getMessage().startsWith("init.vision: " + bertFile + " holds no weights for this model")
@@ -175,6 +176,12 @@ class InitialWeightsTest {
     assertEquals("init.text: " + dir + " is a folder, not a state dict file", e.getMessage());
     assertTrue(load(base).init().isEmpty());
     assertTrue(load(base, "init.text=" + ann, "init.strict=false").init().text() != null);
+    assertTrue(load(base, "init.text=").init().isEmpty(), "an empty path turns the file off");
+    // the shipped base and large configs start as the official runs do
+    PretrainConfig.Init official = PretrainConfig.load("pretrain-base", List.of()).init();
+    assertEquals(new PretrainConfig.Init(Path.of("data/clip/ViT-B-16.pt"),
+        Path.of("data/bert-base-uncased/pytorch_model.bin"), null, true), official);
+    assertEquals(Path.of("data/clip/ViT-L-14.pt"), PretrainConfig.load("pretrain-large", List.of()).init().vision());
   }
 
   private static PretrainConfig load(List<String> base, String... more) {
