@@ -174,6 +174,32 @@ class PretrainRunTest {
     assertTrue(r1After > r1Before, table);
   }
 
+  /** Two damaged entries met in each of 3 epochs: 2 distinct bad samples, 6 substitutions, both in the summary. */
+  @Test
+  void theSummaryCountsDistinctBadSamplesAndSubstitutionsApart() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Object> entries = new ArrayList<>(json.readValue(world.resolve(SynthFiles.PRETRAIN).toFile(), List.class)
+        .subList(0, 16));
+    entries.add(Map.of("image", "images/missing-1.jpg", "caption", "a red circle"));
+    entries.add(Map.of("image", "images/missing-2.jpg", "caption", "a blue square"));
+    Path annotations = tmp.resolve("damaged.json");
+    json.writeValue(annotations.toFile(), entries);
+    PretrainRun.Report r = PretrainRun.run(config(tmp.resolve("damaged"), "data.annotations=" + annotations,
+        "data.batch_size=6", "train.total_steps=9", "train.warmup_steps=1", "objectives.queue_size=12",
+        "data.max_bad_fraction=0.2"), false, null, QUIET);   // 18 samples, 3 batches per epoch, 2/18 = 11% bad
+    assertEquals(new PretrainRun.BadSamples(2, 6), r.badSamples());
+    ByteArrayOutputStream table = new ByteArrayOutputStream();
+    PretrainRun.printTable(r, new PrintStream(table, true));
+    assertTrue(table.toString().contains("\nbad samples: 2 distinct, 6 substitutions\n"), table.toString());
+
+    // the limit is on distinct samples over the dataset: 2 of 18 is above 10%, whatever the epoch
+    var e = assertThrows(RuntimeException.class, () -> PretrainRun.run(config(tmp.resolve("damaged-strict"),
+        "data.annotations=" + annotations, "data.batch_size=6", "train.total_steps=9", "train.warmup_steps=1",
+        "objectives.queue_size=12", "data.max_bad_fraction=0.1"), false, null, QUIET));
+    assertTrue(e.getMessage().contains("2 distinct samples of the 18 in the dataset (11.1%) were bad"),
+        e.getMessage());
+  }
+
   @Test
   void resumeRefusesACorruptedCheckpointAndBadConfigsFailEarly() throws Exception {
     String[] schedule = {"train.total_steps=2", "train.warmup_steps=1", "data.batch_size=4", "objectives.queue_size=8"};
