@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,7 @@ class SafeTensorsTest {
       Map<String, String> ba = new LinkedHashMap<>();
       ba.put("format", "mplug-java");
       ba.put("step", "7");
-      Map<String, Tensor> yx = new java.util.HashMap<>(Map.of("y", y, "x", x));
+      Map<String, Tensor> yx = new HashMap<>(Map.of("y", y, "x", x));
       SafeTensors.write(f1, yx, ab);
       SafeTensors.write(f2, Map.of("x", x, "y", y), ba);
       Map<String, Tensor> ordered = new LinkedHashMap<>();

@@ -50,8 +50,8 @@ public final class BadSampleLog {
       BadSampleException last = replaced.isEmpty() ? null : replaced.get(replaced.size() - 1);
       throw new TooManyBadSamplesException(String.format(Locale.ROOT, "stopping: %d distinct samples of the %d in the "
           + "dataset (%.1f%%) were bad, more than the allowed %.1f%% (maxBadFraction %s); %d substitutions in %d "
-          + "delivered samples%s", distinct.size(), datasetSize, 100.0 * distinct.size() / datasetSize, 100 * maxFraction,
-          maxFraction, substitutions, delivered, last == null ? "" : "; last: " + last.getMessage()));
+          + "delivered samples%s", distinct.size(), datasetSize, 100.0 * distinct.size() / datasetSize,
+          100 * maxFraction, maxFraction, substitutions, delivered, last == null ? "" : "; last: " + last.getMessage()));
     }
   }
 

@@ -11,12 +11,15 @@ import dev.mplug.train.Trainer;
 import dev.mplug.train.metrics.JsonLinesSink;
 import dev.mplug.train.metrics.MetricsSink;
 import dev.mplug.train.metrics.TensorBoardSink;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * One pretraining run end to end: validate the config, build tokenizer, model (a fresh run loads {@code init}'s CLIP /
@@ -97,27 +100,21 @@ public final class PretrainRun {
         log.println("resumed from " + resumeFrom + " at step " + trainer.step());
       }
       PretrainEvaluation.Result before = eval == null ? null : eval.evaluate(model, cfg.train().seed());
-      PretrainEvaluation.Result[] atCheckpoint = new PretrainEvaluation.Result[1];
-      long[] evaluatedAt = {-1};
+      CheckpointScores scores = null;
       if (eval != null && !cfg.bestMetric().equals("none")) {
-        String metric = cfg.bestMetric();
-        trainer.scoreCheckpoints(metric, step -> {
-          atCheckpoint[0] = eval.evaluate(model, cfg.train().seed());   // restores the mode and the generator
-          evaluatedAt[0] = step;
-          double value = atCheckpoint[0].metric(metric);
-          log.printf(Locale.ROOT, "step %d: %s = %.2f%n", step, metric, value);
-          return value;
-        });
+        scores = new CheckpointScores(eval, model, cfg.train().seed(), cfg.bestMetric(), log);
+        trainer.scoreCheckpoints(cfg.bestMetric(), scores);
       }
       Trainer.Summary summary = trainer.run(Math.min(untilStep, cfg.train().totalSteps()));
+      boolean scoredNow = scores != null && scores.lastStep == trainer.step();
       PretrainEvaluation.Result after = eval == null ? null
-          : evaluatedAt[0] == trainer.step() ? atCheckpoint[0] : eval.evaluate(model, cfg.train().seed());
+          : scoredNow ? scores.last : eval.evaluate(model, cfg.train().seed());
       var bad = data.loader().badSamples();
       Path best = store.best().map(CheckpointStore.Best::checkpoint).orElse(null);
       return new Report(before, after, summary, summary.lastCheckpoint(), best, tb.file().getParent(), peak,
           task.flopsPerSample(), new BadSamples(bad.distinct(), bad.substitutions()));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
     }
   }
 
@@ -149,8 +146,39 @@ public final class PretrainRun {
     out.println("TensorBoard: tensorboard --logdir " + r.tensorboard());
   }
 
+  /**
+   * Evaluates the model when a checkpoint is written and scores it by one metric (printed); keeps the last result, so
+   * the final evaluation is not repeated. Evaluating restores the model's mode and libtorch's generator.
+   */
+  private static final class CheckpointScores implements LongToDoubleFunction {
+    private final PretrainEvaluation eval;
+    private final MPlug model;
+    private final long seed;
+    private final String metric;
+    private final PrintStream log;
+    private long lastStep = -1;
+    private PretrainEvaluation.Result last;
+
+    CheckpointScores(PretrainEvaluation eval, MPlug model, long seed, String metric, PrintStream log) {
+      this.eval = eval;
+      this.model = model;
+      this.seed = seed;
+      this.metric = metric;
+      this.log = log;
+    }
+
+    @Override
+    public double applyAsDouble(long step) {
+      last = eval.evaluate(model, seed);
+      lastStep = step;
+      double value = last.metric(metric);
+      log.printf(Locale.ROOT, "step %d: %s = %.2f%n", step, metric, value);
+      return value;
+    }
+  }
+
   /** "bad samples: 6 distinct, 18 substitutions". */
-  static String badSampleLine(BadSamples b) {
+  private static String badSampleLine(BadSamples b) {
     return "bad samples: " + b.distinct() + " distinct, " + b.substitutions() + " substitutions";
   }
 

@@ -19,6 +19,7 @@ import dev.mplug.torch.Tensors;
 import dev.mplug.train.CheckpointStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,8 +87,9 @@ class InitialWeightsTest {
       // the task built afterwards (as PretrainRun does) starts its momentum twins at the loaded values
       Map<String, Tensor> twins = new MomentumEncoder(model, new MPlug(model.config().withParts(EnumSet.of(
           Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.ITC_ITM_HEADS))), 0.995).parameters();
-      assertTrue(twins.get("visual_encoder_m.visual.conv1.weight").equal(params.get("visual_encoder.visual.conv1.weight")));
-      assertTrue(twins.get("fusion_encoder_m.encoder.layer.2" + ".output.dense.weight")
+      assertTrue(twins.get("visual_encoder_m.visual.conv1.weight")
+          .equal(params.get("visual_encoder.visual.conv1.weight")));
+      assertTrue(twins.get("fusion_encoder_m.encoder.layer.2.output.dense.weight")
           .equal(params.get("fusion_encoder.encoder.layer.2.output.dense.weight")));
     }
   }
@@ -185,7 +187,7 @@ class InitialWeightsTest {
   }
 
   private static PretrainConfig load(List<String> base, String... more) {
-    List<String> all = new java.util.ArrayList<>(base);
+    List<String> all = new ArrayList<>(base);
     all.addAll(List.of(more));
     return PretrainConfig.load("pretrain-tiny", all);
   }

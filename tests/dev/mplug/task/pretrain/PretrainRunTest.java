@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -76,7 +77,8 @@ class PretrainRunTest {
       Path a = tmp.resolve("full/checkpoints").resolve(step);
       Path b = tmp.resolve("split/checkpoints").resolve(step);
       assertEquals(fileNames(a), fileNames(b), step);
-      assertEquals(List.of("MANIFEST.json", "model.safetensors", "optimizer.safetensors", "trainer.json"), fileNames(a));
+      assertEquals(List.of("MANIFEST.json", "model.safetensors", "optimizer.safetensors", "trainer.json"),
+          fileNames(a));
       for (String f : fileNames(a)) {
         assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), step + "/" + f);
       }
@@ -120,7 +122,7 @@ class PretrainRunTest {
     assertTrue(log2.contains("init: not used on --resume") && !log2.contains("init.vision:"), log2);
 
     // the scores printed at steps 1..4; the best is the first of the highest
-    Map<Long, Double> scores = new java.util.TreeMap<>();
+    Map<Long, Double> scores = new TreeMap<>();
     Matcher m = Pattern.compile("step (\\d+): mean_r1 = ([0-9.]+)").matcher(log1 + log2);
     while (m.find()) scores.put(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)));
     assertEquals(List.of(1L, 2L, 3L, 4L), List.copyOf(scores.keySet()), log1 + log2);
