@@ -18,7 +18,8 @@ public final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, description = "Config file or shipped config name.")
   String config;
 
-  @Option(names = "--resume", description = "Continue from the newest complete checkpoint in the output folder.")
+  @Option(names = "--resume", description = "Continue from the newest complete checkpoint in the output folder "
+      + "(the config's init { ... } weights are not loaded then).")
   boolean resume;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config field, e.g. --set train.lr=1e-4 "
@@ -26,7 +27,8 @@ public final class PretrainCommand implements Callable<Integer> {
   List<String> overrides = new ArrayList<>();
 
   @Option(names = "--eval", paramLabel = "FILE", description = "A retrieval evaluation JSON (image, caption list): "
-      + "report R@K and MLM accuracy before and after.")
+      + "report R@K and MLM accuracy before and after, and score every checkpoint by train.best_metric (default "
+      + "r_mean); the best is kept and named by checkpoints/BEST.")
   Path eval;
 
   @Option(names = "--eval-images", description = "Images of the evaluation file to use (default ${DEFAULT-VALUE}).")

@@ -28,6 +28,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.SequencedMap;
+import java.util.TreeMap;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -218,8 +221,13 @@ public final class SafeTensors {
   }
 
   /**
-   * Writes {@code tensors} (any device, layout or supported dtype; stored as they are) in map order with
-   * {@code metadata}, atomically: the target is either the old file or the complete new one.
+   * Writes {@code tensors} (any device, layout or supported dtype; stored as they are) with {@code metadata},
+   * atomically: the target is either the old file or the complete new one.
+   *
+   * <p>The bytes are a function of the contents alone, so identical state gives identical files: the header lists
+   * {@code __metadata__} first with its keys sorted, then the tensors in the map's encounter order when it has one (a
+   * {@link SequencedMap} such as {@link LinkedHashMap} or {@link java.util.TreeMap}), else sorted by name
+   * ({@code Map.of} and {@code HashMap} iterate in an order that may differ between processes).
    */
   @SuppressWarnings("try") // the scope frees the contiguous copies by being open
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
@@ -235,10 +243,10 @@ public final class SafeTensors {
       ObjectNode header = new ObjectMapper().createObjectNode();
       if (!metadata.isEmpty()) {
         ObjectNode meta = header.putObject(METADATA);
-        metadata.forEach((k, v) -> meta.put(k, java.util.Objects.requireNonNull(v, "metadata value of " + k)));
+        new TreeMap<>(metadata).forEach((k, v) -> meta.put(k, Objects.requireNonNull(v, "metadata value of " + k)));
       }
       long offset = 0;
-      for (var e : tensors.entrySet()) {
+      for (var e : inDefinedOrder(tensors)) {
         String name = e.getKey();
         if (name == null || name.isEmpty() || name.equals(METADATA)) {
           throw new IllegalArgumentException(file + ": tensor name '" + name + "' is not allowed");
@@ -287,6 +295,15 @@ public final class SafeTensors {
         Files.deleteIfExists(tmp);
       }
     }
+  }
+
+  /** The map's own order when it has one, else by name. */
+  private static List<Map.Entry<String, Tensor>> inDefinedOrder(Map<String, Tensor> tensors) {
+    List<Map.Entry<String, Tensor>> entries = new ArrayList<>(tensors.entrySet());
+    if (!(tensors instanceof SequencedMap)) {
+      entries.sort(Map.Entry.comparingByKey(Comparator.nullsFirst(Comparator.naturalOrder())));
+    }
+    return entries;
   }
 
   /** Makes the rename durable (POSIX needs the folder synced); not every file system allows it, which is fine. */

@@ -27,13 +27,30 @@ import java.util.zip.CRC32C;
  * CRC32C) is written and fsynced, the folder renamed to {@code step-N/} and the parent fsynced. A checkpoint is valid
  * only with a manifest whose files all match, so a process killed mid-write or a full disk leaves at most a
  * {@code .tmp} folder (removed on the next open) and never damages an earlier checkpoint. After a write the store keeps
- * the newest {@code keepLast} checkpoints plus the best one ({@code BEST} names it).
+ * the newest {@code keepLast} checkpoints plus the best one.
+ *
+ * <p>The best: a checkpoint saved with a {@link Score} (a metric where higher is better) becomes the best when no
+ * valid best of the same metric exists or its value is strictly higher than the best's (ties keep the earlier one; NaN
+ * never wins). {@code BEST} in the folder names it: {@code {"checkpoint": "step-000000400", "metric": "r_mean",
+ * "value": 71.5}}. A best of another metric (the config changed between runs) is replaced by the first scored one.
  */
 public final class CheckpointStore {
   public static final String MANIFEST = "MANIFEST.json";
+  /** The file naming the best checkpoint. */
+  public static final String BEST = "BEST";
   private static final String PREFIX = "step-";
   private static final String TMP = ".tmp";
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A checkpoint's value by {@code metric}; higher is better. */
+  public record Score(String metric, double value) {
+    public Score {
+      if (metric == null || metric.isBlank()) throw new IllegalArgumentException("a score needs a metric name");
+    }
+  }
+
+  /** The best checkpoint as {@code BEST} names it. */
+  public record Best(Path checkpoint, Score score) {}
 
   /** Writes the files of one checkpoint into the given (temporary) folder. */
   @FunctionalInterface
@@ -65,6 +82,14 @@ public final class CheckpointStore {
 
   /** Writes checkpoint {@code step} atomically and prunes old ones; returns its folder. */
   public Path save(long step, Writer writer) {
+    return save(step, null, writer);
+  }
+
+  /**
+   * As {@link #save(long, Writer)}; with a {@code score} (may be null) the new checkpoint becomes the best when it
+   * beats the current best, before old ones are pruned.
+   */
+  public Path save(long step, Score score, Writer writer) {
     String name = name(step);
     Path tmp = root.resolve(name + TMP);
     Path dst = root.resolve(name);
@@ -104,31 +129,42 @@ public final class CheckpointStore {
           + " (the previous checkpoint, " + previous + ", is intact)",
           e instanceof IOException io ? io : new IOException(e));
     }
+    if (score != null && beats(score, best())) markBest(step, score.metric(), score.value());
     prune();
     return dst;
+  }
+
+  private static boolean beats(Score score, Optional<Best> best) {
+    if (Double.isNaN(score.value())) return false;
+    if (best.isEmpty() || !best.get().score().metric().equals(score.metric())) return true;
+    return score.value() > best.get().score().value();
   }
 
   /** Marks {@code step} as the best checkpoint (by {@code metric}); it survives pruning. */
   public void markBest(long step, String metric, double value) {
     try {
-      Path tmp = root.resolve("BEST" + TMP);
+      Path tmp = root.resolve(BEST + TMP);
       Files.write(tmp, JSON.writeValueAsBytes(JSON.createObjectNode().put("checkpoint", name(step))
           .put("metric", metric).put("value", value)));
       fsync(tmp);
-      move(tmp, root.resolve("BEST"));
+      move(tmp, root.resolve(BEST));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot mark the best checkpoint in " + root + ": " + e.getMessage(), e);
     }
   }
 
-  /** The best checkpoint's folder, if one was marked and is still valid. */
-  public Optional<Path> best() {
-    Path f = root.resolve("BEST");
+  /** The best checkpoint and its score, if one was marked and is still valid. */
+  public Optional<Best> best() {
+    Path f = root.resolve(BEST);
     if (!Files.exists(f)) return Optional.empty();
     try {
-      Path p = root.resolve(JSON.readTree(f.toFile()).path("checkpoint").asText());
-      return validate(p).isEmpty() ? Optional.of(p) : Optional.empty();
-    } catch (IOException e) {
+      JsonNode best = JSON.readTree(f.toFile());
+      String name = best.path("checkpoint").asText();
+      if (!name.startsWith(PREFIX) || name.contains("/")) return Optional.empty();
+      Path p = root.resolve(name);
+      if (validate(p).isPresent() || !best.path("metric").isTextual()) return Optional.empty();
+      return Optional.of(new Best(p, new Score(best.path("metric").asText(), best.path("value").asDouble(Double.NaN))));
+    } catch (IOException | IllegalArgumentException e) {
       return Optional.empty();
     }
   }
@@ -190,7 +226,7 @@ public final class CheckpointStore {
 
   private void prune() {
     List<Path> valid = list();
-    Optional<Path> best = best();
+    Optional<Path> best = best().map(Best::checkpoint);
     for (int i = 0; i < valid.size() - keepLast; i++) {
       Path p = valid.get(i);
       if (best.isPresent() && best.get().equals(p)) continue;

@@ -22,6 +22,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongToDoubleFunction;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -60,6 +62,8 @@ public final class Trainer<B> implements AutoCloseable {
   private long skipped;
   private int nonFiniteInARow;
   private double peakFlops;
+  private String scoreMetric;
+  private LongToDoubleFunction scoreAt;
 
   public Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
       List<MetricsSink> sinks, Progress progress, boolean writer) {
@@ -212,10 +216,24 @@ public final class Trainer<B> implements AutoCloseable {
     return torch.clip_grad_norm_(withGrad, max, 2.0, false);
   }
 
-  /** Writes a checkpoint of everything a resume needs; returns its folder. */
+  /**
+   * Scores every checkpoint when it is written: {@code score} gets the step and returns the value of {@code metric}
+   * (higher is better), which {@code trainer.json} records and by which the store keeps the best checkpoint.
+   */
+  public void scoreCheckpoints(String metric, LongToDoubleFunction score) {
+    this.scoreMetric = metric;
+    this.scoreAt = score;
+  }
+
+  /**
+   * Writes a checkpoint of everything a resume needs; returns its folder. The files are a function of the state alone
+   * (safetensors headers and {@code trainer.json} in a fixed order), so identical state gives identical bytes.
+   */
   public Path save() {
     long at = step;
-    return checkpoints.save(at, dir -> {
+    CheckpointStore.Score score = scoreAt == null ? null
+        : new CheckpointStore.Score(scoreMetric, scoreAt.applyAsDouble(at));
+    return checkpoints.save(at, score, dir -> {
       Map<String, Tensor> model = new LinkedHashMap<>(params);
       task.stateTensors().forEach((k, v) -> model.put("state/" + k, v));
       SafeTensors.write(dir.resolve(MODEL_FILE), model, Map.of("format", "mplug-java", "step", Long.toString(at)));
@@ -226,10 +244,11 @@ public final class Trainer<B> implements AutoCloseable {
       Batches.Position pos = data.position();
       state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
       ObjectNode counters = state.putObject("task_counters");
-      task.stateCounters().forEach(counters::put);
+      new TreeMap<>(task.stateCounters()).forEach(counters::put);   // tasks may return Map.of: fix the order
       state.put("torch_cpu_rng", Base64.getEncoder().encodeToString(TorchRuntime.cpuRngState()));
       state.put("model_config", task.configText());
       state.put("trainer_config", config.toString());
+      if (score != null) state.putObject("score").put("metric", score.metric()).put("value", score.value());
       Files.write(dir.resolve(STATE_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
     });
   }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,42 @@ class SafeTensorsTest {
     // 1.0f = 0x3f800000, 2.0f = 0x40000000, little-endian
     assertArrayEquals(new byte[] {0, 0, (byte) 0x80, 0x3f, 0, 0, 0, 0x40},
         Arrays.copyOfRange(bytes, (int) (8 + n), bytes.length));
+  }
+
+  /**
+   * Identical contents give identical bytes whatever order the maps iterate in: metadata first with sorted keys, then
+   * the tensors in a sequenced map's order, or by name for an unordered map (Map.of differs between processes).
+   */
+  @Test
+  void identicalContentsGiveIdenticalBytes() throws Exception {
+    Path f1 = dir.resolve("one.safetensors");
+    Path f2 = dir.resolve("two.safetensors");
+    Path f3 = dir.resolve("three.safetensors");
+    try (TensorScope s = TensorScope.open()) {
+      Tensor x = Tensors.floats(new float[] {1f}, 1);
+      Tensor y = Tensors.floats(new float[] {2f}, 1);
+      Map<String, String> ab = new LinkedHashMap<>();
+      ab.put("step", "7");
+      ab.put("format", "mplug-java");
+      Map<String, String> ba = new LinkedHashMap<>();
+      ba.put("format", "mplug-java");
+      ba.put("step", "7");
+      Map<String, Tensor> yx = new HashMap<>(Map.of("y", y, "x", x));
+      SafeTensors.write(f1, yx, ab);
+      SafeTensors.write(f2, Map.of("x", x, "y", y), ba);
+      Map<String, Tensor> ordered = new LinkedHashMap<>();
+      ordered.put("y", y);
+      ordered.put("x", x);
+      SafeTensors.write(f3, ordered, ba);
+    }
+    byte[] one = Files.readAllBytes(f1);
+    assertArrayEquals(one, Files.readAllBytes(f2));
+    String header = new String(one, 8, 128, StandardCharsets.UTF_8);
+    assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"mplug-java\",\"step\":\"7\"},"
+        + "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"y\":"), header);
+    String sequenced = new String(Files.readAllBytes(f3), 8, 128, StandardCharsets.UTF_8);
+    assertTrue(sequenced.contains("},\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"x\":"),
+        "a LinkedHashMap keeps its order: " + sequenced);
   }
 
   /** A file written by hand from the spec: header order differs from data order, metadata first. */

@@ -34,7 +34,32 @@ class CheckpointStoreTest {
     List<String> names = store.list().stream().map(p -> p.getFileName().toString()).toList();
     assertEquals(List.of("step-000000020", "step-000000040", "step-000000050"), names);
     assertEquals("step-000000050", store.latestValid().orElseThrow().getFileName().toString());
-    assertEquals("step-000000020", store.best().orElseThrow().getFileName().toString());
+    assertEquals("step-000000020", store.best().orElseThrow().checkpoint().getFileName().toString());
+  }
+
+  @Test
+  void scoredSavesKeepTheHighestAcrossPruningAndAReopenedStore() throws IOException {
+    var store = new CheckpointStore(tmp, 2);
+    double[] values = {10, 30, 25, 30, Double.NaN, 5};   // the tie (step 40) and NaN (step 50) do not win
+    for (int i = 0; i < values.length; i++) {
+      long step = (i + 1) * 10L;
+      store.save(step, new CheckpointStore.Score("r_mean", values[i]), files("s" + step));
+    }
+    List<String> names = store.list().stream().map(p -> p.getFileName().toString()).toList();
+    assertEquals(List.of("step-000000020", "step-000000050", "step-000000060"), names, "last 2 + the best");
+    CheckpointStore.Best best = store.best().orElseThrow();
+    assertEquals("step-000000020", best.checkpoint().getFileName().toString());
+    assertEquals(new CheckpointStore.Score("r_mean", 30), best.score());
+    assertEquals("{\"checkpoint\":\"step-000000020\",\"metric\":\"r_mean\",\"value\":30.0}",
+        Files.readString(tmp.resolve(CheckpointStore.BEST)));
+    // a new process (e.g. --resume) continues the comparison from BEST
+    var reopened = new CheckpointStore(tmp, 2);
+    reopened.save(70, new CheckpointStore.Score("r_mean", 31), files("s70"));
+    assertEquals("step-000000070", reopened.best().orElseThrow().checkpoint().getFileName().toString());
+    assertFalse(Files.exists(tmp.resolve("step-000000020")), "the former best is pruned once beaten");
+    // another metric (the config changed) replaces a best it cannot be compared with
+    reopened.save(80, new CheckpointStore.Score("mlm_accuracy", 1), files("s80"));
+    assertEquals(new CheckpointStore.Score("mlm_accuracy", 1), reopened.best().orElseThrow().score());
   }
 
   @Test

@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * batches, whatever the thread timing.
  *
  * <p>Bad samples ({@link BadSampleException} from the store or the sample function) are replaced by another index
- * drawn by a seeded rule from the bad index and the attempt number, reported once per source, counted, and the run
- * stops with {@link TooManyBadSamplesException} above {@link LoaderConfig#maxBadFraction()}. Any other exception of
+ * drawn by a seeded rule from the bad index and the attempt number, reported once per source, counted (distinct bad
+ * samples and substitutions, {@link BadSampleLog}), and the run stops with {@link TooManyBadSamplesException} when the
+ * distinct bad samples exceed {@link LoaderConfig#maxBadFraction()} of the dataset. Any other exception of
  * a worker ends the epoch and is rethrown by {@link Epoch#next()}.
  *
  * <pre>{@code
@@ -71,7 +72,7 @@ public final class DataLoader<T> implements AutoCloseable {
       throw new IllegalArgumentException("dropLast with batch size " + config.batchSize() + " leaves no batch: rank "
           + config.rank() + " has only " + sampler.perRank() + " samples per epoch");
     }
-    this.badSamples = new BadSampleLog(config.maxBadFraction(), config.badSampleGrace(), reporter);
+    this.badSamples = new BadSampleLog(config.maxBadFraction(), config.badSampleGrace(), store.size(), reporter);
     this.pool = config.workers() == 0 ? null : Executors.newFixedThreadPool(config.workers(), threads());
   }
 

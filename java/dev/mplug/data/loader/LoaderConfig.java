@@ -11,7 +11,8 @@ package dev.mplug.data.loader;
  * @param dropLast drop the last incomplete batch of an epoch
  * @param workers worker threads that load, augment and collate (0 = in the calling thread)
  * @param prefetch batches in flight ahead of the consumer (the bound of the queue)
- * @param maxBadFraction stop when more than this fraction of the delivered samples were bad
+ * @param maxBadFraction stop when more than this fraction of the dataset's samples were found bad (distinct samples;
+ *     see {@link BadSampleLog})
  * @param badSampleGrace samples delivered before the fraction is checked (it is always checked at epoch end)
  * @param maxReplacementTries replacements tried for one bad sample before giving up
  */

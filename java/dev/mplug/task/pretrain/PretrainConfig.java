@@ -8,6 +8,7 @@ import dev.mplug.model.MPlugConfig;
 import dev.mplug.train.TrainerConfig;
 import dev.mplug.train.proto.PretrainConfigFile;
 import dev.mplug.train.proto.PretrainData;
+import dev.mplug.train.proto.PretrainInit;
 import dev.mplug.train.proto.PretrainObjectives;
 import dev.mplug.train.proto.PretrainSchedule;
 import java.io.IOException;
@@ -27,11 +28,34 @@ import java.util.List;
  * ({@code pretrain-tiny}, {@code model-demo}, ...).
  */
 public record PretrainConfig(String source, MPlugConfig model, Data data, TrainerConfig train, Objectives objectives,
-    Path outputDir, int threads) {
+    Path outputDir, int threads, Init init, String bestMetric) {
 
   /** Where the images and captions come from and how they are batched. */
   public record Data(Path annotations, Path root, Path vocab, int batchSize, int maxWords, int maxTokens, int workers,
       boolean augment, double maxBadFraction) {}
+
+  /**
+   * The starting weights of a fresh run (null paths: not used): CLIP for the vision encoder and BERT for the text
+   * modules, or a whole mPLUG checkpoint instead of both. Ignored on {@code --resume}.
+   *
+   * @param strict fail when a parameter the file should fill is missing or a key is unexplained (else report them)
+   */
+  public record Init(Path vision, Path text, Path checkpoint, boolean strict) {
+    public Init {
+      if (checkpoint != null && (vision != null || text != null)) {
+        throw new IllegalArgumentException("init.checkpoint excludes init.vision and init.text (a checkpoint holds the "
+            + "whole model; CLIP + BERT is the other way to start)");
+      }
+    }
+
+    public static Init none() {
+      return new Init(null, null, null, true);
+    }
+
+    public boolean isEmpty() {
+      return vision == null && text == null && checkpoint == null;
+    }
+  }
 
   /** Reads a config file (or shipped config name) and applies the overrides. */
   public static PretrainConfig load(String config, List<String> overrides) {
@@ -146,12 +170,40 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     Path out = Path.of(f.hasOutputDir() ? f.getOutputDir() : "runs/pretrain");
     int threads = f.hasThreads() ? f.getThreads() : 0;
     if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = default)");
-    return new PretrainConfig(source, model, data, train, objectives, out, threads);
+    PretrainInit i = f.getInit();
+    Init init = new Init(initPath(i.hasVision(), i.getVision(), "vision"), initPath(i.hasText(), i.getText(), "text"),
+        initPath(i.hasCheckpoint(), i.getCheckpoint(), "checkpoint"), !i.hasStrict() || i.getStrict());
+    String bestMetric = s.hasBestMetric() ? s.getBestMetric() : "r_mean";
+    if (!bestMetric.equals("none") && !PretrainEvaluation.METRICS.contains(bestMetric)) {
+      throw new IllegalArgumentException("train.best_metric = \"" + bestMetric + "\" is not one of "
+          + String.join(", ", PretrainEvaluation.METRICS) + ", none");
+    }
+    return new PretrainConfig(source, model, data, train, objectives, out, threads, init, bestMetric);
+  }
+
+  /** Unset or empty: not used (so {@code --set init.vision=} turns off a config's CLIP file). */
+  private static Path initPath(boolean set, String value, String key) {
+    return !set || value.isBlank() ? null : Path.of(value);
   }
 
   public static MPlugConfig modelConfig(String spec) {
     if (List.of("tiny", "base", "large").contains(spec)) return MPlugConfig.preset(spec);
     return ConfigFile.parse(readConfigText(spec), spec);
+  }
+
+  /** Checks the files of {@link #init()} exist (a fresh run reads them; {@code --resume} does not). */
+  public void checkInit() {
+    checkInitFile("vision", init.vision(), false);
+    checkInitFile("text", init.text(), false);
+    checkInitFile("checkpoint", init.checkpoint(), true);
+  }
+
+  private static void checkInitFile(String key, Path p, boolean folderAllowed) {
+    if (p == null) return;
+    if (!Files.exists(p)) throw new IllegalArgumentException("init." + key + ": " + p + " does not exist");
+    if (Files.isDirectory(p) && !folderAllowed) {
+      throw new IllegalArgumentException("init." + key + ": " + p + " is a folder, not a state dict file");
+    }
   }
 
   /** Checks the inputs exist and the output folder is writable; a clear error before any compute. */

@@ -32,7 +32,25 @@ public final class PretrainEvaluation implements AutoCloseable {
    * similarities alone, and MLM accuracy.
    */
   public record Result(RetrievalRecall.Result retrieval, RetrievalRecall.Result itcRetrieval,
-      MaskedTokenAccuracy.Result mlm) {}
+      MaskedTokenAccuracy.Result mlm) {
+    /** One figure by name (see {@link #METRICS}); all are percentages, higher is better. */
+    public double metric(String name) {
+      return switch (name) {
+        case "r_mean" -> retrieval.mean();
+        case "mean_r1" -> (retrieval.textR1() + retrieval.imageR1()) / 2;
+        case "text_r1" -> retrieval.textR1();
+        case "image_r1" -> retrieval.imageR1();
+        case "mlm_accuracy" -> mlm.percent();
+        default -> throw new IllegalArgumentException("unknown metric " + name + " (known: " + METRICS + ")");
+      };
+    }
+  }
+
+  /**
+   * What a checkpoint can be judged by: r_mean (the mean of R@1/5/10 both ways, the official retrieval runs' choice),
+   * mean_r1, text_r1 (image -> text), image_r1 (text -> image), mlm_accuracy.
+   */
+  public static final List<String> METRICS = List.of("r_mean", "mean_r1", "text_r1", "image_r1", "mlm_accuracy");
 
   private final Tensor images;       // [N, 3, R, R]
   private final Tensor textIds;      // [M, T]

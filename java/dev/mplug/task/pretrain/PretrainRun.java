@@ -12,22 +12,30 @@ import dev.mplug.train.Trainer;
 import dev.mplug.train.metrics.JsonLinesSink;
 import dev.mplug.train.metrics.MetricsSink;
 import dev.mplug.train.metrics.TensorBoardSink;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongToDoubleFunction;
 
 /**
- * One pretraining run end to end: validate the config, build tokenizer, model, task, data and trainer, optionally
- * resume, evaluate before and after (when an evaluation set is given), train, and leave metrics (JSON lines,
- * TensorBoard) and checkpoints in the output folder.
+ * One pretraining run end to end: validate the config, build tokenizer, model (a fresh run loads {@code init}'s CLIP /
+ * BERT / checkpoint weights and prints the load reports; {@code --resume} ignores {@code init}), task, data and
+ * trainer, optionally resume, evaluate before and after (when an evaluation set is given; then every checkpoint is
+ * scored by {@code train.best_metric} and the best is kept), train, and leave metrics (JSON lines, TensorBoard) and
+ * checkpoints in the output folder.
  */
 public final class PretrainRun {
   /** What the run did and measured. */
   public record Report(PretrainEvaluation.Result before, PretrainEvaluation.Result after, Trainer.Summary summary,
-      Path checkpoint, Path tensorboard, double peakFlops, double flopsPerSample, long badSamples) {}
+      Path checkpoint, Path best, Path tensorboard, double peakFlops, double flopsPerSample, BadSamples badSamples) {}
+
+  /** Distinct bad samples met (each reported once) and the substitutions made for them (every occurrence). */
+  public record BadSamples(long distinct, long substitutions) {}
 
   /** Where the evaluation set is and how much of it to use. */
   public record Evaluation(Path file, Path root, int maxImages, int rerankK) {}
@@ -43,6 +51,7 @@ public final class PretrainRun {
   public static Report run(PretrainConfig cfg, boolean resume, Evaluation evaluation, PrintStream log,
       long untilStep) {
     cfg.checkInputsAndOutputs();
+    if (!resume) cfg.checkInit();
     TorchRuntime.load();
     if (cfg.threads() > 0) TorchRuntime.setThreads(cfg.threads());
     BertTokenizer tokenizer = BertTokenizer.load(cfg.data().vocab());
@@ -61,6 +70,13 @@ public final class PretrainRun {
     TorchRuntime.seed(cfg.train().seed());
     MPlug model = new MPlug(cfg.model().withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION,
         Part.DECODER, Part.ITC_ITM_HEADS)));
+    if (resume && !cfg.init().isEmpty()) {
+      log.println("init: not used on --resume (the checkpoint holds the weights)");
+    } else {
+      // before the task is built: its momentum twins copy the online weights as they are now
+      InitialWeights.load(cfg.init(), model).forEach((key, report) -> log.println("init." + key + ": "
+          + report.summary()));
+    }
     int res = cfg.model().vision().imageRes();
     try (PretrainingTask task = new PretrainingTask(model, tokenizer, cfg.objectives(), cfg.data().maxTokens(),
             cfg.train().seed(), null);
@@ -85,13 +101,21 @@ public final class PretrainRun {
         log.println("resumed from " + resumeFrom + " at step " + trainer.step());
       }
       PretrainEvaluation.Result before = eval == null ? null : eval.evaluate(model, cfg.train().seed());
+      CheckpointScores scores = null;
+      if (eval != null && !cfg.bestMetric().equals("none")) {
+        scores = new CheckpointScores(eval, model, cfg.train().seed(), cfg.bestMetric(), log);
+        trainer.scoreCheckpoints(cfg.bestMetric(), scores);
+      }
       Trainer.Summary summary = trainer.run(Math.min(untilStep, cfg.train().totalSteps()));
-      PretrainEvaluation.Result after = eval == null ? null : eval.evaluate(model, cfg.train().seed());
-      long bad = data.loader().badSamples().bad();
-      return new Report(before, after, summary, summary.lastCheckpoint(), tb.file().getParent(), peak,
-          task.flopsPerSample(), bad);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
+      boolean scoredNow = scores != null && scores.lastStep == trainer.step();
+      PretrainEvaluation.Result after = eval == null ? null
+          : scoredNow ? scores.last : eval.evaluate(model, cfg.train().seed());
+      var bad = data.loader().badSamples();
+      Path best = store.best().map(CheckpointStore.Best::checkpoint).orElse(null);
+      return new Report(before, after, summary, summary.lastCheckpoint(), best, tb.file().getParent(), peak,
+          task.flopsPerSample(), new BadSamples(bad.distinct(), bad.substitutions()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
     }
   }
 
@@ -116,12 +140,50 @@ public final class PretrainRun {
       row(out, "training loss (mean of first/last " + k + " steps)", mean(losses.subList(0, k)),
           mean(losses.subList(losses.size() - k, losses.size())));
     }
-    out.printf(Locale.ROOT, "%nsteps %d (skipped %d), %.1f samples/s, MFU %.1f%% of %.1f GFLOP/s, bad samples %d%n",
+    out.printf(Locale.ROOT, "%nsteps %d (skipped %d), %.1f samples/s, MFU %.1f%% of %.1f GFLOP/s%n",
         r.summary().steps(), r.summary().skippedSteps(), r.summary().samplesPerSecond(),
         100 * ModelFlops.utilisation(r.flopsPerSample(), r.summary().samplesPerSecond(), r.peakFlops()),
-        r.peakFlops() / 1e9, r.badSamples());
+        r.peakFlops() / 1e9);
+    out.println(badSampleLine(r.badSamples()));
     out.println("checkpoint: " + r.checkpoint());
+    if (r.best() != null) out.println("best checkpoint: " + r.best());
     out.println("TensorBoard: tensorboard --logdir " + r.tensorboard());
+  }
+
+  /**
+   * Evaluates the model when a checkpoint is written and scores it by one metric (printed); keeps the last result, so
+   * the final evaluation is not repeated. Evaluating restores the model's mode and libtorch's generator.
+   */
+  private static final class CheckpointScores implements LongToDoubleFunction {
+    private final PretrainEvaluation eval;
+    private final MPlug model;
+    private final long seed;
+    private final String metric;
+    private final PrintStream log;
+    private long lastStep = -1;
+    private PretrainEvaluation.Result last;
+
+    CheckpointScores(PretrainEvaluation eval, MPlug model, long seed, String metric, PrintStream log) {
+      this.eval = eval;
+      this.model = model;
+      this.seed = seed;
+      this.metric = metric;
+      this.log = log;
+    }
+
+    @Override
+    public double applyAsDouble(long step) {
+      last = eval.evaluate(model, seed);
+      lastStep = step;
+      double value = last.metric(metric);
+      log.printf(Locale.ROOT, "step %d: %s = %.2f%n", step, metric, value);
+      return value;
+    }
+  }
+
+  /** "bad samples: 6 distinct, 18 substitutions". */
+  private static String badSampleLine(BadSamples b) {
+    return "bad samples: " + b.distinct() + " distinct, " + b.substitutions() + " substitutions";
   }
 
   private static void row(PrintStream out, String name, double before, double after) {

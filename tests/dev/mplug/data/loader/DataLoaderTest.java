@@ -199,8 +199,8 @@ class DataLoaderTest {
     try (var loader = loader(SampleStore.of(d), config, reports)) {
       first = drain(loader.epoch(0));
       second = drain(loader.epoch(1));
-      assertEquals(6, loader.badSamples().bad(), "3 bad samples, met in each of 2 epochs");
-      assertEquals(3, loader.badSamples().distinct());
+      assertEquals(6, loader.badSamples().substitutions(), "3 bad samples, met in each of 2 epochs");
+      assertEquals(3, loader.badSamples().distinct(), "counted once however often they are met");
     }
     assertEquals(3, reports.size(), "each bad source reported once: " + reports);
     assertTrue(reports.get(0).contains(root.resolve("img/2.jpg") + ": missing file"), reports.get(0));
@@ -223,7 +223,8 @@ class DataLoaderTest {
         DataLoader<Example<float[]>>.Epoch epoch = loader.epoch(0)) {
       TooManyBadSamplesException e = assertThrows(TooManyBadSamplesException.class, epoch::next);
       assertTrue(e.getMessage().startsWith("stopping: "), e.getMessage());
-      assertTrue(e.getMessage().contains("of 4 samples") && e.getMessage().contains("more than the allowed 25.0%"),
+      assertTrue(e.getMessage().contains("4 distinct samples of the 8 in the dataset (50.0%) were bad")
+          && e.getMessage().contains("more than the allowed 25.0%"),
           e.getMessage());
       assertFalse(epoch.hasNext(), "the epoch is over");
     }

@@ -173,7 +173,7 @@ class PipelinesTest {
           assertArrayEquals(new long[] {b.size(), 3, RES, RES}, Tensors.shape(b.tensor(Batch.IMAGES)));
         }
       }
-      assertEquals(2, loader.badSamples().bad());
+      assertEquals(2, loader.badSamples().substitutions());
       assertEquals(2, loader.badSamples().distinct());
       assertEquals(10, loader.badSamples().delivered());
     }

@@ -1,6 +1,8 @@
 package dev.mplug.task.pretrain;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,12 +10,27 @@ import dev.mplug.data.synth.ShapesWorld;
 import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.CheckpointStore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mplug.io.SafeTensors;
+import dev.mplug.io.StateDict;
+import dev.mplug.model.MPlug;
+import dev.mplug.model.Part;
+import dev.mplug.torch.TensorScope;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +58,7 @@ class PretrainRunTest {
   private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
   @Test
-  void resumedRunRepeatsTheUninterruptedLossesBitForBit() {
+  void resumedRunRepeatsTheUninterruptedLossesAndCheckpointFilesBitForBit() throws IOException {
     String[] schedule = {"train.total_steps=6", "train.warmup_steps=2", "train.checkpoint_every=3",
         "train.log_every=1", "data.batch_size=8", "objectives.queue_size=16", "objectives.alpha_ramp_steps=2"};
     List<Double> full = PretrainRun.run(config(tmp.resolve("full"), schedule), false, null, QUIET).summary().losses();
@@ -53,6 +70,87 @@ class PretrainRunTest {
     assertEquals(full.subList(0, 3), first);
     assertEquals(full.subList(3, 6), second.summary().losses(), "losses after --resume equal the uninterrupted run's");
     assertEquals("step-000000006", second.checkpoint().getFileName().toString());
+    // the checkpoints are the same files, byte for byte: the one the interrupted run wrote at step 3 and the one the
+    // resumed run wrote at step 6 (model, momentum model and queues, optimizer, trainer.json with the RNG state and
+    // the data position, MANIFEST.json); nothing differs legitimately, so nothing is excluded
+    for (String step : List.of("step-000000003", "step-000000006")) {
+      Path a = tmp.resolve("full/checkpoints").resolve(step);
+      Path b = tmp.resolve("split/checkpoints").resolve(step);
+      assertEquals(fileNames(a), fileNames(b), step);
+      assertEquals(List.of("MANIFEST.json", "model.safetensors", "optimizer.safetensors", "trainer.json"),
+          fileNames(a));
+      for (String f : fileNames(a)) {
+        assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), step + "/" + f);
+      }
+    }
+  }
+
+  private static List<String> fileNames(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /**
+   * A fresh run starts from CLIP and BERT files (the load reports are printed; the momentum twins start at the loaded
+   * values: with momentum 1 they never move, so the last checkpoint still holds the files' values), every checkpoint
+   * is scored by the --eval metric, and the best survives keep_last = 1 across a --resume, which ignores init.
+   */
+  @Test
+  @SuppressWarnings("try") // the tensor scope frees memory by being open
+  void initFromClipAndBertAndTheBestCheckpointIsKept() throws Exception {
+    Path out = tmp.resolve("init");
+    String[] sets = {"train.total_steps=4", "train.warmup_steps=1", "train.checkpoint_every=1", "train.keep_last=1",
+        "data.batch_size=4", "objectives.queue_size=8", "objectives.momentum=1", "train.best_metric=mean_r1",
+        "init.vision=" + tmp.resolve("clip.safetensors"), "init.text=" + tmp.resolve("bert.safetensors")};
+    PretrainConfig cfg = config(out, sets);
+    Map<String, Tensor> shapes = new MPlug(cfg.model().withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER,
+        Part.FUSION, Part.DECODER, Part.ITC_ITM_HEADS))).namedParameters();
+    PretrainedFiles.clip(shapes, tmp.resolve("clip.safetensors"));
+    PretrainedFiles.bert(shapes, 3, tmp.resolve("bert.safetensors"));
+    var evaluation = new PretrainRun.Evaluation(world.resolve(SynthFiles.RETRIEVAL_TEST), world, 8, 4);
+
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    PretrainRun.run(cfg, false, evaluation, new PrintStream(first, true), 2);
+    String log1 = first.toString();
+    assertTrue(log1.contains("init.vision: weights from " + tmp.resolve("clip.safetensors") + ": loaded "), log1);
+    assertTrue(log1.contains("init.text: weights from " + tmp.resolve("bert.safetensors") + ": loaded "), log1);
+    assertTrue(log1.contains("missing: 0") && log1.contains("unexpected: 0"), log1);
+    ByteArrayOutputStream second = new ByteArrayOutputStream();
+    PretrainRun.Report r = PretrainRun.run(cfg, true, evaluation, new PrintStream(second, true));
+    String log2 = second.toString();
+    assertTrue(log2.contains("init: not used on --resume") && !log2.contains("init.vision:"), log2);
+
+    // the scores printed at steps 1..4; the best is the first of the highest
+    Map<Long, Double> scores = new TreeMap<>();
+    Matcher m = Pattern.compile("step (\\d+): mean_r1 = ([0-9.]+)").matcher(log1 + log2);
+    while (m.find()) scores.put(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)));
+    assertEquals(List.of(1L, 2L, 3L, 4L), List.copyOf(scores.keySet()), log1 + log2);
+    long bestStep = scores.entrySet().stream().reduce((a, b) -> b.getValue() > a.getValue() ? b : a).orElseThrow()
+        .getKey();
+    CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), 1);
+    CheckpointStore.Best best = store.best().orElseThrow();
+    assertEquals(String.format("step-%09d", bestStep), best.checkpoint().getFileName().toString(), scores.toString());
+    assertEquals(best.checkpoint(), r.best());
+    assertEquals("mean_r1", best.score().metric());
+    assertEquals(scores.get(bestStep), best.score().value(), 0.005);
+    JsonNode recorded = new ObjectMapper().readTree(best.checkpoint().resolve("trainer.json").toFile()).path("score");
+    assertEquals(best.score().value(), recorded.path("value").asDouble(), 0.0, "the checkpoint records its score");
+    List<Path> kept = store.list();
+    assertEquals(bestStep == 4 ? 1 : 2, kept.size(), "the last one and the best: " + kept);
+    // with --eval the after figures are the last checkpoint's evaluation
+    assertEquals(scores.get(4L), r.after().metric("mean_r1"), 0.005);
+
+    try (TensorScope s = TensorScope.open();
+        StateDict last = SafeTensors.read(r.checkpoint().resolve("model.safetensors"));
+        StateDict clip = SafeTensors.read(tmp.resolve("clip.safetensors"));
+        StateDict bert = SafeTensors.read(tmp.resolve("bert.safetensors"))) {
+      assertTrue(last.get("state/visual_encoder_m.visual.conv1.weight").equal(clip.get("visual.conv1.weight")));
+      assertTrue(last.get("state/text_encoder_m.encoder.layer.1.output.dense.weight")
+          .equal(bert.get("bert.encoder.layer.1.output.dense.weight")));
+      assertFalse(last.get("visual_encoder.visual.conv1.weight").equal(clip.get("visual.conv1.weight")),
+          "the online encoder trained away from its start");
+    }
   }
 
   /**
@@ -76,6 +174,32 @@ class PretrainRunTest {
     assertTrue(after.mlm().percent() > before.mlm().percent() + 25, table);
     assertTrue(r5After > r5Before + 8, table);
     assertTrue(r1After > r1Before, table);
+  }
+
+  /** Two damaged entries met in each of 3 epochs: 2 distinct bad samples, 6 substitutions, both in the summary. */
+  @Test
+  void theSummaryCountsDistinctBadSamplesAndSubstitutionsApart() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Object> entries = new ArrayList<>(json.readValue(world.resolve(SynthFiles.PRETRAIN).toFile(), List.class)
+        .subList(0, 16));
+    entries.add(Map.of("image", "images/missing-1.jpg", "caption", "a red circle"));
+    entries.add(Map.of("image", "images/missing-2.jpg", "caption", "a blue square"));
+    Path annotations = tmp.resolve("damaged.json");
+    json.writeValue(annotations.toFile(), entries);
+    PretrainRun.Report r = PretrainRun.run(config(tmp.resolve("damaged"), "data.annotations=" + annotations,
+        "data.batch_size=6", "train.total_steps=9", "train.warmup_steps=1", "objectives.queue_size=12",
+        "data.max_bad_fraction=0.2"), false, null, QUIET);   // 18 samples, 3 batches per epoch, 2/18 = 11% bad
+    assertEquals(new PretrainRun.BadSamples(2, 6), r.badSamples());
+    ByteArrayOutputStream table = new ByteArrayOutputStream();
+    PretrainRun.printTable(r, new PrintStream(table, true));
+    assertTrue(table.toString().contains("\nbad samples: 2 distinct, 6 substitutions\n"), table.toString());
+
+    // the limit is on distinct samples over the dataset: 2 of 18 is above 10%, whatever the epoch
+    var e = assertThrows(RuntimeException.class, () -> PretrainRun.run(config(tmp.resolve("damaged-strict"),
+        "data.annotations=" + annotations, "data.batch_size=6", "train.total_steps=9", "train.warmup_steps=1",
+        "objectives.queue_size=12", "data.max_bad_fraction=0.1"), false, null, QUIET));
+    assertTrue(e.getMessage().contains("2 distinct samples of the 18 in the dataset (11.1%) were bad"),
+        e.getMessage());
   }
 
   @Test
