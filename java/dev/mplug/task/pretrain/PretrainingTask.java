@@ -3,6 +3,7 @@ package dev.mplug.task.pretrain;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.Vocabulary;
 import dev.mplug.loss.FeatureQueue;
 import dev.mplug.loss.HardNegatives;
 import dev.mplug.loss.ImageTextContrastive;
@@ -38,11 +39,6 @@ import org.bytedeco.pytorch.global.torch;
  * prefix split, a generator derived from (seed, step), so a resumed run repeats exactly.
  */
 public final class PretrainingTask implements TrainingTask<PretrainBatch> {
-  public static final long PAD = 0;
-  public static final long CLS = 101;
-  public static final long SEP = 102;
-  public static final long MASK = 103;
-
   private final MPlug online;
   private final MomentumEncoder momentum;
   private final FeatureQueue queue;
@@ -150,9 +146,9 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   private Tensor maskedLanguageModeling(Tensor ids, Tensor mask, Tensor vision, Tensor imageMask, Tensor visionM,
       double alpha) {
-    long vocab = tokenizer.vocabulary().size();
+    Vocabulary v = tokenizer.vocabulary();
     MaskedLanguageModeling.Masked masked =
-        MaskedLanguageModeling.mask(ids, vocab, PAD, CLS, MASK, objectives.maskProbability());
+        MaskedLanguageModeling.mask(ids, v.size(), v.padId(), v.clsId(), v.maskId(), objectives.maskProbability());
     Tensor text = online.textEmbeds(masked.inputIds(), mask);                            // [B, T, H]
     SkipConnectedFusion.Output fused = online.fuse(text, mask, vision, imageMask);
     Tensor logits = online.decoder().lmLogits(fused.text());                             // [B, T, V]

@@ -6,16 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.VocabularyBuilder;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.TextConfig;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -30,15 +28,10 @@ class PretrainingTaskTest {
   static final List<String> WORDS = List.of("a", "red", "blue", "green", "circle", "square", "star", "small", "big",
       "on", "the", "left", "right", "of", "and");
 
-  /** A BERT-layout vocabulary: [PAD]=0, [unused*], [UNK]=100, [CLS]=101, [SEP]=102, [MASK]=103, then words. */
-  static Path vocab(Path dir) throws IOException {
-    List<String> lines = new ArrayList<>();
-    lines.add("[PAD]");
-    for (int i = 0; i < 99; i++) lines.add("[unused" + i + "]");
-    lines.addAll(List.of("[UNK]", "[CLS]", "[SEP]", "[MASK]"));
-    lines.addAll(WORDS);
+  /** A BERT-layout vocabulary ({@link VocabularyBuilder}) of the words. */
+  static Path vocab(Path dir) {
     Path f = dir.resolve("vocab.txt");
-    Files.write(f, lines);
+    new VocabularyBuilder().addAll(WORDS).write(f);
     return f;
   }
 
@@ -51,7 +44,7 @@ class PretrainingTaskTest {
   }
 
   @Test
-  void allFourObjectivesTrainTheWholeModel() throws IOException {
+  void allFourObjectivesTrainTheWholeModel() {
     Seeds.fresh("allFourObjectivesTrainTheWholeModel");
     BertTokenizer tok = BertTokenizer.load(vocab(tmp));
     MPlugConfig config = tiny(tok.vocabulary().size());
