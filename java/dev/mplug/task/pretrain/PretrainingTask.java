@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -96,7 +94,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   @Override
   public Map<String, Tensor> losses(PretrainBatch batch, long step) {
     double alpha = objectives.alphaAt(step);
-    clampTemperature();
+    online.clampTemperature();
     Map<String, Tensor> losses = new LinkedHashMap<>();
     Tensor images = batch.images();
     Tensor ids = batch.ids();
@@ -188,14 +186,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   @Override
   public void afterOptimizerStep(long step) {
-    clampTemperature();
-  }
-
-  /** The official clamp of the learned ITC temperature to [0.001, 0.5]. */
-  private void clampTemperature() {
-    try (NoGradGuard guard = new NoGradGuard()) {
-      online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
-    }
+    online.clampTemperature();
   }
 
   @Override

@@ -88,6 +88,17 @@ class PretrainingTaskTest {
         assertEquals(0.9, Tensors.toFloats(online.sub(twin).mean())[0], 1e-4, "EMA step of (1 - 0.9)");
         assertTrue(task.stateTensors().containsKey("image_queue") && task.stateCounters().get("queue_ptr") == 0,
             "queue of 8 wrapped twice with batches of 4: " + task.stateCounters());
+        // the model's temperature clamp runs after every optimizer step and before the losses
+        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+          model.temperature().fill_(Tensors.scalar(0.9));
+        }
+        task.afterOptimizerStep(1);
+        assertEquals(0.5, model.temperature().item_double(), 1e-7);
+        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+          model.temperature().fill_(Tensors.scalar(1e-5));
+        }
+        task.losses(batch, 2);
+        assertEquals(0.001, model.temperature().item_double(), 1e-7);
       }
     }
   }
