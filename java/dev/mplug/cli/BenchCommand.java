@@ -78,11 +78,11 @@ public final class BenchCommand implements Callable<Integer> {
         TorchRuntime.threads());
     double peak = ModelFlops.measureMatmulPeak(1024, 1.0);
     MPlug mplug = new MPlug(config);
-    Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.995, Math.max(batch, 4096), 0.15,
-        dev.mplug.loss.Distillation.Axis.VOCABULARY, 1.0);
+    Objectives objectives = Objectives.builder().queueSize(Math.max(batch, 4096)).build();
     Path scratch = Files.createTempDirectory("mplug-bench");
     int total = warmup + steps;
-    TrainerConfig train = new TrainerConfig(total, 0, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, precision, 1, 0, 1, 3, 0);
+    TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(precision).logEvery(1)
+        .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0).build();
     List<Double> seconds = new ArrayList<>();
     try (PretrainingTask task = new PretrainingTask(mplug, tokenizer, objectives, tokens, 0, null);
         SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens,

@@ -52,8 +52,7 @@ class PretrainingTaskTest {
       MPlug model = new MPlug(config.withParts(java.util.EnumSet.of(dev.mplug.model.Part.VISION,
           dev.mplug.model.Part.TEXT_ENCODER, dev.mplug.model.Part.FUSION, dev.mplug.model.Part.DECODER,
           dev.mplug.model.Part.ITC_ITM_HEADS)));
-      Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.9, 8, 0.5,
-          dev.mplug.loss.Distillation.Axis.VOCABULARY, 1.0);
+      Objectives objectives = Objectives.builder().momentum(0.9).queueSize(8).maskProbability(0.5).build();
       try (PretrainingTask task = new PretrainingTask(model, tok, objectives, 12, 5, null)) {
         List<String> captions = List.of("a red circle on the left", "a big blue square", "a small green star",
             "a red star and a blue circle");
