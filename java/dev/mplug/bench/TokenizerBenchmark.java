@@ -119,7 +119,7 @@ public class TokenizerBenchmark {
 
   /** Specials, punctuation, letters and ##letters, the words; every fifth word only as two pieces. */
   static Vocabulary syntheticVocabulary() {
-    Set<String> v = new LinkedHashSet<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+    Set<String> v = new LinkedHashSet<>(Vocabulary.SPECIALS);
     for (char c = '!'; c <= '~'; c++) if (!Character.isLetterOrDigit(c)) v.add(String.valueOf(c));
     for (char c = 'a'; c <= 'z'; c++) {
       v.add(String.valueOf(c));

@@ -2,7 +2,7 @@ package dev.mplug.cli;
 
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Vocabulary;
-import dev.mplug.loss.Distillation;
+import dev.mplug.data.text.VocabularyBuilder;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
@@ -101,20 +101,21 @@ public final class BenchCommand implements Callable<Integer> {
       if (p.hardwareWarning() != null) System.out.println("warning: " + p.hardwareWarning());
     }
     MPlug mplug = new MPlug(config);
-    Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.995, Math.max(batch, 4096), 0.15,
-        Distillation.Axis.VOCABULARY, 1.0);
+    Objectives objectives = Objectives.builder().queueSize(Math.max(batch, 4096)).build();
     Path scratch = Files.createTempDirectory("mplug-bench");
     int total = warmup + steps;
     List<Arm> arms = new ArrayList<>();
     try (PretrainingTask task = new PretrainingTask(mplug, tokenizer, objectives, tokens, 0, null);
-        SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens, vocab)) {
+        SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens,
+            tokenizer.vocabulary())) {
       long params = mplug.namedParameters().values().stream().mapToLong(Tensor::numel).sum();
       double flops = task.flopsPerSample();
       System.out.printf(Locale.ROOT, "%,d parameters; ~%.1f GFLOP per training sample%n", params, flops / 1e9);
       for (Precision p : wanted) {
         double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
         System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
-        TrainerConfig train = new TrainerConfig(total, 0, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, p.label(), 1, 0, 1, 3, 0);
+        TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
+            .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0).build();
         arms.add(new Arm(p, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(p.label()), 1),
             List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
             new ArrayList<>()));
@@ -166,14 +167,11 @@ public final class BenchCommand implements Callable<Integer> {
     return sorted[sorted.length / 2];
   }
 
-  /** [PAD], [unused0..98], [UNK], [CLS], [SEP], [MASK], then w0, w1, ... up to {@code size} entries. */
+  /** bert-base-uncased's layout of special tokens ({@link VocabularyBuilder}), then words w0, w1, ... to {@code size}. */
   static Vocabulary syntheticVocabulary(int size) {
-    List<String> tokens = new ArrayList<>(size);
-    tokens.add(Vocabulary.PAD);
-    for (int i = 0; i < 99; i++) tokens.add("[unused" + i + "]");
-    tokens.addAll(List.of(Vocabulary.UNK, Vocabulary.CLS, Vocabulary.SEP, Vocabulary.MASK));
-    for (int i = 0; tokens.size() < size; i++) tokens.add("w" + i);
-    return Vocabulary.of(tokens);
+    VocabularyBuilder words = new VocabularyBuilder();
+    for (int i = 0; words.firstPiece() + i < size; i++) words.add("w" + i);
+    return words.build();
   }
 
   /** The same random batch every step (input cost is not what this measures). */
@@ -184,19 +182,20 @@ public final class BenchCommand implements Callable<Integer> {
     private final List<String> captions = new ArrayList<>();
     private long served;
 
-    SyntheticBatches(int batch, int res, int tokens, int vocab) {
+    SyntheticBatches(int batch, int res, int tokens, Vocabulary vocabulary) {
       images = torch.randn(batch, 3, res, res);
       long[] raw = new long[batch * tokens];
       SplittableRandom r = new SplittableRandom(1);
+      int firstWord = new VocabularyBuilder().firstPiece();
       for (int b = 0; b < batch; b++) {
         StringBuilder caption = new StringBuilder();
-        raw[b * tokens] = PretrainingTask.CLS;
+        raw[b * tokens] = vocabulary.clsId();
         for (int t = 1; t < tokens - 1; t++) {
-          int w = r.nextInt(vocab - 104);
-          raw[b * tokens + t] = 104 + w;
-          caption.append(t > 1 ? " " : "").append("w").append(w);
+          int w = r.nextInt(firstWord, vocabulary.size());
+          raw[b * tokens + t] = w;
+          caption.append(t > 1 ? " " : "").append(vocabulary.token(w));
         }
-        raw[b * tokens + tokens - 1] = PretrainingTask.SEP;
+        raw[b * tokens + tokens - 1] = vocabulary.sepId();
         captions.add(caption.toString());
       }
       ids = dev.mplug.torch.Tensors.longs(raw, batch, tokens);

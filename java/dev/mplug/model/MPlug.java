@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -139,11 +140,15 @@ public final class MPlug extends ModuleBase {
     return require(temp, Part.ITC_ITM_HEADS);
   }
 
-  /** Clamps the learned temperature to [0.001, 0.5] in place, as the official training does after each step. */
+  /**
+   * Clamps the learned temperature in place to [{@link MPlugConfig#MIN_TEMPERATURE},
+   * {@link MPlugConfig#MAX_TEMPERATURE}], as the official training does; the one clamp of the code base (pretraining
+   * applies it before each step's losses and after each optimizer step).
+   */
   public void clampTemperature() {
     try (NoGradGuard _ = new NoGradGuard()) {
-      require(temp, Part.ITC_ITM_HEADS).clamp_(new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.001)),
-          new org.bytedeco.pytorch.ScalarOptional(new Scalar(0.5)));
+      require(temp, Part.ITC_ITM_HEADS).clamp_(new ScalarOptional(new Scalar(MPlugConfig.MIN_TEMPERATURE)),
+          new ScalarOptional(new Scalar(MPlugConfig.MAX_TEMPERATURE)));
     }
   }
 

@@ -19,6 +19,10 @@ import java.util.Set;
  */
 public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, double temp,
     GenerationConfig generation, Set<Part> parts) {
+  /** The official training range of the learned ITC temperature ({@link MPlug#clampTemperature}). */
+  public static final double MIN_TEMPERATURE = 0.001;
+  public static final double MAX_TEMPERATURE = 0.5;
+
   public MPlugConfig {
     if (vision == null) throw new IllegalArgumentException("vision is missing");
     if (text == null) throw new IllegalArgumentException("text is missing");
@@ -31,8 +35,9 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
     requires(parts, Part.ITC_ITM_HEADS, Part.FUSION);
     requires(parts, Part.MOMENTUM, Part.VISION);
     positive("heads.embed_dim", embedDim);
-    if (!(temp >= 0.001 && temp <= 0.5)) {
-      throw new IllegalArgumentException("heads.temp must be in [0.001, 0.5] (the training clamp), got " + temp);
+    if (!(temp >= MIN_TEMPERATURE && temp <= MAX_TEMPERATURE)) {
+      throw new IllegalArgumentException("heads.temp must be in [" + MIN_TEMPERATURE + ", " + MAX_TEMPERATURE
+          + "] (the training clamp), got " + temp);
     }
     below("generation.start_token", generation.startToken(), "text.vocab_size", text.vocab());
     below("generation.end_token", generation.endToken(), "text.vocab_size", text.vocab());

@@ -1,7 +1,12 @@
 package dev.mplug.train;
 
 /**
- * How to train, validated before any compute. Defaults are the official base pretraining values where they exist.
+ * How to train, validated before any compute. Build it by name with {@link #builder}, whose defaults are the official
+ * base pretraining values where they exist:
+ *
+ * <pre>{@code
+ * TrainerConfig c = TrainerConfig.builder(1000).warmupSteps(0).precision("bf16").keepLast(1).build();
+ * }</pre>
  *
  * @param totalSteps optimizer steps of the whole run
  * @param warmupSteps linear warmup from {@code warmupLr} (official: 2000)
@@ -33,7 +38,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(weightDecay >= 0, "weight_decay", weightDecay, ">= 0");
     require(clipNorm >= 0, "clip_norm", clipNorm, ">= 0");
     require(accumulation >= 1, "accumulation", accumulation, ">= 1");
-    require(precision.equals("fp32") || precision.equals("bf16"), "precision", precision, "fp32 or bf16");
+    require("fp32".equals(precision) || "bf16".equals(precision), "precision", precision, "fp32 or bf16");
     require(logEvery >= 1, "log_every", logEvery, ">= 1");
     require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, ">= 0");
     require(keepLast >= 1, "keep_last", keepLast, ">= 1");
@@ -44,10 +49,132 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     if (!ok) throw new IllegalArgumentException(key + " = " + value + " is invalid: must be " + rule);
   }
 
-  /** Official base pretraining settings over {@code totalSteps} steps. */
+  /** Official base pretraining settings over {@code totalSteps} steps (the builder's defaults). */
   public static TrainerConfig official(long totalSteps) {
-    return new TrainerConfig(totalSteps, Math.min(2000, totalSteps), 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, "fp32",
-        50, 1000, 3, 10, 42);
+    return builder(totalSteps).build();
+  }
+
+  /** A builder over {@code totalSteps} optimizer steps with the defaults documented on {@link Builder}. */
+  public static Builder builder(long totalSteps) {
+    return new Builder(totalSteps);
+  }
+
+  /** A builder holding this configuration's values, to change a few of them by name. */
+  public Builder toBuilder() {
+    return new Builder(totalSteps).warmupSteps(warmupSteps).lr(lr).visualLr(visualLr).warmupLr(warmupLr).minLr(minLr)
+        .weightDecay(weightDecay).clipNorm(clipNorm).accumulation(accumulation).precision(precision)
+        .logEvery(logEvery).checkpointEvery(checkpointEvery).keepLast(keepLast)
+        .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed);
+  }
+
+  /**
+   * {@link TrainerConfig} by name; {@link #build} validates. Defaults (official mPLUG base pretraining where it has
+   * one): warmup min(2000, total) steps, lr 1e-4, visual lr 1e-5, warmup lr 1e-6, min lr 1e-6, weight decay 0.02, no
+   * gradient clipping, 1 micro-batch per step, fp32, a metric line every 50 steps, a
+   * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42.
+   */
+  public static final class Builder {
+    private long totalSteps;
+    private Long warmupSteps;   // null: min(2000, totalSteps), decided at build time
+    private double lr = 1e-4;
+    private double visualLr = 1e-5;
+    private double warmupLr = 1e-6;
+    private double minLr = 1e-6;
+    private double weightDecay = 0.02;
+    private double clipNorm = 0;
+    private int accumulation = 1;
+    private String precision = "fp32";
+    private long logEvery = 50;
+    private long checkpointEvery = 1000;
+    private int keepLast = 3;
+    private int maxNonFiniteInARow = 10;
+    private long seed = 42;
+
+    private Builder(long totalSteps) {
+      this.totalSteps = totalSteps;
+    }
+
+    public Builder totalSteps(long v) {
+      totalSteps = v;
+      return this;
+    }
+
+    public Builder warmupSteps(long v) {
+      warmupSteps = v;
+      return this;
+    }
+
+    public Builder lr(double v) {
+      lr = v;
+      return this;
+    }
+
+    public Builder visualLr(double v) {
+      visualLr = v;
+      return this;
+    }
+
+    public Builder warmupLr(double v) {
+      warmupLr = v;
+      return this;
+    }
+
+    public Builder minLr(double v) {
+      minLr = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder clipNorm(double v) {
+      clipNorm = v;
+      return this;
+    }
+
+    public Builder accumulation(int v) {
+      accumulation = v;
+      return this;
+    }
+
+    public Builder precision(String v) {
+      precision = v;
+      return this;
+    }
+
+    public Builder logEvery(long v) {
+      logEvery = v;
+      return this;
+    }
+
+    public Builder checkpointEvery(long v) {
+      checkpointEvery = v;
+      return this;
+    }
+
+    public Builder keepLast(int v) {
+      keepLast = v;
+      return this;
+    }
+
+    public Builder maxNonFiniteInARow(int v) {
+      maxNonFiniteInARow = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    /** The validated configuration; an invalid value is an error naming its key. */
+    public TrainerConfig build() {
+      long warmup = warmupSteps != null ? warmupSteps : Math.min(2000, totalSteps);
+      return new TrainerConfig(totalSteps, warmup, lr, visualLr, warmupLr, minLr, weightDecay, clipNorm, accumulation,
+          precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed);
+    }
   }
 
   public LearningRateSchedule schedule(boolean visual) {

@@ -3,6 +3,12 @@ package dev.mplug.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Vocabulary;
+import dev.mplug.task.pretrain.PretrainBatch;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.Tensors;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -36,6 +42,22 @@ class BenchCommandTest {
     Matcher ratio = Pattern.compile("bf16 / fp32 samples/s: ([0-9.]+)x").matcher(out);
     assertTrue(ratio.find(), out);
     assertEquals(seconds[0] / seconds[1], Double.parseDouble(ratio.group(1)), 0.01 + 0.01 * seconds[0] / seconds[1]);
+  }
+
+  @Test
+  void syntheticCaptionsAndIdsComeFromOneVocabulary() {
+    Vocabulary v = BenchCommand.syntheticVocabulary(200);
+    assertEquals(200, v.size());
+    assertEquals(List.of(0, 100, 101, 102, 103), List.of(v.padId(), v.unkId(), v.clsId(), v.sepId(), v.maskId()));
+    BertTokenizer tok = new BertTokenizer(v);
+    try (TensorScope _ = TensorScope.open(); var data = new BenchCommand.SyntheticBatches(3, 8, 6, v)) {
+      PretrainBatch b = data.next();
+      long[] ids = Tensors.toLongs(b.ids());
+      for (int i = 0; i < 3; i++) {
+        int[] expected = tok.encode(b.captions().get(i), 6).ids();
+        for (int t = 0; t < 6; t++) assertEquals(expected[t], ids[i * 6 + t], "caption " + i + " token " + t);
+      }
+    }
   }
 
   @Test

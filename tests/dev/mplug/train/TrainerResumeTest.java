@@ -102,7 +102,9 @@ class TrainerResumeTest {
   }
 
   static TrainerConfig config(long steps) {
-    return new TrainerConfig(steps, 2, 0.05, 0.02, 1e-3, 1e-3, 0.01, 1.0, 2, "fp32", 1, 3, 2, 3, 1);
+    return TrainerConfig.builder(steps).warmupSteps(2).lr(0.05).visualLr(0.02).warmupLr(1e-3).minLr(1e-3)
+        .weightDecay(0.01).clipNorm(1.0).accumulation(2).logEvery(1).checkpointEvery(3).keepLast(2)
+        .maxNonFiniteInARow(3).seed(1).build();
   }
 
   private Trainer<Tensor[]> trainer(ToyTask task, Path dir, long steps) {
@@ -140,7 +142,9 @@ class TrainerResumeTest {
   @Test
   void bf16AutocastTrainsAndLeavesParametersInFloat32() {
     // clip_norm 0: no clipping, the norm is still measured
-    TrainerConfig bf16 = new TrainerConfig(8, 2, 0.05, 0.02, 1e-3, 1e-3, 0.01, 0.0, 1, "bf16", 1, 0, 1, 3, 1);
+    TrainerConfig bf16 = TrainerConfig.builder(8).warmupSteps(2).lr(0.05).visualLr(0.02).warmupLr(1e-3).minLr(1e-3)
+        .weightDecay(0.01).precision("bf16").logEvery(1).checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(1)
+        .build();
     try (ToyTask task = new ToyTask();
         var t = new Trainer<>(bf16, task, new ToyBatches(), new CheckpointStore(tmp.resolve("bf16"), 1), List.of(),
             new Progress(new PrintStream(new ByteArrayOutputStream()), false, 8, 1), false)) {

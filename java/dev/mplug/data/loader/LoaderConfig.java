@@ -1,7 +1,9 @@
 package dev.mplug.data.loader;
 
 /**
- * How a {@link DataLoader} batches, orders, shards and guards its samples.
+ * How a {@link DataLoader} batches, orders, shards and guards its samples. Build it by name: {@link #of} gives the
+ * documented defaults and the {@code with...} methods change them, e.g.
+ * {@code LoaderConfig.of(32).withShuffle(true, seed).withWorkers(4, 8)}; every step is validated.
  *
  * @param batchSize samples per batch (per rank)
  * @param shuffle reshuffle every epoch (seeded by seed and epoch) instead of the dataset order
@@ -62,6 +64,11 @@ public record LoaderConfig(int batchSize, boolean shuffle, long seed, int rank, 
   }
 
   public LoaderConfig withBadSamples(double maxBadFraction, int badSampleGrace) {
+    return new LoaderConfig(batchSize, shuffle, seed, rank, worldSize, dropLast, workers, prefetch, maxBadFraction,
+        badSampleGrace, maxReplacementTries);
+  }
+
+  public LoaderConfig withReplacementTries(int maxReplacementTries) {
     return new LoaderConfig(batchSize, shuffle, seed, rank, worldSize, dropLast, workers, prefetch, maxBadFraction,
         badSampleGrace, maxReplacementTries);
   }

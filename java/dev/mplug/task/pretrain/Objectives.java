@@ -3,7 +3,8 @@ package dev.mplug.task.pretrain;
 import dev.mplug.loss.Distillation;
 
 /**
- * Which pretraining objectives run and their settings (defaults: the official values).
+ * Which pretraining objectives run and their settings. Build it by name with {@link #builder} (defaults: the official
+ * values), e.g. {@code Objectives.builder().queueSize(4096).build()}.
  *
  * @param alpha momentum-distillation weight, reached after {@code alphaRampSteps} (ALBEF ramps it over epoch one)
  * @param momentum EMA factor of the momentum encoders
@@ -18,18 +19,113 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
 
   public Objectives {
     if (!(itc || itm || mlm || prefixLm)) throw new IllegalArgumentException("objectives: enable at least one");
-    if (alpha < 0 || alpha > 1) throw new IllegalArgumentException("objectives.alpha = " + alpha + ": must be in [0, 1]");
+    if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("objectives.alpha = " + alpha + ": must be in [0, 1]");
     if (alphaRampSteps < 0) throw new IllegalArgumentException("objectives.alpha_ramp_steps must be >= 0");
-    if (momentum < 0 || momentum > 1) throw new IllegalArgumentException("objectives.momentum must be in [0, 1]");
+    if (!(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException("objectives.momentum must be in [0, 1]");
     if (queueSize < 1) throw new IllegalArgumentException("objectives.queue_size must be >= 1");
     if (!(tempLrScale >= 0)) throw new IllegalArgumentException("objectives.temp_lr_scale must be >= 0");
-    if (maskProbability <= 0 || maskProbability >= 1) {
+    if (distillAxis == null) throw new IllegalArgumentException("objectives: the distillation axis is missing");
+    if (!(maskProbability > 0 && maskProbability < 1)) {
       throw new IllegalArgumentException("objectives.mask_prob = " + maskProbability + ": must be in (0, 1)");
     }
   }
 
   public static Objectives official() {
-    return new Objectives(true, true, true, true, 0.4, 0, 0.995, 65536, 0.15, Distillation.Axis.VOCABULARY, 1.0);
+    return builder().build();
+  }
+
+  /** A builder with the defaults documented on {@link Builder}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding these settings, to change a few of them by name. */
+  public Builder toBuilder() {
+    return new Builder().itc(itc).itm(itm).mlm(mlm).prefixLm(prefixLm).alpha(alpha).alphaRampSteps(alphaRampSteps)
+        .momentum(momentum).queueSize(queueSize).maskProbability(maskProbability).distillAxis(distillAxis)
+        .tempLrScale(tempLrScale);
+  }
+
+  /**
+   * {@link Objectives} by name; {@link #build} validates. Defaults (the official ones): all four objectives, alpha 0.4
+   * without a ramp, momentum 0.995, a queue of 65536, masking 15% of the tokens, distillation over the vocabulary axis
+   * (this code base's default), the temperature at the base learning rate.
+   */
+  public static final class Builder {
+    private boolean itc = true;
+    private boolean itm = true;
+    private boolean mlm = true;
+    private boolean prefixLm = true;
+    private double alpha = 0.4;
+    private long alphaRampSteps = 0;
+    private double momentum = 0.995;
+    private int queueSize = 65536;
+    private double maskProbability = 0.15;
+    private Distillation.Axis distillAxis = Distillation.Axis.VOCABULARY;
+    private double tempLrScale = 1.0;
+
+    private Builder() {}
+
+    public Builder itc(boolean on) {
+      itc = on;
+      return this;
+    }
+
+    public Builder itm(boolean on) {
+      itm = on;
+      return this;
+    }
+
+    public Builder mlm(boolean on) {
+      mlm = on;
+      return this;
+    }
+
+    public Builder prefixLm(boolean on) {
+      prefixLm = on;
+      return this;
+    }
+
+    public Builder alpha(double v) {
+      alpha = v;
+      return this;
+    }
+
+    public Builder alphaRampSteps(long v) {
+      alphaRampSteps = v;
+      return this;
+    }
+
+    public Builder momentum(double v) {
+      momentum = v;
+      return this;
+    }
+
+    public Builder queueSize(int v) {
+      queueSize = v;
+      return this;
+    }
+
+    public Builder maskProbability(double v) {
+      maskProbability = v;
+      return this;
+    }
+
+    public Builder distillAxis(Distillation.Axis v) {
+      distillAxis = v;
+      return this;
+    }
+
+    public Builder tempLrScale(double v) {
+      tempLrScale = v;
+      return this;
+    }
+
+    /** The validated settings; an invalid value is an error naming its key. */
+    public Objectives build() {
+      return new Objectives(itc, itm, mlm, prefixLm, alpha, alphaRampSteps, momentum, queueSize, maskProbability,
+          distillAxis, tempLrScale);
+    }
   }
 
   /** The distillation weight at {@code step}: a linear ramp from 0 to alpha. */

@@ -142,27 +142,40 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     if (data.workers() < 0) throw new IllegalArgumentException("data.workers must be >= 0");
 
     PretrainSchedule s = f.getTrain();
-    TrainerConfig official = TrainerConfig.official(s.hasTotalSteps() ? s.getTotalSteps() : 1000);
-    TrainerConfig train = new TrainerConfig(official.totalSteps(),
-        s.hasWarmupSteps() ? s.getWarmupSteps() : Math.min(official.warmupSteps(), official.totalSteps() / 10),
-        s.hasLr() ? s.getLr() : official.lr(), s.hasVisualLr() ? s.getVisualLr() : official.visualLr(),
-        s.hasWarmupLr() ? s.getWarmupLr() : official.warmupLr(), s.hasMinLr() ? s.getMinLr() : official.minLr(),
-        s.hasWeightDecay() ? s.getWeightDecay() : official.weightDecay(),
-        s.hasClipNorm() ? s.getClipNorm() : official.clipNorm(),
-        s.hasAccumulation() ? s.getAccumulation() : 1, s.hasPrecision() ? s.getPrecision() : "fp32",
-        s.hasLogEvery() ? s.getLogEvery() : 10, s.hasCheckpointEvery() ? s.getCheckpointEvery() : 0,
-        s.hasKeepLast() ? s.getKeepLast() : 2, s.hasMaxNonfiniteInARow() ? s.getMaxNonfiniteInARow() : 10,
-        s.hasSeed() ? s.getSeed() : 42);
+    long totalSteps = s.hasTotalSteps() ? s.getTotalSteps() : 1000;
+    // defaults for runs shorter than the official one: warmup a tenth of the run, denser logs, checkpoints at the end
+    TrainerConfig.Builder t = TrainerConfig.builder(totalSteps).warmupSteps(Math.min(2000, totalSteps / 10))
+        .logEvery(10).checkpointEvery(0).keepLast(2);
+    if (s.hasWarmupSteps()) t.warmupSteps(s.getWarmupSteps());
+    if (s.hasLr()) t.lr(s.getLr());
+    if (s.hasVisualLr()) t.visualLr(s.getVisualLr());
+    if (s.hasWarmupLr()) t.warmupLr(s.getWarmupLr());
+    if (s.hasMinLr()) t.minLr(s.getMinLr());
+    if (s.hasWeightDecay()) t.weightDecay(s.getWeightDecay());
+    if (s.hasClipNorm()) t.clipNorm(s.getClipNorm());
+    if (s.hasAccumulation()) t.accumulation(s.getAccumulation());
+    if (s.hasPrecision()) t.precision(s.getPrecision());
+    if (s.hasLogEvery()) t.logEvery(s.getLogEvery());
+    if (s.hasCheckpointEvery()) t.checkpointEvery(s.getCheckpointEvery());
+    if (s.hasKeepLast()) t.keepLast(s.getKeepLast());
+    if (s.hasMaxNonfiniteInARow()) t.maxNonFiniteInARow(s.getMaxNonfiniteInARow());
+    if (s.hasSeed()) t.seed(s.getSeed());
+    TrainerConfig train = t.build();
 
     PretrainObjectives o = f.getObjectives();
-    Objectives off = Objectives.official();
-    Objectives objectives = new Objectives(!o.hasItc() || o.getItc(), !o.hasItm() || o.getItm(),
-        !o.hasMlm() || o.getMlm(), !o.hasPrefixLm() || o.getPrefixLm(), o.hasAlpha() ? o.getAlpha() : off.alpha(),
-        o.hasAlphaRampSteps() ? o.getAlphaRampSteps() : Math.min(1000, train.totalSteps() / 5),
-        o.hasMomentum() ? o.getMomentum() : off.momentum(), o.hasQueueSize() ? o.getQueueSize() : off.queueSize(),
-        o.hasMaskProb() ? o.getMaskProb() : off.maskProbability(),
-        o.getOfficialDistillAxis() ? Distillation.Axis.OFFICIAL_SEQUENCE : Distillation.Axis.VOCABULARY,
-        o.hasTempLrScale() ? o.getTempLrScale() : 1.0);
+    Objectives.Builder ob = Objectives.builder().alphaRampSteps(Math.min(1000, train.totalSteps() / 5));
+    if (o.hasItc()) ob.itc(o.getItc());
+    if (o.hasItm()) ob.itm(o.getItm());
+    if (o.hasMlm()) ob.mlm(o.getMlm());
+    if (o.hasPrefixLm()) ob.prefixLm(o.getPrefixLm());
+    if (o.hasAlpha()) ob.alpha(o.getAlpha());
+    if (o.hasAlphaRampSteps()) ob.alphaRampSteps(o.getAlphaRampSteps());
+    if (o.hasMomentum()) ob.momentum(o.getMomentum());
+    if (o.hasQueueSize()) ob.queueSize(o.getQueueSize());
+    if (o.hasMaskProb()) ob.maskProbability(o.getMaskProb());
+    if (o.getOfficialDistillAxis()) ob.distillAxis(Distillation.Axis.OFFICIAL_SEQUENCE);
+    if (o.hasTempLrScale()) ob.tempLrScale(o.getTempLrScale());
+    Objectives objectives = ob.build();
     if (objectives.queueSize() < data.batchSize()) {
       throw new IllegalArgumentException("objectives.queue_size = " + objectives.queueSize()
           + " is smaller than data.batch_size = " + data.batchSize());

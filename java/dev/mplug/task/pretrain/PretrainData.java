@@ -33,8 +33,9 @@ public final class PretrainData implements Batches<PretrainBatch> {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));
-    LoaderConfig config = new LoaderConfig(data.batchSize(), true, seed, rank, worldSize, true, data.workers(),
-        Math.max(2, data.workers() * 2), data.maxBadFraction(), 100, 16);
+    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
+        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
+        .withBadSamples(data.maxBadFraction(), 100);
     this.loader = Pipelines.pretrain(data.annotations(), data.root(), tokenizer, options, config);
     if (loader.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("data.annotations: " + data.annotations() + " holds "

@@ -10,6 +10,7 @@ import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TextCleaning;
 import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.Vocabulary;
 import dev.mplug.eval.MaskedTokenAccuracy;
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
@@ -58,7 +59,7 @@ public final class PretrainEvaluation implements AutoCloseable {
   private final Tensor imageOfTextT; // [M]
   private final List<int[]> textsOfImage = new ArrayList<>();
   private final int[] imageOfText;
-  private final long vocab;
+  private final Vocabulary vocabulary;
   private final int rerankK;
 
   /**
@@ -99,7 +100,7 @@ public final class PretrainEvaluation implements AutoCloseable {
     this.imageOfText = owner.stream().mapToInt(Integer::intValue).toArray();
     this.imageOfTextT = Tensors.longs(owner.stream().mapToLong(Integer::longValue).toArray(), owner.size());
     for (Tensor x : new Tensor[] {images, textIds, textMask, imageOfTextT}) x.retainReference();
-    this.vocab = tokenizer.vocabulary().size();
+    this.vocabulary = tokenizer.vocabulary();
     this.rerankK = rerankK;
   }
 
@@ -116,8 +117,8 @@ public final class PretrainEvaluation implements AutoCloseable {
     RetrievalRecall.Result recall = RetrievalRecall.compute(s.i2t(), s.t2i(), textsOfImage, imageOfText);
     RetrievalRecall.Result itc = RetrievalRecall.compute(s.itcI2t(), s.itcT2i(), textsOfImage, imageOfText);
     Tensor captionImages = images.index_select(0, imageOfTextT);                 // [M, 3, R, R]
-    MaskedTokenAccuracy.Result mlm = MaskedTokenAccuracy.compute(model, captionImages, textIds, textMask, vocab,
-        PretrainingTask.PAD, PretrainingTask.CLS, PretrainingTask.MASK, seed);
+    MaskedTokenAccuracy.Result mlm = MaskedTokenAccuracy.compute(model, captionImages, textIds, textMask,
+        vocabulary.size(), vocabulary.padId(), vocabulary.clsId(), vocabulary.maskId(), seed);
     return new Result(recall, itc, mlm);
   }
 

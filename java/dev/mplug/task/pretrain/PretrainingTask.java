@@ -3,6 +3,7 @@ package dev.mplug.task.pretrain;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.Vocabulary;
 import dev.mplug.loss.FeatureQueue;
 import dev.mplug.loss.HardNegatives;
 import dev.mplug.loss.ImageTextContrastive;
@@ -22,8 +23,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -38,11 +37,6 @@ import org.bytedeco.pytorch.global.torch;
  * prefix split, a generator derived from (seed, step), so a resumed run repeats exactly.
  */
 public final class PretrainingTask implements TrainingTask<PretrainBatch> {
-  public static final long PAD = 0;
-  public static final long CLS = 101;
-  public static final long SEP = 102;
-  public static final long MASK = 103;
-
   private final MPlug online;
   private final MomentumEncoder momentum;
   private final FeatureQueue queue;
@@ -100,7 +94,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   @Override
   public Map<String, Tensor> losses(PretrainBatch batch, long step) {
     double alpha = objectives.alphaAt(step);
-    clampTemperature();
+    online.clampTemperature();
     Map<String, Tensor> losses = new LinkedHashMap<>();
     Tensor images = batch.images();
     Tensor ids = batch.ids();
@@ -150,9 +144,9 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   private Tensor maskedLanguageModeling(Tensor ids, Tensor mask, Tensor vision, Tensor imageMask, Tensor visionM,
       double alpha) {
-    long vocab = tokenizer.vocabulary().size();
+    Vocabulary v = tokenizer.vocabulary();
     MaskedLanguageModeling.Masked masked =
-        MaskedLanguageModeling.mask(ids, vocab, PAD, CLS, MASK, objectives.maskProbability());
+        MaskedLanguageModeling.mask(ids, v.size(), v.padId(), v.clsId(), v.maskId(), objectives.maskProbability());
     Tensor text = online.textEmbeds(masked.inputIds(), mask);                            // [B, T, H]
     SkipConnectedFusion.Output fused = online.fuse(text, mask, vision, imageMask);
     Tensor logits = online.decoder().lmLogits(fused.text());                             // [B, T, V]
@@ -192,14 +186,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   @Override
   public void afterOptimizerStep(long step) {
-    clampTemperature();
-  }
-
-  /** The official clamp of the learned ITC temperature to [0.001, 0.5]. */
-  private void clampTemperature() {
-    try (NoGradGuard guard = new NoGradGuard()) {
-      online.temperature().clamp_(new ScalarOptional(new Scalar(0.001)), new ScalarOptional(new Scalar(0.5)));
-    }
+    online.clampTemperature();
   }
 
   @Override

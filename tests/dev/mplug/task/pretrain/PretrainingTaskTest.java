@@ -6,16 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.VocabularyBuilder;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.TextConfig;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -30,15 +28,10 @@ class PretrainingTaskTest {
   static final List<String> WORDS = List.of("a", "red", "blue", "green", "circle", "square", "star", "small", "big",
       "on", "the", "left", "right", "of", "and");
 
-  /** A BERT-layout vocabulary: [PAD]=0, [unused*], [UNK]=100, [CLS]=101, [SEP]=102, [MASK]=103, then words. */
-  static Path vocab(Path dir) throws IOException {
-    List<String> lines = new ArrayList<>();
-    lines.add("[PAD]");
-    for (int i = 0; i < 99; i++) lines.add("[unused" + i + "]");
-    lines.addAll(List.of("[UNK]", "[CLS]", "[SEP]", "[MASK]"));
-    lines.addAll(WORDS);
+  /** A BERT-layout vocabulary ({@link VocabularyBuilder}) of the words. */
+  static Path vocab(Path dir) {
     Path f = dir.resolve("vocab.txt");
-    Files.write(f, lines);
+    new VocabularyBuilder().addAll(WORDS).write(f);
     return f;
   }
 
@@ -51,7 +44,7 @@ class PretrainingTaskTest {
   }
 
   @Test
-  void allFourObjectivesTrainTheWholeModel() throws IOException {
+  void allFourObjectivesTrainTheWholeModel() {
     Seeds.fresh("allFourObjectivesTrainTheWholeModel");
     BertTokenizer tok = BertTokenizer.load(vocab(tmp));
     MPlugConfig config = tiny(tok.vocabulary().size());
@@ -59,8 +52,7 @@ class PretrainingTaskTest {
       MPlug model = new MPlug(config.withParts(java.util.EnumSet.of(dev.mplug.model.Part.VISION,
           dev.mplug.model.Part.TEXT_ENCODER, dev.mplug.model.Part.FUSION, dev.mplug.model.Part.DECODER,
           dev.mplug.model.Part.ITC_ITM_HEADS)));
-      Objectives objectives = new Objectives(true, true, true, true, 0.4, 0, 0.9, 8, 0.5,
-          dev.mplug.loss.Distillation.Axis.VOCABULARY, 1.0);
+      Objectives objectives = Objectives.builder().momentum(0.9).queueSize(8).maskProbability(0.5).build();
       try (PretrainingTask task = new PretrainingTask(model, tok, objectives, 12, 5, null)) {
         List<String> captions = List.of("a red circle on the left", "a big blue square", "a small green star",
             "a red star and a blue circle");
@@ -95,6 +87,17 @@ class PretrainingTaskTest {
         assertEquals(0.9, Tensors.toFloats(online.sub(twin).mean())[0], 1e-4, "EMA step of (1 - 0.9)");
         assertTrue(task.stateTensors().containsKey("image_queue") && task.stateCounters().get("queue_ptr") == 0,
             "queue of 8 wrapped twice with batches of 4: " + task.stateCounters());
+        // the model's temperature clamp runs after every optimizer step and before the losses
+        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+          model.temperature().fill_(Tensors.scalar(0.9));
+        }
+        task.afterOptimizerStep(1);
+        assertEquals(0.5, model.temperature().item_double(), 1e-7);
+        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+          model.temperature().fill_(Tensors.scalar(1e-5));
+        }
+        task.losses(batch, 2);
+        assertEquals(0.001, model.temperature().item_double(), 1e-7);
       }
     }
   }
