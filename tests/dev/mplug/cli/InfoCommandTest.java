@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.nativeops.NativeLibrary;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -40,7 +41,7 @@ class InfoCommandTest {
   void infoReportsVersionsThreadsExtensionAndCuda() {
     String out = runCapturing("info", "--threads", "1");
     Map<String, String> rows = rows(out);
-    assertEquals(List.of("java", "libtorch", "javacpp", "opencv", "cpu capability", "cores", "threads",
+    assertEquals(List.of("java", "libtorch", "javacpp", "opencv", "cpu capability", "bf16", "cores", "threads",
         "native extension", "cuda"), List.copyOf(rows.keySet()), out);
     assertTrue(rows.get("java").startsWith(System.getProperty("java.version") + " ("), out);
     assertEquals(TorchRuntime.libtorchVersion(), rows.get("libtorch"));
@@ -49,6 +50,8 @@ class InfoCommandTest {
     assertTrue(rows.get("javacpp").matches(VERSION), out);
     assertTrue(rows.get("opencv").matches(VERSION), out);
     assertEquals(TorchRuntime.cpuCapability(), rows.get("cpu capability"));
+    assertEquals(Precision.cpuHasBf16Instructions(), rows.get("bf16").startsWith("hardware ("), out);
+    assertEquals(!Precision.cpuHasBf16Instructions(), rows.get("bf16").contains("slower than fp32"), out);
     assertEquals(String.valueOf(Runtime.getRuntime().availableProcessors()), rows.get("cores"));
     assertTrue(rows.get("threads").startsWith("1 intra-op"), out);
     assertEquals(NativeLibrary.isAvailable(), rows.get("native extension").startsWith("loaded from "), out);
