@@ -26,6 +26,9 @@ import java.util.List;
  *
  * <p>A config or model path is a file, or the name of a file shipped in the jar under {@code configs/}
  * ({@code pretrain-tiny}, {@code model-demo}, ...).
+ *
+ * @param init the starting weights of a fresh run ({@code init { vision text checkpoint strict }})
+ * @param bestMetric what checkpoints are scored by when the run evaluates ({@code train.best_metric}; "none": not)
  */
 public record PretrainConfig(String source, MPlugConfig model, Data data, TrainerConfig train, Objectives objectives,
     Path outputDir, int threads, Init init, String bestMetric) {
@@ -46,10 +49,6 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
         throw new IllegalArgumentException("init.checkpoint excludes init.vision and init.text (a checkpoint holds the "
             + "whole model; CLIP + BERT is the other way to start)");
       }
-    }
-
-    public static Init none() {
-      return new Init(null, null, null, true);
     }
 
     public boolean isEmpty() {
@@ -184,8 +183,8 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     int threads = f.hasThreads() ? f.getThreads() : 0;
     if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = default)");
     PretrainInit i = f.getInit();
-    Init init = new Init(initPath(i.hasVision(), i.getVision(), "vision"), initPath(i.hasText(), i.getText(), "text"),
-        initPath(i.hasCheckpoint(), i.getCheckpoint(), "checkpoint"), !i.hasStrict() || i.getStrict());
+    Init init = new Init(initPath(i.hasVision(), i.getVision()), initPath(i.hasText(), i.getText()),
+        initPath(i.hasCheckpoint(), i.getCheckpoint()), !i.hasStrict() || i.getStrict());
     String bestMetric = s.hasBestMetric() ? s.getBestMetric() : "r_mean";
     if (!bestMetric.equals("none") && !PretrainEvaluation.METRICS.contains(bestMetric)) {
       throw new IllegalArgumentException("train.best_metric = \"" + bestMetric + "\" is not one of "
@@ -195,7 +194,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
   }
 
   /** Unset or empty: not used (so {@code --set init.vision=} turns off a config's CLIP file). */
-  private static Path initPath(boolean set, String value, String key) {
+  private static Path initPath(boolean set, String value) {
     return !set || value.isBlank() ? null : Path.of(value);
   }
 
