@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.testing.Seeds;
+import dev.mplug.torch.Autocast;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import org.bytedeco.pytorch.Scalar;
@@ -32,6 +34,24 @@ class AttentionCoreTest {
           dev.mplug.nativeops.NativeOps.attention(q, k, v, mask, scale, false), 1e-5, "masked");
       assertClose(AttentionCore.composite(q, k, v, null, scale, true),
           dev.mplug.nativeops.NativeOps.attention(q, k, v, null, scale, true), 1e-5, "causal");
+    }
+  }
+
+  @Test
+  void autoTakesTheNativePathInFp32AndTheCompositeUnderAutocast() {
+    AttentionCore.Impl previous = AttentionCore.use(AttentionCore.Impl.AUTO);
+    try {
+      assertEquals(AttentionCore.Impl.NATIVE, AttentionCore.resolved());
+      try (Autocast region = Autocast.cpu(Precision.BF16)) {
+        assertEquals(AttentionCore.Impl.COMPOSITE, AttentionCore.resolved());
+      }
+      assertEquals(AttentionCore.Impl.NATIVE, AttentionCore.resolved());
+      AttentionCore.use(AttentionCore.Impl.NATIVE);
+      try (Autocast region = Autocast.cpu(Precision.BF16)) {
+        assertEquals(AttentionCore.Impl.NATIVE, AttentionCore.resolved(), "an explicit choice is kept");
+      }
+    } finally {
+      AttentionCore.use(previous);
     }
   }
 
