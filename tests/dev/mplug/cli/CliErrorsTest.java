@@ -152,6 +152,9 @@ class CliErrorsTest {
     Path empty = Files.createDirectories(tmp.resolve("fixture"));
     String line = assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: ");
     assertTrue(line.contains("config.json"), line);
+    Path config = Files.writeString(empty.resolve("config.json"), "{\"task\": \"vqa\",\n");
+    assertEquals("mplug forward: " + config + ": not valid JSON: Unexpected end-of-input within/between Object "
+        + "entries at line 2, column 1", assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: "));
   }
 
   // ---- checkpoints ----------------------------------------------------------------------------------------------
