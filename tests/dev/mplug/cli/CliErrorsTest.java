@@ -105,6 +105,10 @@ class CliErrorsTest {
     line = assertOneLine(run("synth", "--images", "many", "--out", tmp.toString()), 2, "mplug synth: ");
     assertEquals("mplug synth: Invalid value for option '--images': 'many' is not an int; see 'mplug synth --help'",
         line);
+    assertEquals("mplug jmh: JMH options: z is not a recognized option (`mplug jmh -- -h` lists them)",
+        assertOneLine(run("jmh", "-zzz"), 2, "mplug jmh: "));
+    assertEquals("mplug jmh: no benchmark matches [NoSuchBenchmarkXyz] (`mplug jmh -l` lists them)",
+        assertOneLine(run("jmh", "NoSuchBenchmarkXyz"), 2, "mplug jmh: "));
     line = assertOneLine(run("infoo"), 2, "mplug: ");
     assertTrue(line.startsWith("mplug: Unmatched argument at index 0: 'infoo' (did you mean info"), line);
     assertTrue(line.endsWith("; see 'mplug --help'"), line);
