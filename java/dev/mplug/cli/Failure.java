@@ -43,7 +43,8 @@ record Failure(int exitCode, String reason) {
   private static final Pattern CPU_ALLOC =
       Pattern.compile("(?:can't allocate memory|not enough memory): you tried to allocate (\\d+) bytes");
   /** c10's CUDA caching allocator: "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; ...". */
-  private static final Pattern CUDA_ALLOC = Pattern.compile("CUDA out of memory\\. Tried to allocate ([0-9.]+ ?[KMGTP]?i?B)");
+  private static final Pattern CUDA_ALLOC =
+      Pattern.compile("CUDA out of memory\\. Tried to allocate ([0-9.]+ ?[KMGTP]?i?B)");
   private static final String SMALLER = "use a smaller batch (data.batch_size in the config, e.g. --set "
       + "data.batch_size=8; --batch for bench), smaller images or a smaller model";
 

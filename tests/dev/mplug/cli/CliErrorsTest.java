@@ -157,8 +157,9 @@ class CliErrorsTest {
     String line = assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: ");
     assertTrue(line.contains("config.json"), line);
     Path config = Files.writeString(empty.resolve("config.json"), "{\"task\": \"vqa\",\n");
+    line = assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: ");
     assertEquals("mplug forward: " + config + ": not valid JSON: Unexpected end-of-input within/between Object "
-        + "entries at line 2, column 1", assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: "));
+        + "entries at line 2, column 1", line);
   }
 
   // ---- checkpoints ----------------------------------------------------------------------------------------------

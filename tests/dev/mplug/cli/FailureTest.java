@@ -90,15 +90,17 @@ class FailureTest {
   void userErrorsKeepTheirMessage() {
     assertEquals(new Failure(2, "stopping: 3 of 8 samples were bad"),
         Failure.of(new TooManyBadSamplesException("stopping: 3 of 8 samples were bad")));
-    assertEquals(new Failure(2, "a.jpg: truncated JPEG"), Failure.of(new BadSampleException("a.jpg", "truncated JPEG")));
+    assertEquals(new Failure(2, "a.jpg: truncated JPEG"),
+        Failure.of(new BadSampleException("a.jpg", "truncated JPEG")));
     assertEquals(new Failure(2, "data.batch_size must be >= 2"),
         Failure.of(new IllegalArgumentException("data.batch_size must be >= 2")));
     assertEquals(new Failure(2, "m.safetensors: key 'w': truncated"),
         Failure.of(new CheckpointException(Path.of("m.safetensors"), "w", "truncated")));
     assertEquals(new Failure(2, "cannot read /d/a.json: /d/a.json: no such file or folder"), Failure.of(
         new UncheckedIOException("cannot read /d/a.json: /d/a.json", new NoSuchFileException("/d/a.json"))));
-    assertEquals(new Failure(2, "output_dir: /proc/x is not writable (/proc/x: permission denied)"), Failure.of(
-        new IllegalArgumentException("output_dir: /proc/x is not writable (/proc/x)", new AccessDeniedException("/proc/x"))));
+    assertEquals(new Failure(2, "output_dir: /proc/x is not writable (/proc/x: permission denied)"),
+        Failure.of(new IllegalArgumentException("output_dir: /proc/x is not writable (/proc/x)",
+            new AccessDeniedException("/proc/x"))));
     assertEquals(new Failure(2, "a -> b: Device busy"), Failure.of(new FileSystemException("a", "b", "Device busy")));
     assertEquals(new Failure(2, "/data/ann.json: no such file or folder"),
         Failure.of(new NoSuchFileException("/data/ann.json")));
