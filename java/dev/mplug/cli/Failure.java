@@ -1,5 +1,7 @@
 package dev.mplug.cli;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.mplug.data.BadSampleException;
 import dev.mplug.data.loader.TooManyBadSamplesException;
 import dev.mplug.torch.TorchException;
@@ -8,7 +10,9 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.Locale;
@@ -39,13 +43,16 @@ record Failure(int exitCode, String reason) {
   private static final Pattern CPU_ALLOC =
       Pattern.compile("(?:can't allocate memory|not enough memory): you tried to allocate (\\d+) bytes");
   /** c10's CUDA caching allocator: "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; ...". */
-  private static final Pattern CUDA_ALLOC = Pattern.compile("CUDA out of memory\\. Tried to allocate ([0-9.]+ ?[KMGTP]?i?B)");
+  private static final Pattern CUDA_ALLOC =
+      Pattern.compile("CUDA out of memory\\. Tried to allocate ([0-9.]+ ?[KMGTP]?i?B)");
   private static final String SMALLER = "use a smaller batch (data.batch_size in the config, e.g. --set "
       + "data.batch_size=8; --batch for bench), smaller images or a smaller model";
 
   /** A command-line parsing error: the reason plus where to look, on one line. */
   static Failure usage(ParameterException e) {
-    StringBuilder reason = new StringBuilder(oneLine(e.getMessage()));
+    String message = oneLine(e.getMessage());
+    StringBuilder reason = new StringBuilder(message.endsWith(".") ? message.substring(0, message.length() - 1)
+        : message);
     if (e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
       reason.append(" (did you mean ").append(String.join(" or ", u.getSuggestions())).append("?)");
     }
@@ -65,16 +72,51 @@ record Failure(int exitCode, String reason) {
           bytes(Runtime.getRuntime().maxMemory()), SMALLER));
     }
     if (e instanceof ParameterException p) return usage(p);
-    if (e instanceof NoSuchFileException f) return new Failure(USER, f.getFile() + ": no such file or folder");
-    if (e instanceof AccessDeniedException f) return new Failure(USER, f.getFile() + ": permission denied");
-    if (e instanceof NotDirectoryException f) return new Failure(USER, f.getFile() + ": not a folder");
-    if (e instanceof FileAlreadyExistsException f) return new Failure(USER, f.getFile() + ": already exists");
     if (e instanceof IllegalArgumentException || e instanceof IOException || e instanceof UncheckedIOException
         || e instanceof TorchException || e instanceof TooManyBadSamplesException || e instanceof BadSampleException) {
-      return new Failure(USER, oneLine(e.getMessage()));
+      return new Failure(USER, oneLine(plain(e)));
     }
     return new Failure(INTERNAL, "internal error: " + e.getClass().getName()
         + (e.getMessage() == null ? "" : ": " + oneLine(e.getMessage())) + " (run with --debug for the trace)");
+  }
+
+  /**
+   * The message, with the parts Java and Jackson leave cryptic spelled out wherever they were pasted in: a bare path
+   * from NIO (whose problem is only in the class name: "/x" becomes "/x: permission denied") and Jackson's two-line
+   * parse errors ("... at line 2, column 1").
+   */
+  static String plain(Throwable e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String raw = t.getMessage();
+      String better = null;
+      if (t instanceof FileSystemException f && f.getReason() == null) better = raw + ": " + problem(f);
+      if (t instanceof JsonProcessingException j) better = json(j);
+      if (better == null) continue;
+      int at = raw == null ? -1 : m.lastIndexOf(raw);
+      m = m.isEmpty() ? better : at < 0 ? m : m.substring(0, at) + better + m.substring(at + raw.length());
+    }
+    return m;
+  }
+
+  private static String problem(FileSystemException f) {
+    return switch (f) {
+      case NoSuchFileException x -> "no such file or folder";
+      case AccessDeniedException x -> "permission denied";
+      case NotDirectoryException x -> "not a folder";
+      case FileAlreadyExistsException x -> "already exists";
+      case DirectoryNotEmptyException x -> "folder not empty";
+      default -> f.getClass().getSimpleName();
+    };
+  }
+
+  private static String json(JsonProcessingException j) {
+    StringBuilder b = new StringBuilder(oneLine(j.getOriginalMessage()));
+    JsonLocation at = j.getLocation();
+    if (at != null && at.getLineNr() > 0) {
+      b.append(" at line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr());
+    }
+    return b.toString();
   }
 
   /**

@@ -66,8 +66,8 @@ public final class FixtureForward {
   public static Run run(Path dir, boolean cached) throws IOException {
     Path configFile = dir.resolve("config.json");
     if (!Files.isRegularFile(configFile)) throw new IllegalArgumentException(dir + ": no config.json");
+    FixtureConfig config = FixtureConfig.read(configFile);   // first: it names the file when the JSON is broken
     JsonNode json = new ObjectMapper().readTree(configFile.toFile());
-    FixtureConfig config = FixtureConfig.read(configFile);
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     LoadReport report;
     try (NoGradGuard _ = new NoGradGuard(); StateDict inputs = TorchCheckpoint.readStateDict(

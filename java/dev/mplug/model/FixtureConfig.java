@@ -1,5 +1,6 @@
 package dev.mplug.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -29,7 +30,12 @@ public record FixtureConfig(String name, String task, VisionConfig vision, TextC
   }
 
   public static FixtureConfig read(Path configJson) throws IOException {
-    JsonNode root = new ObjectMapper().readTree(configJson.toFile());
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(configJson.toFile());
+    } catch (JsonProcessingException e) {
+      throw new IOException(configJson + ": not valid JSON: " + e.getMessage(), e);
+    }
     try {
       return parse(root);
     } catch (IllegalArgumentException e) {

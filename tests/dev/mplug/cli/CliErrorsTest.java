@@ -105,6 +105,10 @@ class CliErrorsTest {
     line = assertOneLine(run("synth", "--images", "many", "--out", tmp.toString()), 2, "mplug synth: ");
     assertEquals("mplug synth: Invalid value for option '--images': 'many' is not an int; see 'mplug synth --help'",
         line);
+    assertEquals("mplug jmh: JMH options: z is not a recognized option (`mplug jmh -- -h` lists them)",
+        assertOneLine(run("jmh", "-zzz"), 2, "mplug jmh: "));
+    assertEquals("mplug jmh: no benchmark matches [NoSuchBenchmarkXyz] (`mplug jmh -l` lists them)",
+        assertOneLine(run("jmh", "NoSuchBenchmarkXyz"), 2, "mplug jmh: "));
     line = assertOneLine(run("infoo"), 2, "mplug: ");
     assertTrue(line.startsWith("mplug: Unmatched argument at index 0: 'infoo' (did you mean info"), line);
     assertTrue(line.endsWith("; see 'mplug --help'"), line);
@@ -152,6 +156,10 @@ class CliErrorsTest {
     Path empty = Files.createDirectories(tmp.resolve("fixture"));
     String line = assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: ");
     assertTrue(line.contains("config.json"), line);
+    Path config = Files.writeString(empty.resolve("config.json"), "{\"task\": \"vqa\",\n");
+    line = assertOneLine(run("forward", "--fixture", empty.toString()), 2, "mplug forward: ");
+    assertEquals("mplug forward: " + config + ": not valid JSON: Unexpected end-of-input within/between Object "
+        + "entries at line 2, column 1", line);
   }
 
   // ---- checkpoints ----------------------------------------------------------------------------------------------

@@ -8,18 +8,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.BadSampleException;
 import dev.mplug.data.loader.TooManyBadSamplesException;
 import dev.mplug.io.CheckpointException;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The mapping from what was thrown to the one line and the exit code. */
 class FailureTest {
@@ -84,13 +90,18 @@ class FailureTest {
   void userErrorsKeepTheirMessage() {
     assertEquals(new Failure(2, "stopping: 3 of 8 samples were bad"),
         Failure.of(new TooManyBadSamplesException("stopping: 3 of 8 samples were bad")));
-    assertEquals(new Failure(2, "a.jpg: truncated JPEG"), Failure.of(new BadSampleException("a.jpg", "truncated JPEG")));
+    assertEquals(new Failure(2, "a.jpg: truncated JPEG"),
+        Failure.of(new BadSampleException("a.jpg", "truncated JPEG")));
     assertEquals(new Failure(2, "data.batch_size must be >= 2"),
         Failure.of(new IllegalArgumentException("data.batch_size must be >= 2")));
     assertEquals(new Failure(2, "m.safetensors: key 'w': truncated"),
         Failure.of(new CheckpointException(Path.of("m.safetensors"), "w", "truncated")));
-    assertEquals(new Failure(2, "cannot read x: y"),
-        Failure.of(new UncheckedIOException("cannot read x: y", new NoSuchFileException("x"))));
+    assertEquals(new Failure(2, "cannot read /d/a.json: /d/a.json: no such file or folder"), Failure.of(
+        new UncheckedIOException("cannot read /d/a.json: /d/a.json", new NoSuchFileException("/d/a.json"))));
+    assertEquals(new Failure(2, "output_dir: /proc/x is not writable (/proc/x: permission denied)"),
+        Failure.of(new IllegalArgumentException("output_dir: /proc/x is not writable (/proc/x)",
+            new AccessDeniedException("/proc/x"))));
+    assertEquals(new Failure(2, "a -> b: Device busy"), Failure.of(new FileSystemException("a", "b", "Device busy")));
     assertEquals(new Failure(2, "/data/ann.json: no such file or folder"),
         Failure.of(new NoSuchFileException("/data/ann.json")));
     // wrappers without a message of their own are looked through
@@ -98,6 +109,17 @@ class FailureTest {
         Failure.of(new UncheckedIOException(new NoSuchFileException("/data/ann.json"))));
     assertEquals(new Failure(2, "stopping"),
         Failure.of(new RuntimeException(new TooManyBadSamplesException("stopping"))));
+  }
+
+  @Test
+  void jsonParseErrorsSayWhereOnOneLine(@TempDir Path tmp) throws IOException {
+    Path file = Files.writeString(tmp.resolve("config.json"), "{\"task\": \"vqa\",\n \"layers\": }\n");
+    IOException e = assertThrows(IOException.class, () -> new ObjectMapper().readTree(file.toFile()));
+    assertTrue(e.getMessage().contains("\n"), "Jackson's own message has the location on a second line");
+    Failure f = Failure.of(new IllegalArgumentException("fixture: " + e.getMessage(), e));
+    assertEquals(Failure.USER, f.exitCode());
+    assertTrue(f.reason().startsWith("fixture: Unexpected character ('}'"), f.reason());
+    assertTrue(f.reason().endsWith(": expected a value at line 2, column 12"), f.reason());
   }
 
   @Test
