@@ -180,6 +180,21 @@ public final class CheckpointStore {
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
   }
 
+  /**
+   * The checkpoints newer than {@link #latestValid()} that were refused, each with the reason, newest first (e.g.
+   * "step-000000040: model.safetensors fails its CRC32C"); empty when the newest checkpoint is valid.
+   */
+  public List<String> refusedNewerThanLatestValid() {
+    List<Path> all = candidates();
+    List<String> out = new ArrayList<>();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      Optional<String> why = validate(all.get(i));
+      if (why.isEmpty()) break;
+      out.add(all.get(i).getFileName() + ": " + why.get());
+    }
+    return out;
+  }
+
   /** Why {@code dir} is not a complete checkpoint (empty when it is). */
   public static Optional<String> validate(Path dir) {
     Path m = dir.resolve(MANIFEST);

@@ -264,8 +264,8 @@ public final class Trainer<B> implements AutoCloseable {
     }
     String savedConfig = state.path("model_config").asText();
     if (!savedConfig.equals(task.configText())) {
-      throw new IllegalArgumentException("checkpoint " + dir + " was written for another model config; it holds:\n"
-          + savedConfig);
+      throw new IllegalArgumentException("checkpoint " + dir + " was written for another model config: "
+          + firstDifference(savedConfig, task.configText()));
     }
     try (StateDict model = readTensors(dir.resolve(MODEL_FILE));
         StateDict opt = readTensors(dir.resolve(OPTIMIZER_FILE));
@@ -298,6 +298,18 @@ public final class Trainer<B> implements AutoCloseable {
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
     TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
     data.seek(new Batches.Position(state.path("data").path("epoch").asLong(), state.path("data").path("offset").asLong()));
+  }
+
+  /** Where two config texts part: "it has `a`, this run `b`" for the first differing line (trimmed). */
+  static String firstDifference(String saved, String current) {
+    String[] a = saved.split("\n");
+    String[] b = current.split("\n");
+    for (int i = 0; i < Math.max(a.length, b.length); i++) {
+      String x = i < a.length ? a[i].strip() : "(end)";
+      String y = i < b.length ? b[i].strip() : "(end)";
+      if (!x.equals(y)) return "it has `" + x + "`, this run `" + y + "` (line " + (i + 1) + ")";
+    }
+    return "the texts differ in whitespace only";
   }
 
   private static StateDict readTensors(Path file) {

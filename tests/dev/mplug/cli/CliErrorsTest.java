@@ -191,8 +191,9 @@ class CliErrorsTest {
     Files.write(weights, b);
     resume = new ArrayList<>(pretrain(world, out));
     resume.add("--resume");
-    assertEquals("mplug pretrain: --resume: no complete checkpoint in " + out.resolve("checkpoints"),
-        assertOneLine(run(array(resume)), 2, "mplug pretrain: "));
+    assertEquals("mplug pretrain: --resume: no complete checkpoint in " + out.resolve("checkpoints") + " (refused "
+        + step.getFileName() + ": model.safetensors fails its CRC32C)", assertOneLine(run(array(resume)), 2,
+        "mplug pretrain: "));
   }
 
   // ---- data -----------------------------------------------------------------------------------------------------

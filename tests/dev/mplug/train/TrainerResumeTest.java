@@ -196,7 +196,9 @@ class TrainerResumeTest {
     try (other; var t = trainer(other, tmp.resolve("cfg2"), 3)) {
       var e = assertThrows(IllegalArgumentException.class,
           () -> t.resume(new CheckpointStore(tmp.resolve("cfg"), 2).latestValid().orElseThrow()));
-      assertTrue(e.getMessage().contains("another model config"), e.getMessage());
+      assertTrue(e.getMessage().contains("another model config: it has `toy 4->3`, this run `toy 4->4` (line 1)"),
+          e.getMessage());
+      assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
     }
   }
 }

@@ -64,8 +64,10 @@ public final class PretrainRun {
     CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), cfg.train().keepLast());
     Path resumeFrom = null;
     if (resume) {
+      List<String> refused = store.refusedNewerThanLatestValid();
       resumeFrom = store.latestValid().orElseThrow(() -> new IllegalArgumentException("--resume: no complete "
-          + "checkpoint in " + store.root()));
+          + "checkpoint in " + store.root() + (refused.isEmpty() ? "" : " (refused " + String.join("; ", refused) + ")")));
+      for (String r : refused) log.println("warning: --resume skips the damaged checkpoint " + r);
     }
     TorchRuntime.seed(cfg.train().seed());
     MPlug model = new MPlug(cfg.model().withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION,

@@ -212,7 +212,8 @@ class PretrainRunTest {
     model[model.length - 1] ^= 1;
     Files.write(ckpt.resolve("model.safetensors"), model);
     var e = assertThrows(IllegalArgumentException.class, () -> PretrainRun.run(config(out, schedule), true, null, QUIET));
-    assertTrue(e.getMessage().contains("no complete checkpoint"), e.getMessage());
+    assertTrue(e.getMessage().contains("no complete checkpoint") && e.getMessage().contains(ckpt.getFileName()
+        + ": model.safetensors fails its CRC32C"), e.getMessage());
 
     e = assertThrows(IllegalArgumentException.class, () -> config(out, "train.lr=-1"));
     assertTrue(e.getMessage().contains("lr = -1.0 is invalid"), e.getMessage());
