@@ -60,7 +60,8 @@ class PretrainRunTest {
   @Test
   void resumedRunRepeatsTheUninterruptedLossesAndCheckpointFilesBitForBit() throws IOException {
     String[] schedule = {"train.total_steps=6", "train.warmup_steps=2", "train.checkpoint_every=3",
-        "train.log_every=1", "data.batch_size=8", "objectives.queue_size=16", "objectives.alpha_ramp_steps=2"};
+        "train.log_every=1", "data.batch_size=8", "objectives.queue_size=16", "objectives.alpha=0.4",
+        "objectives.alpha_ramp_steps=2"};  // distillation on, although the demo recipe has it off
     List<Double> full = PretrainRun.run(config(tmp.resolve("full"), schedule), false, null, QUIET).summary().losses();
     List<Double> first = PretrainRun.run(config(tmp.resolve("split"), schedule), false, null, QUIET, 3).summary()
         .losses();
