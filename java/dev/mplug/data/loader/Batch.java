@@ -19,6 +19,11 @@ public final class Batch implements AutoCloseable {
   public static final String TEXT_IDS = "text_ids";
   /** {@code [B, T]} int64 attention mask of the texts (1 = token, 0 = padding). */
   public static final String TEXT_MASK = "text_mask";
+  /**
+   * Per-sample texts as the model reads them (cleaned, before tokenisation), row for row with {@link #TEXT_IDS}: what
+   * needs the words themselves (prefix LM splits captions into words) takes them from here, never from decoded ids.
+   */
+  public static final String TEXTS = "texts";
   /** {@code [N, Ta]} int64 token ids of all answers of the batch, sample by sample (VQA). */
   public static final String ANSWER_IDS = "answer_ids";
   /** {@code [N, Ta]} int64 attention mask of the answers. */
