@@ -1,5 +1,6 @@
 package dev.mplug.cli;
 
+import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Vocabulary;
 import dev.mplug.data.text.VocabularyBuilder;
@@ -127,7 +128,7 @@ public final class BenchCommand implements Callable<Integer> {
     private final Tensor ids;
     private final Tensor mask;
     private final List<String> captions = new ArrayList<>();
-    private long served;
+    private int served;
 
     SyntheticBatches(int batch, int res, int tokens, Vocabulary vocabulary) {
       images = torch.randn(batch, 3, res, res);
@@ -159,12 +160,12 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Position position() {
-      return new Position(0, served);
+    public LoaderPosition position() {
+      return new LoaderPosition(0, served);
     }
 
     @Override
-    public void seek(Position position) {
+    public void seek(LoaderPosition position) {
       served = position.offset();
     }
 

@@ -3,6 +3,7 @@ package dev.mplug.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
 import dev.mplug.torch.TensorScope;
@@ -218,7 +219,7 @@ public final class Trainer<B> implements AutoCloseable {
       ObjectNode state = JSON.createObjectNode();
       state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)
           .put("nonfinite_in_a_row", nonFiniteInARow);
-      Batches.Position pos = data.position();
+      LoaderPosition pos = data.position();
       state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
       ObjectNode counters = state.putObject("task_counters");
       task.stateCounters().forEach(counters::put);
@@ -273,7 +274,7 @@ public final class Trainer<B> implements AutoCloseable {
     skipped = state.path("skipped").asLong();
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
     TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
-    data.seek(new Batches.Position(state.path("data").path("epoch").asLong(), state.path("data").path("offset").asLong()));
+    data.seek(new LoaderPosition(state.path("data").path("epoch").asInt(), state.path("data").path("offset").asInt()));
   }
 
   private static StateDict readTensors(Path file) {

@@ -62,17 +62,15 @@ public final class PretrainData implements Batches<PretrainBatch> {
   }
 
   @Override
-  public Position position() {
-    if (current == null) return new Position(epoch, 0);
-    LoaderPosition p = current.position();
-    return new Position(p.epoch(), p.offset());
+  public LoaderPosition position() {
+    return current == null ? LoaderPosition.start(epoch) : current.position();
   }
 
   @Override
-  public void seek(Position position) {
+  public void seek(LoaderPosition position) {
     if (current != null) current.close();
-    epoch = (int) position.epoch();
-    current = loader.resume(new LoaderPosition(epoch, (int) position.offset()));
+    epoch = position.epoch();
+    current = loader.resume(position);
   }
 
   @Override
