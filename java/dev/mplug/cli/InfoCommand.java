@@ -5,6 +5,8 @@ import dev.mplug.nativeops.NativeOps;
 import dev.mplug.torch.TorchRuntime;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.opencv.global.opencv_core;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,8 +49,8 @@ public final class InfoCommand implements Callable<Integer> {
 
   private static String opencvVersion() {
     try {
-      org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_core.class);
-      return org.bytedeco.opencv.global.opencv_core.CV_VERSION();
+      Loader.load(opencv_core.class);
+      return opencv_core.CV_VERSION();
     } catch (RuntimeException | UnsatisfiedLinkError e) {
       return "not loadable: " + e.getMessage();
     }

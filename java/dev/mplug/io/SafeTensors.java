@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
-import dev.mplug.torch.Tensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -235,7 +236,7 @@ public final class SafeTensors {
       ObjectNode header = new ObjectMapper().createObjectNode();
       if (!metadata.isEmpty()) {
         ObjectNode meta = header.putObject(METADATA);
-        metadata.forEach((k, v) -> meta.put(k, java.util.Objects.requireNonNull(v, "metadata value of " + k)));
+        metadata.forEach((k, v) -> meta.put(k, Objects.requireNonNull(v, "metadata value of " + k)));
       }
       long offset = 0;
       for (var e : tensors.entrySet()) {

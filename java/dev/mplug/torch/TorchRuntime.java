@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -57,7 +59,7 @@ public final class TorchRuntime {
     if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
     load();
     torch.set_num_threads(n);
-    org.bytedeco.openblas.global.openblas.blas_set_num_threads(n);
+    openblas.blas_set_num_threads(n);
     threads = n;
   }
 
@@ -92,7 +94,7 @@ public final class TorchRuntime {
   /** The state of libtorch's default CPU generator (dropout, multinomial, randperm ...), for exact resume. */
   public static byte[] cpuRngState() {
     load();
-    org.bytedeco.pytorch.Tensor state = torch.getDefaultCPUGenerator().get_state();
+    Tensor state = torch.getDefaultCPUGenerator().get_state();
     try {
       byte[] bytes = new byte[(int) state.numel()];
       state.contiguous().data_ptr_byte().get(bytes);
@@ -105,7 +107,7 @@ public final class TorchRuntime {
   /** Restores a state returned by {@link #cpuRngState()}. */
   public static void setCpuRngState(byte[] bytes) {
     load();
-    org.bytedeco.pytorch.Tensor current = torch.getDefaultCPUGenerator().get_state();
+    Tensor current = torch.getDefaultCPUGenerator().get_state();
     try {
       if (current.numel() != bytes.length) {
         throw new TorchException("CPU generator state has " + bytes.length + " bytes, libtorch expects "

@@ -3,6 +3,7 @@ package dev.mplug.nn;
 import static dev.mplug.testing.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.mplug.nativeops.NativeOps;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
@@ -23,9 +24,9 @@ class AttentionCoreTest {
       Tensor mask = Masks.additive(keep, Masks.SELF_ATTENTION_MASKED, q);
       double scale = 1 / Math.sqrt(8);
       assertClose(AttentionCore.composite(q, k, v, mask, scale, false),
-          dev.mplug.nativeops.NativeOps.attention(q, k, v, mask, scale, false), 1e-5, "masked");
+          NativeOps.attention(q, k, v, mask, scale, false), 1e-5, "masked");
       assertClose(AttentionCore.composite(q, k, v, null, scale, true),
-          dev.mplug.nativeops.NativeOps.attention(q, k, v, null, scale, true), 1e-5, "causal");
+          NativeOps.attention(q, k, v, null, scale, true), 1e-5, "causal");
     }
   }
 

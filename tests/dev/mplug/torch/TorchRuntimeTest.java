@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.nativeops.NativeLibrary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
@@ -18,11 +23,11 @@ class TorchRuntimeTest {
   }
 
   @Test
-  void libtorchComesFromTheJarNeverFromTheSystem() throws java.io.IOException {
+  void libtorchComesFromTheJarNeverFromTheSystem() throws IOException {
     TorchRuntime.load();
-    dev.mplug.nativeops.NativeLibrary.load();
-    String cache = org.bytedeco.javacpp.Loader.getCacheDir().getCanonicalPath();
-    var torchLibs = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+    NativeLibrary.load();
+    String cache = Loader.getCacheDir().getCanonicalPath();
+    var torchLibs = Files.readAllLines(Path.of("/proc/self/maps")).stream()
         .map(line -> line.substring(line.lastIndexOf(' ') + 1))
         .filter(path -> path.matches(".*/lib(torch_cpu|c10)\\.so.*"))
         .distinct()

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
-import dev.mplug.torch.Tensors;
 import dev.mplug.train.metrics.JsonLinesSink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -169,9 +170,9 @@ class TrainerResumeTest {
         var t = new Trainer<>(config(400), task, new ToyBatches(), new CheckpointStore(tmp.resolve("mem"), 1),
             List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, 400, 1), false)) {
       t.run(50);
-      long after50 = org.bytedeco.javacpp.Pointer.totalCount();
+      long after50 = Pointer.totalCount();
       t.run(400);
-      long after400 = org.bytedeco.javacpp.Pointer.totalCount();
+      long after400 = Pointer.totalCount();
       assertTrue(after400 - after50 < 20, "live native pointers grew from " + after50 + " to " + after400
           + " over 350 steps");
     }

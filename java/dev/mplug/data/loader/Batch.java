@@ -5,6 +5,7 @@ import dev.mplug.torch.TensorScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -82,7 +83,7 @@ public final class Batch implements AutoCloseable {
 
   /** Names of the tensors and string lists, sorted. */
   public List<String> names() {
-    return java.util.stream.Stream.concat(tensors.keySet().stream(), strings.keySet().stream()).sorted().toList();
+    return Stream.concat(tensors.keySet().stream(), strings.keySet().stream()).sorted().toList();
   }
 
   /** Dataset index of each sample (the replacement's index where a bad sample was replaced). */

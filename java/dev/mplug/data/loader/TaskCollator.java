@@ -6,6 +6,7 @@ import dev.mplug.data.text.TokenBatch;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
 
@@ -42,7 +43,7 @@ public final class TaskCollator<I> implements Collator<Example<I>> {
     media(samples, out);
 
     List<String> texts = samples.stream().map(Example::text).toList();
-    long withText = texts.stream().filter(java.util.Objects::nonNull).count();
+    long withText = texts.stream().filter(Objects::nonNull).count();
     if (withText > 0) {
       if (withText < b) throw new IllegalArgumentException("some samples of the batch have no text");
       TokenBatch t = tokenizer.encodeBatch(texts, maxTextLength, Padding.LONGEST);
