@@ -11,6 +11,7 @@ import dev.mplug.task.pretrain.Objectives;
 import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainingTask;
+import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.Batches;
 import dev.mplug.train.CheckpointStore;
@@ -115,7 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** bert-base-uncased's layout of special tokens ({@link VocabularyBuilder}), then words w0, w1, ... to {@code size}. */
+  /** bert-base-uncased's special-token layout ({@link VocabularyBuilder}), then words w0, w1, ... to {@code size}. */
   static Vocabulary syntheticVocabulary(int size) {
     VocabularyBuilder words = new VocabularyBuilder();
     for (int i = 0; words.firstPiece() + i < size; i++) words.add("w" + i);
@@ -146,10 +147,10 @@ public final class BenchCommand implements Callable<Integer> {
         raw[b * tokens + tokens - 1] = vocabulary.sepId();
         captions.add(caption.toString());
       }
-      ids = dev.mplug.torch.Tensors.longs(raw, batch, tokens);
+      ids = Tensors.longs(raw, batch, tokens);
       long[] ones = new long[batch * tokens];
       Arrays.fill(ones, 1);
-      mask = dev.mplug.torch.Tensors.longs(ones, batch, tokens);
+      mask = Tensors.longs(ones, batch, tokens);
       for (Tensor t : new Tensor[] {images, ids, mask}) t.retainReference();
     }
 

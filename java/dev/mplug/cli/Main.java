@@ -1,6 +1,8 @@
 package dev.mplug.cli;
 
 import dev.mplug.torch.TorchException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,8 +29,8 @@ public final class Main implements Runnable {
     cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       // Bad input and native failures end in one clear line, not a stack trace.
-      if (e instanceof TorchException || e instanceof IllegalArgumentException || e instanceof java.io.IOException
-          || e instanceof java.io.UncheckedIOException) {
+      if (e instanceof TorchException || e instanceof IllegalArgumentException || e instanceof IOException
+          || e instanceof UncheckedIOException) {
         commandLine.getErr().println("mplug " + commandLine.getCommandName() + ": " + e.getMessage());
         return 2;
       }

@@ -1,6 +1,7 @@
 package dev.mplug.nn;
 
 import dev.mplug.nativeops.NativeOps;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -51,7 +52,7 @@ public final class AttentionCore {
   public static Tensor composite(Tensor q, Tensor k, Tensor v, Tensor mask, double scale, boolean causal) {
     if (mask != null && causal) throw new IllegalArgumentException("pass either a mask or causal, not both");
     long b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), tk = k.size(2);
-    Tensor scores = torch.matmul(q, k.transpose(-2, -1)).mul(new org.bytedeco.pytorch.Scalar(scale)); // [B,H,Tq,Tk]
+    Tensor scores = torch.matmul(q, k.transpose(-2, -1)).mul(new Scalar(scale)); // [B,H,Tq,Tk]
     if (mask != null) scores = scores.add(mask);
     if (causal) scores = scores.add(Masks.causal(tq, tk, q));
     Tensor probs = torch.softmax(scores, -1);                  // [B, H, Tq, Tk]

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ public final class Trainer<B> implements AutoCloseable {
   private final AdamW optimizer;
   private final Map<String, Tensor> params;
   private final List<AdamW.Group> groups;
-  private final Map<AdamW.Group, Double> lrScale = new java.util.IdentityHashMap<>();
+  private final Map<AdamW.Group, Double> lrScale = new IdentityHashMap<>();
   private long step;
   private long skipped;
   private int nonFiniteInARow;

@@ -1,6 +1,7 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
 import dev.mplug.torch.TorchRuntime;
@@ -11,7 +12,9 @@ import dev.mplug.train.Trainer;
 import dev.mplug.train.metrics.JsonLinesSink;
 import dev.mplug.train.metrics.MetricsSink;
 import dev.mplug.train.metrics.TensorBoardSink;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -72,7 +75,7 @@ public final class PretrainRun {
         Trainer<PretrainBatch> trainer = new Trainer<>(cfg.train(), task, data, store, List.<MetricsSink>of(jsonl, tb),
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
                 cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
-      Files.writeString(out.resolve("model_config.txtpb"), dev.mplug.model.ConfigFile.format(model.config()));
+      Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
       double peak = ModelFlops.measureMatmulPeak(512, 0.5);
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d); threads %d; "
@@ -89,8 +92,8 @@ public final class PretrainRun {
       long bad = data.loader().badSamples().bad();
       return new Report(before, after, summary, summary.lastCheckpoint(), tb.file().getParent(), peak,
           task.flopsPerSample(), bad);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
     }
   }
 
