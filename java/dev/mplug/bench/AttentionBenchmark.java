@@ -1,5 +1,6 @@
 package dev.mplug.bench;
 
+import dev.mplug.nativeops.NativeOps;
 import dev.mplug.nn.AttentionCore;
 import dev.mplug.nn.Masks;
 import dev.mplug.torch.TensorScope;
@@ -74,7 +75,7 @@ public class AttentionBenchmark {
   @Benchmark
   public float nativeOp() {
     try (TensorScope scope = TensorScope.open()) {
-      return dev.mplug.nativeops.NativeOps.attention(q, k, v, mask, scale, false).data_ptr_float().get();
+      return NativeOps.attention(q, k, v, mask, scale, false).data_ptr_float().get();
     }
   }
 

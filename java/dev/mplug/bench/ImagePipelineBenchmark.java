@@ -15,6 +15,7 @@ import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.RNG;
+import org.bytedeco.opencv.opencv_core.Scalar;
 import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.pytorch.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -72,9 +73,9 @@ public class ImagePipelineBenchmark {
         try (Mat coarse = new Mat(12, 16, opencv_core.CV_8UC3);
             Mat grain = new Mat(480, 640, opencv_core.CV_8UC3);
             Mat photo = new Mat();
-            Mat lo = new Mat(3, 1, opencv_core.CV_64FC1, new org.bytedeco.opencv.opencv_core.Scalar(0));
-            Mat hi = new Mat(3, 1, opencv_core.CV_64FC1, new org.bytedeco.opencv.opencv_core.Scalar(256));
-            Mat grainHi = new Mat(3, 1, opencv_core.CV_64FC1, new org.bytedeco.opencv.opencv_core.Scalar(16));
+            Mat lo = new Mat(3, 1, opencv_core.CV_64FC1, new Scalar(0));
+            Mat hi = new Mat(3, 1, opencv_core.CV_64FC1, new Scalar(256));
+            Mat grainHi = new Mat(3, 1, opencv_core.CV_64FC1, new Scalar(16));
             Size size = new Size(640, 480)) {
           noise._fill(coarse, RNG.UNIFORM, lo, hi);
           opencv_imgproc.resize(coarse, photo, size, 0, 0, opencv_imgproc.INTER_CUBIC);

@@ -1,5 +1,6 @@
 package dev.mplug.cli;
 
+import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Vocabulary;
 import dev.mplug.data.text.VocabularyBuilder;
@@ -12,6 +13,7 @@ import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainingTask;
 import dev.mplug.nn.AttentionCore;
 import dev.mplug.torch.Precision;
+import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.Batches;
 import dev.mplug.train.CheckpointStore;
@@ -180,7 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
     private final Tensor ids;
     private final Tensor mask;
     private final List<String> captions = new ArrayList<>();
-    private long served;
+    private int served;
 
     SyntheticBatches(int batch, int res, int tokens, Vocabulary vocabulary) {
       images = torch.randn(batch, 3, res, res);
@@ -198,10 +200,10 @@ public final class BenchCommand implements Callable<Integer> {
         raw[b * tokens + tokens - 1] = vocabulary.sepId();
         captions.add(caption.toString());
       }
-      ids = dev.mplug.torch.Tensors.longs(raw, batch, tokens);
+      ids = Tensors.longs(raw, batch, tokens);
       long[] ones = new long[batch * tokens];
       Arrays.fill(ones, 1);
-      mask = dev.mplug.torch.Tensors.longs(ones, batch, tokens);
+      mask = Tensors.longs(ones, batch, tokens);
       for (Tensor t : new Tensor[] {images, ids, mask}) t.retainReference();
     }
 
@@ -212,12 +214,12 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Position position() {
-      return new Position(0, served);
+    public LoaderPosition position() {
+      return new LoaderPosition(0, served);
     }
 
     @Override
-    public void seek(Position position) {
+    public void seek(LoaderPosition position) {
       served = position.offset();
     }
 

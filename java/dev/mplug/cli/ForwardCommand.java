@@ -5,6 +5,7 @@ import dev.mplug.torch.TorchRuntime;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -71,7 +72,7 @@ public final class ForwardCommand implements Callable<Integer> {
       boolean ok = true;
       for (FixtureForward.Difference d : rows) {
         ok &= d.ok();
-        String shape = java.util.Arrays.toString(d.shape()).replace(" ", "");
+        String shape = Arrays.toString(d.shape()).replace(" ", "");
         if (d.integer()) {
           out.printf(Locale.ROOT, "%-22s %-14s %12s %12s %8s  %s%n", d.name(), shape,
               d.mismatches() == 0 ? "equal" : d.mismatches() + " differ", "-", "-", d.ok() ? "OK" : "NOT OK");

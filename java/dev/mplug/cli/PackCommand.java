@@ -5,6 +5,8 @@ import dev.mplug.data.dataset.Sample;
 import dev.mplug.data.dataset.Task;
 import dev.mplug.data.shard.ShardPacker;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,8 +61,8 @@ public final class PackCommand implements Callable<Integer> {
   /** The task names for the help text. */
   static final class TaskNames implements Iterable<String> {
     @Override
-    public java.util.Iterator<String> iterator() {
-      return java.util.Arrays.stream(Task.values()).map(Task::cliName).iterator();
+    public Iterator<String> iterator() {
+      return Arrays.stream(Task.values()).map(Task::cliName).iterator();
     }
   }
 }

@@ -4,8 +4,9 @@ import dev.mplug.loss.MaskedLanguageModeling;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.torch.TensorScope;
-import dev.mplug.torch.TorchRuntime;
 import dev.mplug.torch.Tensors;
+import dev.mplug.torch.TorchRuntime;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -36,7 +37,7 @@ public final class MaskedTokenAccuracy {
       Tensor text = model.textEmbeds(m.inputIds(), mask);
       SkipConnectedFusion.Output fused = model.fuse(text, mask, vision, MPlug.imageMask(vision));
       long[] predicted = Tensors.toLongs(model.decoder().lmLogits(fused.text()).argmax(
-          new org.bytedeco.pytorch.LongOptional(-1), false));
+          new LongOptional(-1), false));
       long[] labels = Tensors.toLongs(m.labels());
       long correct = 0;
       long total = 0;

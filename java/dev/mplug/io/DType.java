@@ -1,6 +1,9 @@
 package dev.mplug.io;
 
+import java.util.Locale;
 import java.util.Optional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -79,7 +82,7 @@ public enum DType {
   }
 
   /** The dtype of a tensor, or an error naming {@code what} when the file formats here cannot hold it. */
-  public static DType of(org.bytedeco.pytorch.Tensor t, String what) {
+  public static DType of(Tensor t, String what) {
     ScalarType st = t.scalar_type();
     return fromScalarType(st).orElseThrow(
         () -> new IllegalArgumentException(what + ": dtype " + st + " is not supported (supported: " + names() + ")"));
@@ -87,12 +90,12 @@ public enum DType {
 
   static String names() {
     StringBuilder b = new StringBuilder();
-    for (DType d : values()) b.append(b.isEmpty() ? "" : ", ").append(d.name().toLowerCase(java.util.Locale.ROOT));
+    for (DType d : values()) b.append(b.isEmpty() ? "" : ", ").append(d.name().toLowerCase(Locale.ROOT));
     return b.toString();
   }
 
   /** Options for allocating a tensor of this dtype on the CPU. */
-  org.bytedeco.pytorch.TensorOptions options() {
+  TensorOptions options() {
     return torch.dtype(scalarType);
   }
 }

@@ -2,13 +2,15 @@ package dev.mplug.io;
 
 import dev.mplug.nn.PositionTables;
 import dev.mplug.torch.TensorScope;
-import dev.mplug.torch.TorchException;
 import dev.mplug.torch.Tensors;
+import dev.mplug.torch.TorchException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -114,7 +116,7 @@ final class LoadPlan {
     }
 
     List<String> missing = new ArrayList<>();
-    java.util.Set<String> freshNames = new java.util.HashSet<>();
+    Set<String> freshNames = new HashSet<>();
     fresh.values().forEach(freshNames::addAll);
     for (String name : target.keySet()) {
       if (responsibleFor.test(name) && !copies.containsKey(name) && !freshNames.contains(name)) missing.add(name);

@@ -1,6 +1,7 @@
 package dev.mplug.io;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,7 @@ public record LoadReport(String origin, Map<String, String> loaded, Map<Rule, Li
     List<String> missing, List<String> unexpected, Map<Rule, List<String>> fresh, List<String> resized) {
 
   public LoadReport {
-    loaded = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(loaded));
+    loaded = Collections.unmodifiableMap(new LinkedHashMap<>(loaded));
     ignored = copy(ignored);
     missing = List.copyOf(missing);
     unexpected = List.copyOf(unexpected);
@@ -33,7 +34,7 @@ public record LoadReport(String origin, Map<String, String> loaded, Map<Rule, Li
   private static Map<Rule, List<String>> copy(Map<Rule, List<String>> m) {
     Map<Rule, List<String>> out = new LinkedHashMap<>();
     m.forEach((k, v) -> out.put(k, List.copyOf(v)));
-    return java.util.Collections.unmodifiableMap(out);
+    return Collections.unmodifiableMap(out);
   }
 
   /** Rule -> number of keys it ignored. */

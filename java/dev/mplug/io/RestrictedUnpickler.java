@@ -1,11 +1,13 @@
 package dev.mplug.io;
 
 import java.math.BigInteger;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -91,7 +93,7 @@ final class RestrictedUnpickler {
     try {
       Object value = u.run();
       return new Loaded(value, u.in.position());
-    } catch (java.nio.BufferUnderflowException e) {
+    } catch (BufferUnderflowException e) {
       throw u.truncated("data ends inside an opcode (truncated pickle)");
     }
   }
@@ -179,7 +181,7 @@ final class RestrictedUnpickler {
           List<Object> items = popMark();
           setAt(peek()).addAll(items);
         }
-        case 0x91 -> push(java.util.Collections.unmodifiableSet(new LinkedHashSet<>(popMark()))); // FROZENSET
+        case 0x91 -> push(Collections.unmodifiableSet(new LinkedHashSet<>(popMark()))); // FROZENSET
         case 'q' -> memo.put((long) u8(), peek()); // BINPUT
         case 'r' -> memo.put(in.getInt() & 0xffffffffL, peek()); // LONG_BINPUT
         case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE

@@ -1,6 +1,8 @@
 package dev.mplug.loss;
 
+import dev.mplug.torch.Tensors;
 import java.util.function.UnaryOperator;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -42,7 +44,7 @@ public final class FeatureQueue implements AutoCloseable {
   }
 
   private static Tensor normalizeColumns(Tensor x) {
-    return dev.mplug.torch.Tensors.l2Normalize(x, 0).contiguous();                   // [D, Q], unit columns
+    return Tensors.l2Normalize(x, 0).contiguous();                   // [D, Q], unit columns
   }
 
   public Tensor images() {
@@ -81,7 +83,7 @@ public final class FeatureQueue implements AutoCloseable {
    * @param ids [B] sample ids (int64), or null
    */
   public void enqueue(Tensor imageFeat, Tensor textFeat, Tensor ids) {
-    try (var guard = new org.bytedeco.pytorch.NoGradGuard()) {
+    try (var guard = new NoGradGuard()) {
       Tensor img = allGather.apply(imageFeat.detach());     // [N, D]
       Tensor txt = allGather.apply(textFeat.detach());      // [N, D]
       Tensor id = ids == null ? null : allGather.apply(ids.detach());

@@ -1,5 +1,6 @@
 package dev.mplug.loss;
 
+import dev.mplug.torch.Tensors;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -27,16 +28,16 @@ public final class MaskedLanguageModeling {
    */
   public static Masked mask(Tensor ids, long vocabSize, long padId, long clsId, long maskId, double probability) {
     try (NoGradGuard guard = new NoGradGuard()) {
-      Tensor probs = torch.full(dev.mplug.torch.Tensors.shape(ids), new Scalar(probability));
+      Tensor probs = torch.full(Tensors.shape(ids), new Scalar(probability));
       Tensor masked = torch.bernoulli(probs, new GeneratorOptional()).to(torch.ScalarType.Bool);          // [B, T]
       masked = masked.logical_and(ids.ne(new Scalar(padId))).logical_and(ids.ne(new Scalar(clsId)));
       Tensor labels = ids.masked_fill(masked.logical_not(), new Scalar(-100));
-      Tensor replaced = torch.bernoulli(torch.full(dev.mplug.torch.Tensors.shape(ids), new Scalar(0.8)),
+      Tensor replaced = torch.bernoulli(torch.full(Tensors.shape(ids), new Scalar(0.8)),
           new GeneratorOptional()).to(torch.ScalarType.Bool).logical_and(masked);
       Tensor input = ids.masked_fill(replaced, new Scalar(maskId));
-      Tensor random = torch.bernoulli(torch.full(dev.mplug.torch.Tensors.shape(ids), new Scalar(0.5)),
+      Tensor random = torch.bernoulli(torch.full(Tensors.shape(ids), new Scalar(0.5)),
           new GeneratorOptional()).to(torch.ScalarType.Bool).logical_and(masked).logical_and(replaced.logical_not());
-      Tensor words = torch.randint(vocabSize, dev.mplug.torch.Tensors.shape(ids)).to(torch.ScalarType.Long);
+      Tensor words = torch.randint(vocabSize, Tensors.shape(ids)).to(torch.ScalarType.Long);
       input = input.where(random.logical_not(), words);
       return new Masked(input, labels);
     }

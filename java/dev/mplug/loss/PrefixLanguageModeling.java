@@ -1,6 +1,8 @@
 package dev.mplug.loss;
 
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -23,8 +25,8 @@ public final class PrefixLanguageModeling {
     String[] words = caption.strip().split("\\s+");
     if (words.length < 2) return new Split("", caption.strip());
     int k = 1 + rng.nextInt(words.length - 1);
-    return new Split(String.join(" ", java.util.Arrays.copyOfRange(words, 0, k)),
-        String.join(" ", java.util.Arrays.copyOfRange(words, k, words.length)));
+    return new Split(String.join(" ", Arrays.copyOfRange(words, 0, k)),
+        String.join(" ", Arrays.copyOfRange(words, k, words.length)));
   }
 
   /**
@@ -39,8 +41,7 @@ public final class PrefixLanguageModeling {
     long v = logits.size(2);
     Tensor shifted = logits.narrow(1, 0, t - 1).reshape(-1, v);                              // [B*(T-1), V]
     Tensor labels = targetIds.narrow(1, 1, t - 1)
-        .masked_fill(targetMask.narrow(1, 1, t - 1).eq(new org.bytedeco.pytorch.Scalar(0)),
-            new org.bytedeco.pytorch.Scalar(-100)).reshape(-1);                              // [B*(T-1)]
+        .masked_fill(targetMask.narrow(1, 1, t - 1).eq(new Scalar(0)), new Scalar(-100)).reshape(-1); // [B*(T-1)]
     return torch.cross_entropy_loss(shifted, labels, new TensorOptional(), 1, -100, 0.0);
   }
 }

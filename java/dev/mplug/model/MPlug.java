@@ -3,7 +3,9 @@ package dev.mplug.model;
 import dev.mplug.nn.ModuleBase;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LinearImpl;
@@ -12,6 +14,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -200,7 +203,7 @@ public final class MPlug extends ModuleBase {
       Tensor targets = ids.narrow(1, 1, t - 1).masked_fill(ids.narrow(1, 1, t - 1).eq(new Scalar(padId)),
           new Scalar(-100)).reshape(-1);                                                      // [N (T-1)]
       Tensor nll = torch.cross_entropy_loss(shifted, targets, new TensorOptional(), 0, -100, 0.0); // none
-      return scope.keep(nll.view(n, t - 1).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+      return scope.keep(nll.view(n, t - 1).sum(new long[] {1}, false, new ScalarTypeOptional()));
     }
   }
 
@@ -245,15 +248,15 @@ public final class MPlug extends ModuleBase {
    * @param strict fail when a parameter is not given or a given name is not a parameter
    * @return the names of parameters that were not given (empty when strict)
    */
-  public java.util.List<String> load(Map<String, Tensor> weights, boolean strict) {
+  public List<String> load(Map<String, Tensor> weights, boolean strict) {
     return load(this, weights, strict);
   }
 
   /** {@link #load(Map, boolean)} for any module. */
-  public static java.util.List<String> load(Module module, Map<String, Tensor> weights, boolean strict) {
+  public static List<String> load(Module module, Map<String, Tensor> weights, boolean strict) {
     Map<String, Tensor> params = namedParameters(module);
-    java.util.List<String> unexpected = weights.keySet().stream().filter(k -> !params.containsKey(k)).sorted().toList();
-    java.util.List<String> missing = params.keySet().stream().filter(k -> !weights.containsKey(k)).toList();
+    List<String> unexpected = weights.keySet().stream().filter(k -> !params.containsKey(k)).sorted().toList();
+    List<String> missing = params.keySet().stream().filter(k -> !weights.containsKey(k)).toList();
     if (strict && (!unexpected.isEmpty() || !missing.isEmpty())) {
       throw new IllegalArgumentException("weights do not match the model: missing " + missing + ", unexpected "
           + unexpected);
@@ -264,9 +267,9 @@ public final class MPlug extends ModuleBase {
         if (src == null) continue;
         long[] want = Tensors.shape(e.getValue());
         long[] got = Tensors.shape(src);
-        if (!java.util.Arrays.equals(want, got)) {
-          throw new IllegalArgumentException(e.getKey() + ": the model expects shape " + java.util.Arrays.toString(want)
-              + ", the weights have " + java.util.Arrays.toString(got));
+        if (!Arrays.equals(want, got)) {
+          throw new IllegalArgumentException(e.getKey() + ": the model expects shape " + Arrays.toString(want)
+              + ", the weights have " + Arrays.toString(got));
         }
         e.getValue().copy_(src.to(e.getValue().scalar_type()));
       }

@@ -6,6 +6,7 @@ import static dev.mplug.model.ConfigChecks.positive;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -98,7 +99,7 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
   /** The same config with {@code extra} parts added. */
   public MPlugConfig plus(Part... extra) {
     EnumSet<Part> p = EnumSet.copyOf(parts);
-    p.addAll(java.util.List.of(extra));
+    p.addAll(List.of(extra));
     return withParts(p);
   }
 

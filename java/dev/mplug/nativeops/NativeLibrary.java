@@ -4,6 +4,8 @@ import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
 import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Path;
 import org.bytedeco.javacpp.Loader;
 
@@ -25,7 +27,7 @@ public final class NativeLibrary {
     if (failure != null) throw failure;
     TorchRuntime.load();
     try {
-      java.net.URL url = NativeLibrary.class.getResource(RESOURCE);
+      URL url = NativeLibrary.class.getResource(RESOURCE);
       if (url == null) {
         throw new TorchException("the native extension " + RESOURCE + " is not on the class path next to "
             + NativeLibrary.class.getName() + ": build it with `mvn package` (needs CMake >= 3.22 and a C++17 "
@@ -36,7 +38,7 @@ public final class NativeLibrary {
         // Straight from target/classes when unpacked; extracted to the JavaCPP cache when inside a jar.
         file = "file".equals(url.getProtocol()) ? new File(url.toURI())
             : Loader.cacheResource(NativeLibrary.class, RESOURCE);
-      } catch (IOException | java.net.URISyntaxException e) {
+      } catch (IOException | URISyntaxException e) {
         throw new TorchException("could not extract the native extension " + RESOURCE + ": " + e.getMessage(), e);
       }
       try {

@@ -3,6 +3,7 @@ package dev.mplug.nn;
 import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.EmbeddingImpl;
 import org.bytedeco.pytorch.LayerNormImpl;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -47,8 +48,7 @@ public final class BertEmbeddings extends ModuleBase {
           + maxPositions);
     }
     try (TensorScope scope = TensorScope.open()) {
-      Tensor positions = torch.arange(new org.bytedeco.pytorch.Scalar(offset),
-          new org.bytedeco.pytorch.Scalar(offset + t), ids.options());                  // [T]
+      Tensor positions = torch.arange(new Scalar(offset), new Scalar(offset + t), ids.options());  // [T]
       Tensor tokenType = tokenTypeEmbeddings.weight().select(0, 0);                    // [H]
       Tensor e = wordEmbeddings.forward(ids)                                           // [B, T, H]
           .add(tokenType)

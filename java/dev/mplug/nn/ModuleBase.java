@@ -2,11 +2,16 @@ package dev.mplug.nn;
 
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.EmbeddingImpl;
-import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.EmbeddingOptions;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LayerNormOptions;
 import org.bytedeco.pytorch.LinearImpl;
@@ -36,11 +41,11 @@ public abstract class ModuleBase extends Module {
    * the C++ side held it, the garbage collector could drop it and a later {@code eval()} would fail. Weak keys: a
    * model and its tree are collectable once the model itself is unreachable.
    */
-  private static final java.util.Map<Module, java.util.List<Module>> REGISTERED =
-      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  private static final Map<Module, List<Module>> REGISTERED =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   private static <M extends Module> M registered(Module parent, M module) {
-    REGISTERED.computeIfAbsent(parent, k -> new java.util.ArrayList<>()).add(module);
+    REGISTERED.computeIfAbsent(parent, k -> new ArrayList<>()).add(module);
     return module;
   }
 

@@ -2,7 +2,9 @@ package dev.mplug.nn;
 
 import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -28,7 +30,7 @@ public final class PackedMultiHeadAttention extends ModuleBase {
     this.width = width;
     this.heads = heads;
     this.inProjWeight = parameter(this, "in_proj_weight", torch.randn(3L * width, width).mul_(
-        new org.bytedeco.pytorch.Scalar(INIT_STD)));
+        new Scalar(INIT_STD)));
     this.inProjBias = parameter(this, "in_proj_bias", torch.zeros(3L * width));
     this.outProj = linear(this, "out_proj", width, width, true);
   }
@@ -38,7 +40,7 @@ public final class PackedMultiHeadAttention extends ModuleBase {
     requireShape(x, "attn (CLIP attention)", -1, -1, width);
     try (TensorScope scope = TensorScope.open()) {
       long b = x.size(0), t = x.size(1), d = width / heads;
-      Tensor qkv = torch.linear(x, inProjWeight, new org.bytedeco.pytorch.TensorOptional(inProjBias)); // [B, T, 3W]
+      Tensor qkv = torch.linear(x, inProjWeight, new TensorOptional(inProjBias)); // [B, T, 3W]
       qkv = qkv.view(b, t, 3, heads, d).permute(2, 0, 3, 1, 4);   // [3, B, h, T, d]
       Tensor context = AttentionCore.apply(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), null,
           1.0 / Math.sqrt(d), false, activeDropout(attentionDropout)); // [B, T, W]

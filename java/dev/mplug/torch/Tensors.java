@@ -1,6 +1,7 @@
 package dev.mplug.torch;
 
 import java.util.Arrays;
+import org.bytedeco.pytorch.NormalizeFuncOptions;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -60,7 +61,7 @@ public final class Tensors {
 
   /** {@code x / max(||x||_2, 1e-12)} along {@code dim} (F.normalize). */
   public static Tensor l2Normalize(Tensor x, long dim) {
-    org.bytedeco.pytorch.NormalizeFuncOptions o = new org.bytedeco.pytorch.NormalizeFuncOptions();
+    NormalizeFuncOptions o = new NormalizeFuncOptions();
     o.dim().put(dim);
     return torch.normalize(x, o);
   }

@@ -1,5 +1,7 @@
 package dev.mplug.torch;
 
+import java.util.function.Supplier;
+
 /**
  * A failure inside libtorch or the native extension, carrying the native message.
  *
@@ -19,7 +21,7 @@ public final class TorchException extends RuntimeException {
    * Runs {@code body}, turning a JavaCPP-translated C++ exception into a {@link TorchException} whose message says
    * what was being done ({@code what}) and what libtorch said.
    */
-  public static <T> T wrap(String what, java.util.function.Supplier<T> body) {
+  public static <T> T wrap(String what, Supplier<T> body) {
     try {
       return body.get();
     } catch (TorchException e) {

@@ -1,6 +1,8 @@
 package dev.mplug.train;
 
+import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,9 +138,9 @@ public final class AdamW implements AutoCloseable {
       if (p == null || !(kind.equals("exp_avg") || kind.equals("exp_avg_sq"))) {
         throw new IllegalArgumentException("optimizer state key " + key + " does not fit this model");
       }
-      if (!java.util.Arrays.equals(dev.mplug.torch.Tensors.shape(p), dev.mplug.torch.Tensors.shape(e.getValue()))) {
+      if (!Arrays.equals(Tensors.shape(p), Tensors.shape(e.getValue()))) {
         throw new IllegalArgumentException("optimizer state " + key + " has shape "
-            + dev.mplug.torch.Tensors.shapeString(e.getValue()) + ", the parameter " + dev.mplug.torch.Tensors.shapeString(p));
+            + Tensors.shapeString(e.getValue()) + ", the parameter " + Tensors.shapeString(p));
       }
       Tensor copy = keep(e.getValue().detach().clone());
       Tensor old = (kind.equals("exp_avg") ? expAvg : expAvgSq).put(n, copy);

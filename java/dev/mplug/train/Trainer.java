@@ -3,6 +3,7 @@ package dev.mplug.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
 import dev.mplug.torch.Autocast;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +59,7 @@ public final class Trainer<B> implements AutoCloseable {
   private final AdamW optimizer;
   private final Map<String, Tensor> params;
   private final List<AdamW.Group> groups;
-  private final Map<AdamW.Group, Double> lrScale = new java.util.IdentityHashMap<>();
+  private final Map<AdamW.Group, Double> lrScale = new IdentityHashMap<>();
   private long step;
   private long skipped;
   private int nonFiniteInARow;
@@ -241,7 +243,7 @@ public final class Trainer<B> implements AutoCloseable {
       ObjectNode state = JSON.createObjectNode();
       state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)
           .put("nonfinite_in_a_row", nonFiniteInARow);
-      Batches.Position pos = data.position();
+      LoaderPosition pos = data.position();
       state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
       ObjectNode counters = state.putObject("task_counters");
       new TreeMap<>(task.stateCounters()).forEach(counters::put);   // tasks may return Map.of: fix the order
@@ -297,7 +299,7 @@ public final class Trainer<B> implements AutoCloseable {
     skipped = state.path("skipped").asLong();
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
     TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
-    data.seek(new Batches.Position(state.path("data").path("epoch").asLong(), state.path("data").path("offset").asLong()));
+    data.seek(new LoaderPosition(state.path("data").path("epoch").asInt(), state.path("data").path("offset").asInt()));
   }
 
   /** Where two config texts part: "it has `a`, this run `b`" for the first differing line (trimmed). */

@@ -3,10 +3,13 @@ package dev.mplug.io;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -110,7 +113,7 @@ final class PickleBytes {
     try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
       for (var e : entries.entrySet()) {
         ZipEntry entry = new ZipEntry(top + "/" + e.getKey());
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        CRC32 crc = new CRC32();
         crc.update(e.getValue());
         entry.setMethod(ZipEntry.STORED);
         entry.setSize(e.getValue().length);
@@ -124,7 +127,7 @@ final class PickleBytes {
   }
 
   static byte[] floats(float... values) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) b.putFloat(v);
     return b.array();
   }

@@ -1,5 +1,6 @@
 package dev.mplug.loss;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mplug.torch.TensorScope;
@@ -86,9 +87,9 @@ class ImageTextContrastiveTest {
           Tensors.longs(new long[] {10, 11}, 2));
       assertEquals(1, q.pointer());
       // columns: 0 <- second feature (wrapped), 2 <- first feature
-      org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {3, 0, 1, 4, 0, 2}, Tensors.toFloats(q.images()));
-      org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {7, 0, 5, 8, 0, 6}, Tensors.toFloats(q.texts()));
-      org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {11, -100, 10}, Tensors.toLongs(q.ids()));
+      assertArrayEquals(new float[] {3, 0, 1, 4, 0, 2}, Tensors.toFloats(q.images()));
+      assertArrayEquals(new float[] {7, 0, 5, 8, 0, 6}, Tensors.toFloats(q.texts()));
+      assertArrayEquals(new long[] {11, -100, 10}, Tensors.toLongs(q.ids()));
     }
   }
 }

@@ -11,6 +11,7 @@ import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -82,7 +83,7 @@ class FusionLayersTest {
       Tensor ones = torch.ones(1, 5).to(torch.ScalarType.Long);
       SkipConnectedFusion.Output a = fusion.forward(text, mask, image, ones);
       Tensor other = text.clone();
-      other.narrow(1, 4, 2).copy_(torch.randn(1, 2, 32).mul(new org.bytedeco.pytorch.Scalar(10)));
+      other.narrow(1, 4, 2).copy_(torch.randn(1, 2, 32).mul(new Scalar(10)));
       SkipConnectedFusion.Output b = fusion.forward(other, mask, image, ones);
       assertClose(a.text().narrow(1, 0, 4), b.text().narrow(1, 0, 4), 1e-6, "real text positions");
       assertClose(a.image(), b.image(), 1e-6, "image stream (it attends to real text keys only)");

@@ -9,7 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import dev.mplug.torch.TorchRuntime;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
@@ -20,7 +26,7 @@ class MPlugTest {
   private static final Tensor MASK = ids(new long[] {1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1}, 2, 7);
 
   private static Tensor ids(long[] v, long... shape) {
-    dev.mplug.torch.TorchRuntime.load();
+    TorchRuntime.load();
     return Tensors.longs(v, shape);
   }
 
@@ -43,8 +49,8 @@ class MPlugTest {
       m.train(true);
       float[] b = forwardAll(m, images, IDS);
       float[] c = forwardAll(m, images, IDS);
-      assertTrue(!java.util.Arrays.equals(b, c), "train mode: dropout makes two runs differ");
-      assertTrue(!java.util.Arrays.equals(a, b), "train differs from eval");
+      assertTrue(!Arrays.equals(b, c), "train mode: dropout makes two runs differ");
+      assertTrue(!Arrays.equals(a, b), "train differs from eval");
       m.eval();
       assertArrayEquals(a, forwardAll(m, images, IDS), 0f, "back in eval");
     }
@@ -113,7 +119,7 @@ class MPlugTest {
       Tensor fi = m.imageFeatures(v);
       Tensor ft = m.textFeatures(l);
       assertArrayEquals(new long[] {2, 16}, Tensors.shape(fi));
-      float[] norms = Tensors.toFloats(fi.mul(fi).sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+      float[] norms = Tensors.toFloats(fi.mul(fi).sum(new long[] {1}, false, new ScalarTypeOptional()));
       assertArrayEquals(new float[] {1f, 1f}, norms, 1e-5f);
       float[] sim = Tensors.toFloats(m.similarity(fi, ft));
       float[] a = Tensors.toFloats(fi);
@@ -129,10 +135,10 @@ class MPlugTest {
   void temperatureIsClampedToTheTrainingRange() {
     MPlug m = new MPlug(MPlugConfig.tiny());
     try (NoGradGuard _ = new NoGradGuard()) {
-      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(0.9));
+      m.temperature().fill_(new Scalar(0.9));
       m.clampTemperature();
       assertEquals(0.5, m.temperature().item_double(), 1e-7);
-      m.temperature().fill_(new org.bytedeco.pytorch.Scalar(1e-5));
+      m.temperature().fill_(new Scalar(1e-5));
       m.clampTemperature();
       assertEquals(0.001, m.temperature().item_double(), 1e-7);
     }
@@ -171,7 +177,7 @@ class MPlugTest {
           floatIds.getMessage());
       IllegalStateException missing = assertThrows(IllegalStateException.class, () -> m.textEmbeds(IDS, MASK));
       assertTrue(missing.getMessage().contains("TEXT_ENCODER"), missing.getMessage());
-      java.util.Map<String, Tensor> w = new java.util.HashMap<>(m.namedParameters());
+      Map<String, Tensor> w = new HashMap<>(m.namedParameters());
       w.put("text_decoder.cls.predictions.bias", torch.zeros(7));
       e = assertThrows(IllegalArgumentException.class, () -> m.load(w, true));
       assertTrue(e.getMessage().contains("text_decoder.cls.predictions.bias") && e.getMessage().contains("[128]")

@@ -2,10 +2,13 @@ package dev.mplug.nativeops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.torch.TorchException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,10 +57,8 @@ class NativeSymbolsTest {
     assertEquals(2, NativeOps.abiVersion(), "C API v2: mplug_attention takes dropout_p");
     // The default build is CPU-only; the CUDA entry point then reports that it is not compiled in.
     if (!NativeOps.cudaCompiled()) {
-      var e = org.junit.jupiter.api.Assertions.assertThrows(dev.mplug.torch.TorchException.class,
-          () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(java.lang.foreign.MemorySegment.NULL,
-              java.lang.foreign.MemorySegment.NULL, java.lang.foreign.MemorySegment.NULL, 1, 1, 1, 1f,
-              java.lang.foreign.MemorySegment.NULL)));
+      var e = assertThrows(TorchException.class, () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(
+          MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 1, 1, 1, 1f, MemorySegment.NULL)));
       assertTrue(e.getMessage().contains("no CUDA kernels"), e.getMessage());
     }
   }

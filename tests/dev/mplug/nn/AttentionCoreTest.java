@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.nativeops.NativeOps;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.Autocast;
 import dev.mplug.torch.Precision;
@@ -31,9 +32,9 @@ class AttentionCoreTest {
       Tensor mask = Masks.additive(keep, Masks.SELF_ATTENTION_MASKED, q);
       double scale = 1 / Math.sqrt(8);
       assertClose(AttentionCore.composite(q, k, v, mask, scale, false),
-          dev.mplug.nativeops.NativeOps.attention(q, k, v, mask, scale, false), 1e-5, "masked");
+          NativeOps.attention(q, k, v, mask, scale, false), 1e-5, "masked");
       assertClose(AttentionCore.composite(q, k, v, null, scale, true),
-          dev.mplug.nativeops.NativeOps.attention(q, k, v, null, scale, true), 1e-5, "causal");
+          NativeOps.attention(q, k, v, null, scale, true), 1e-5, "causal");
     }
   }
 
@@ -114,7 +115,7 @@ class AttentionCoreTest {
       Tensor masked = keep.neg().add(new Scalar(1.0)).repeat(1, 3).unsqueeze(0);   // [1, Tq, H*Tk], 1 = masked
       String what = "Tq " + tq + ", Tk " + tk;
       Tensor composite = AttentionCore.composite(q, k, v, null, 0.5, true);
-      Tensor fused = dev.mplug.nativeops.NativeOps.attention(q, k, v, null, 0.5, true);
+      Tensor fused = NativeOps.attention(q, k, v, null, 0.5, true);
       assertClose(expected, composite, 1e-6, what + ": composite causal vs the hand-built mask");
       assertClose(expected, fused, 1e-5, what + ": native causal vs the hand-built mask");
       assertEquals(0.0, composite.mul(masked).abs().max().item_double(), 0.0, what + ": composite masked weight");
@@ -132,7 +133,7 @@ class AttentionCoreTest {
           () -> AttentionCore.composite(q, k, k, null, 1.0, true));
       assertTrue(composite.getMessage().contains("Tq <= Tk"), composite.getMessage());
       var fused = assertThrows(RuntimeException.class,
-          () -> dev.mplug.nativeops.NativeOps.attention(q, k, k, null, 1.0, true));
+          () -> NativeOps.attention(q, k, k, null, 1.0, true));
       assertTrue(fused.getMessage().contains("Tq <= Tk") && fused.getMessage().contains("Tq 5, Tk 3"),
           fused.getMessage());
     }

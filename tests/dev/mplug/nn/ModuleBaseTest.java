@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.Arrays;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -62,8 +63,8 @@ class ModuleBaseTest {
       out.train(true);
       float[] c = Tensors.toFloats(out.forward(h, r));
       float[] d = Tensors.toFloats(out.forward(h, r));
-      assertNotEquals(java.util.Arrays.toString(c), java.util.Arrays.toString(d), "train mode drops at random");
-      assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(c));
+      assertNotEquals(Arrays.toString(c), Arrays.toString(d), "train mode drops at random");
+      assertNotEquals(Arrays.toString(a), Arrays.toString(c));
     }
   }
 

@@ -2,9 +2,12 @@ package dev.mplug.nn;
 
 import static dev.mplug.testing.TensorAssert.assertClose;
 
+import dev.mplug.model.MPlug;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import java.util.Map;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -18,11 +21,11 @@ class PackedMultiHeadAttentionTest {
     Seeds.fresh("PackedMultiHeadAttention");
     int w = 12, heads = 3, d = 4;
     PackedMultiHeadAttention attn = new PackedMultiHeadAttention(w, heads, 0.0);
-    Map<String, Tensor> p = dev.mplug.model.MPlug.namedParameters(attn);
+    Map<String, Tensor> p = MPlug.namedParameters(attn);
     try (TensorScope _ = TensorScope.open()) {
-      try (var _ = new org.bytedeco.pytorch.NoGradGuard()) {
-        p.get("in_proj_bias").normal_(0, 0.5, new org.bytedeco.pytorch.GeneratorOptional());
-        p.get("in_proj_weight").normal_(0, 0.5, new org.bytedeco.pytorch.GeneratorOptional());
+      try (var _ = new NoGradGuard()) {
+        p.get("in_proj_bias").normal_(0, 0.5, new GeneratorOptional());
+        p.get("in_proj_weight").normal_(0, 0.5, new GeneratorOptional());
       }
       Tensor x = torch.randn(2, 5, w);
       Tensor wIn = p.get("in_proj_weight");

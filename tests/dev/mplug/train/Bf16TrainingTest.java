@@ -16,7 +16,10 @@ class Bf16TrainingTest {
   @TempDir Path tmp;
 
   private List<Double> losses(String precision, int steps) {
-    TrainerConfig config = new TrainerConfig(steps, 0, 0.05, 0.02, 0.05, 0.02, 0.0, 0.0, 1, precision, 1, 0, 1, 3, 1);
+    // no warm-up, cosine 0.05 -> 0.02, no decay or clipping: the two runs differ only in precision
+    TrainerConfig config = TrainerConfig.builder(steps).warmupSteps(0).lr(0.05).visualLr(0.02).warmupLr(0.05)
+        .minLr(0.02).weightDecay(0).clipNorm(0).precision(precision).logEvery(1).checkpointEvery(0).keepLast(1)
+        .seed(1).build();
     try (ToyTask task = new ToyTask();
         var t = new Trainer<>(config, task, new ToyBatches(), new CheckpointStore(tmp.resolve(precision), 1), List.of(),
             new Progress(new PrintStream(new ByteArrayOutputStream()), false, steps, 1), false)) {

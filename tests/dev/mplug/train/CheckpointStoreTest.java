@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,7 +105,7 @@ class CheckpointStoreTest {
         SlowCheckpointWriter.class.getName(), root.toString())
         .redirectErrorStream(true).start();
     // wait until the child is inside the write (it prints a line), then kill it hard
-    String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();
+    String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
     assertEquals("writing", line);
     p.destroyForcibly();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));

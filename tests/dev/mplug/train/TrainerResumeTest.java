@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
-import dev.mplug.torch.Tensors;
 import dev.mplug.train.metrics.JsonLinesSink;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -67,8 +72,8 @@ class TrainerResumeTest {
 
   /** Deterministic batches: batch (epoch, offset) is a function of its position only. */
   static final class ToyBatches implements Batches<Tensor[]> {
-    long epoch;
-    long offset;
+    int epoch;
+    int offset;
     static final int PER_EPOCH = 5;
 
     @Override
@@ -90,12 +95,12 @@ class TrainerResumeTest {
     }
 
     @Override
-    public Position position() {
-      return new Position(epoch, offset);
+    public LoaderPosition position() {
+      return new LoaderPosition(epoch, offset);
     }
 
     @Override
-    public void seek(Position p) {
+    public void seek(LoaderPosition p) {
       epoch = p.epoch();
       offset = p.offset();
     }
@@ -114,7 +119,7 @@ class TrainerResumeTest {
   }
 
   @Test
-  void resumedRunRepeatsTheUninterruptedLossesExactly() {
+  void resumedRunRepeatsTheUninterruptedLossesExactly() throws IOException {
     TorchRuntime.setThreads(1);
     List<Double> full;
     try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("full"), 10)) {
@@ -128,10 +133,14 @@ class TrainerResumeTest {
       TorchRuntime.seed(123);
       firstHalf = t.run(6).losses();            // checkpoints at 3 and 6
     }
+    Path saved = new CheckpointStore(tmp.resolve("split"), 2).latestValid().orElseThrow();
+    // 6 steps x 2 micro-batches = 12 batches of 5 per epoch: the data position is epoch 2, offset 2
+    JsonNode data = new ObjectMapper().readTree(saved.resolve(Trainer.STATE_FILE).toFile()).path("data");
+    assertEquals(new LoaderPosition(2, 2), new LoaderPosition(data.path("epoch").asInt(), data.path("offset").asInt()));
     TorchRuntime.seed(999);                     // a different RNG state, which the resume must overwrite
     List<Double> secondHalf;
     try (ToyTask task = new ToyTask(); var t = trainer(task, tmp.resolve("split"), 10)) {
-      t.resume(new CheckpointStore(tmp.resolve("split"), 2).latestValid().orElseThrow());
+      t.resume(saved);
       assertEquals(6, t.step());
       secondHalf = t.run(10).losses();
     }
@@ -162,9 +171,9 @@ class TrainerResumeTest {
         var t = new Trainer<>(config(400), task, new ToyBatches(), new CheckpointStore(tmp.resolve("mem"), 1),
             List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, 400, 1), false)) {
       t.run(50);
-      long after50 = org.bytedeco.javacpp.Pointer.totalCount();
+      long after50 = Pointer.totalCount();
       t.run(400);
-      long after400 = org.bytedeco.javacpp.Pointer.totalCount();
+      long after400 = Pointer.totalCount();
       assertTrue(after400 - after50 < 20, "live native pointers grew from " + after50 + " to " + after400
           + " over 350 steps");
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mplug.data.BadSampleException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One entry of an annotation file as read: its JSON object and where it came from ({@code file:line}), or the reason
@@ -147,7 +148,7 @@ record Annotation(String source, JsonNode node, BadSampleException error) {
       case STRING -> "string";
       case NUMBER -> "number";
       case BOOLEAN -> "boolean";
-      default -> v.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+      default -> v.getNodeType().name().toLowerCase(Locale.ROOT);
     };
     return type + " " + text;
   }

@@ -1,6 +1,7 @@
 package dev.mplug.data.dataset;
 
 import java.util.List;
+import java.util.Locale;
 
 /** SNLI-VE: does the image entail, contradict or leave open the sentence. */
 public record SnliVeSample(String image, String sentence, Entailment label) implements Sample {
@@ -13,7 +14,7 @@ public record SnliVeSample(String image, String sentence, Entailment label) impl
     }
 
     public String text() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

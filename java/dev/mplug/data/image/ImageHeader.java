@@ -1,6 +1,7 @@
 package dev.mplug.data.image;
 
 import dev.mplug.data.BadSampleException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What the first bytes of an encoded image say before anything is decoded: the format and the pixel dimensions, plus
@@ -109,7 +110,7 @@ public record ImageHeader(Format format, int width, int height) {
           + b.length + ")");
     }
     if (b.length < 30) throw new BadSampleException(source, "truncated WebP (no image chunk)");
-    String chunk = new String(b, 12, 4, java.nio.charset.StandardCharsets.US_ASCII);
+    String chunk = new String(b, 12, 4, StandardCharsets.US_ASCII);
     return switch (chunk) {
       case "VP8 " -> {
         if ((b[23] & 0xFF) != 0x9D || (b[24] & 0xFF) != 0x01 || (b[25] & 0xFF) != 0x2A) {

@@ -5,6 +5,7 @@ import dev.mplug.torch.TensorScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -19,6 +20,11 @@ public final class Batch implements AutoCloseable {
   public static final String TEXT_IDS = "text_ids";
   /** {@code [B, T]} int64 attention mask of the texts (1 = token, 0 = padding). */
   public static final String TEXT_MASK = "text_mask";
+  /**
+   * Per-sample texts as the model reads them (cleaned, before tokenisation), row for row with {@link #TEXT_IDS}: what
+   * needs the words themselves (prefix LM splits captions into words) takes them from here, never from decoded ids.
+   */
+  public static final String TEXTS = "texts";
   /** {@code [N, Ta]} int64 token ids of all answers of the batch, sample by sample (VQA). */
   public static final String ANSWER_IDS = "answer_ids";
   /** {@code [N, Ta]} int64 attention mask of the answers. */
@@ -77,7 +83,7 @@ public final class Batch implements AutoCloseable {
 
   /** Names of the tensors and string lists, sorted. */
   public List<String> names() {
-    return java.util.stream.Stream.concat(tensors.keySet().stream(), strings.keySet().stream()).sorted().toList();
+    return Stream.concat(tensors.keySet().stream(), strings.keySet().stream()).sorted().toList();
   }
 
   /** Dataset index of each sample (the replacement's index where a bad sample was replaced). */

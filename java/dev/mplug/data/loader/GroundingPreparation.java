@@ -7,6 +7,7 @@ import dev.mplug.data.dataset.MediaRef;
 import dev.mplug.data.image.BoxedImage;
 import dev.mplug.data.image.GroundingTransforms;
 import dev.mplug.data.image.Images;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.random.RandomGenerator;
@@ -45,7 +46,7 @@ public final class GroundingPreparation implements SampleFunction<Example<Mat>> 
     try (Mat rgb = Images.decode(ref.bytes(), ref.source(), maxPixels)) {
       Box box = s.box().cropped(0, 0, rgb.cols(), rgb.rows());
       if (box.width() <= 0 || box.height() <= 0) {
-        throw new BadSampleException(loaded.source(), "bbox " + java.util.Arrays.toString(s.box().xywh())
+        throw new BadSampleException(loaded.source(), "bbox " + Arrays.toString(s.box().xywh())
             + " lies outside the " + rgb.cols() + " x " + rgb.rows() + " image " + ref.name());
       }
       BoxedImage in = new BoxedImage(rgb, box, s.text().toLowerCase(Locale.ROOT));

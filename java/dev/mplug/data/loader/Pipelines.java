@@ -15,11 +15,12 @@ import org.bytedeco.opencv.opencv_core.Mat;
 /**
  * Ready-made loaders of every task: samples from an annotation file (or shards) are decoded ({@link Images#decode}),
  * augmented with the loader's per-sample generator, their texts cleaned, then collated by {@link TaskCollator} into
- * {@link Batch}es of CLIP-normalised images ({@link ImageBatch}) and token ids and masks. What each task's batches
- * hold:
+ * {@link Batch}es of CLIP-normalised images ({@link ImageBatch}), token ids and masks and the cleaned texts. What
+ * each task's batches hold:
  * <ul>
  *   <li>pretrain: {@code images [B,3,R,R]}, {@code text_ids}/{@code text_mask [B,T]} (one caption drawn per epoch),
- *       {@code ids} (image paths); augmentation RandomResizedCrop(0.2-1) + flip + RandAugment(2, 7);</li>
+ *       {@code texts} (that caption, cleaned), {@code ids} (image paths); augmentation RandomResizedCrop(0.2-1) +
+ *       flip + RandAugment(2, 7);</li>
  *   <li>caption, retrieval, VQA, NLVR2 ({@code [B,2,3,R,R]}), SNLI-VE: the same with RandomResizedCrop(0.5-1), plus
  *       answers ({@code answer_ids}, {@code answer_mask}, {@code answer_weights}, {@code answer_counts}) for VQA and
  *       {@code labels} for retrieval (image index), NLVR2 and SNLI-VE; retrieval-eval has images and labels only;</li>

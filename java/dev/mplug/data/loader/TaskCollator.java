@@ -6,13 +6,15 @@ import dev.mplug.data.text.TokenBatch;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Collates {@link Example}s into a {@link Batch}: media stacked by the given function ({@code ImageBatch::toTensor}
  * for images), texts and answers tokenised (padded to the longest of the batch, truncated to the maximum length),
- * answer weights and counts, labels, boxes and ids. Parts that no sample has are left out.
+ * the texts themselves ({@link Batch#TEXTS}), answer weights and counts, labels, boxes and ids. Parts that no sample
+ * has are left out.
  *
  * <p>Answers are encoded as {@code [CLS] answer [SEP]}; the official VQA code appends an extra "[SEP]" to each answer
  * string before tokenising, which a task that wants it can do in its own preparation.
@@ -41,12 +43,13 @@ public final class TaskCollator<I> implements Collator<Example<I>> {
     media(samples, out);
 
     List<String> texts = samples.stream().map(Example::text).toList();
-    long withText = texts.stream().filter(java.util.Objects::nonNull).count();
+    long withText = texts.stream().filter(Objects::nonNull).count();
     if (withText > 0) {
       if (withText < b) throw new IllegalArgumentException("some samples of the batch have no text");
       TokenBatch t = tokenizer.encodeBatch(texts, maxTextLength, Padding.LONGEST);
       out.tensor(Batch.TEXT_IDS, t.idsTensor());      // [B, T]
       out.tensor(Batch.TEXT_MASK, t.maskTensor());    // [B, T]
+      out.strings(Batch.TEXTS, texts);
     }
 
     if (samples.stream().anyMatch(s -> !s.answers().isEmpty())) {

@@ -18,6 +18,7 @@ import dev.mplug.data.dataset.VqaSample;
 import dev.mplug.data.proto.Media;
 import dev.mplug.data.proto.Record;
 import java.util.List;
+import java.util.Objects;
 
 /** Task samples to shard records and back; the media travel as the original file bytes. */
 public final class RecordCodec {
@@ -82,7 +83,7 @@ public final class RecordCodec {
         case NLVR2 -> new Nlvr2Sample(List.of(media(r, 0), media(r, 1)), one(r.getCaptionsList(), "captions"),
             r.getLabel() == 1);
         case SNLI_VE -> new SnliVeSample(media(r, 0), one(r.getCaptionsList(), "captions"),
-            SnliVeSample.Entailment.values()[java.util.Objects.checkIndex(r.getLabel(), 3)]);
+            SnliVeSample.Entailment.values()[Objects.checkIndex(r.getLabel(), 3)]);
       };
     } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       throw new BadSampleException(source, "record does not fit task " + task + ": " + e.getMessage());

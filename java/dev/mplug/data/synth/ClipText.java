@@ -3,6 +3,7 @@ package dev.mplug.data.synth;
 import dev.mplug.data.synth.SceneText.Question;
 import dev.mplug.data.synth.Vocabulary.Direction;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -26,7 +27,7 @@ public final class ClipText {
     }
     out.add(moves.toString());
     out.add(moving + " on a " + clip.backdrop().kind().adjective() + " background");
-    if (rng.nextBoolean()) java.util.Collections.reverse(out);
+    if (rng.nextBoolean()) Collections.reverse(out);
     return out;
   }
 

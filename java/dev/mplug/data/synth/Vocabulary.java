@@ -1,5 +1,7 @@
 package dev.mplug.data.synth;
 
+import java.util.Locale;
+
 /**
  * Every word the shapes world can say, in one place: shapes, colours (with the RGB they are drawn in), sizes,
  * backgrounds, positions, motions and counts. Captions, questions, answers and referring expressions are built only
@@ -12,7 +14,7 @@ public final class Vocabulary {
     CIRCLE, SQUARE, TRIANGLE, STAR, DIAMOND, HEXAGON;
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -32,7 +34,7 @@ public final class Vocabulary {
     }
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -49,7 +51,7 @@ public final class Vocabulary {
     }
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -73,7 +75,7 @@ public final class Vocabulary {
     LEFT, MIDDLE, RIGHT;
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -81,7 +83,7 @@ public final class Vocabulary {
     TOP, MIDDLE, BOTTOM;
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -98,7 +100,7 @@ public final class Vocabulary {
     }
 
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

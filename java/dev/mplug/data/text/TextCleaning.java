@@ -1,5 +1,7 @@
 package dev.mplug.data.text;
 
+import java.util.Locale;
+
 /**
  * The official mPLUG / ALBEF text clean-up applied before tokenisation ({@code pre_caption} and {@code pre_question}
  * of the release's dataset utilities).
@@ -37,7 +39,7 @@ public final class TextCleaning {
 
   /** Lower-case, delete {@code ,.'!?"()*#:;~}, '-' and '/' to spaces: one pass, no regular expression. */
   private static String stripPunctuation(String text) {
-    String lower = text.toLowerCase(java.util.Locale.ROOT);
+    String lower = text.toLowerCase(Locale.ROOT);
     StringBuilder out = new StringBuilder(lower.length());
     for (int i = 0; i < lower.length(); i++) {
       char c = lower.charAt(i);

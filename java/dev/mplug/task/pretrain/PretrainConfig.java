@@ -1,5 +1,6 @@
 package dev.mplug.task.pretrain;
 
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.TextFormat;
 import dev.mplug.loss.Distillation;
@@ -96,7 +97,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     String key = override.substring(0, eq).strip();
     String value = override.substring(eq + 1).strip();
     String[] path = key.split("\\.");
-    com.google.protobuf.Descriptors.Descriptor d = PretrainConfigFile.getDescriptor();
+    Descriptors.Descriptor d = PretrainConfigFile.getDescriptor();
     StringBuilder open = new StringBuilder();
     StringBuilder close = new StringBuilder();
     for (int i = 0; i < path.length; i++) {

@@ -11,25 +11,21 @@ import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.TextOptions;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.train.Batches;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * The pretraining input stream: a pretraining JSON ({image, caption}) through the data loader (workers decode the
- * images, augment them as the official recipe does, clean and tokenise the captions), endless over epochs and
- * resumable at any (epoch, offset).
+ * images, augment them as the official recipe does, clean and tokenise the captions; the cleaned caption strings
+ * travel beside their ids), endless over epochs and resumable at any (epoch, offset).
  */
 public final class PretrainData implements Batches<PretrainBatch> {
   private final DataLoader<Example<Mat>> loader;
-  private final BertTokenizer tokenizer;
   private DataLoader<Example<Mat>>.Epoch current;
   private int epoch;
 
   public PretrainData(PretrainConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
       int worldSize) {
-    this.tokenizer = tokenizer;
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));
@@ -61,28 +57,20 @@ public final class PretrainData implements Batches<PretrainBatch> {
       Tensor images = b.tensor(Batch.IMAGES).clone();
       Tensor ids = b.tensor(Batch.TEXT_IDS).clone();
       Tensor mask = b.tensor(Batch.TEXT_MASK).clone();
-      long[] rows = dev.mplug.torch.Tensors.toLongs(ids);
-      int t = (int) ids.size(1);
-      List<String> captions = new ArrayList<>(b.size());
-      for (int i = 0; i < b.size(); i++) {
-        captions.add(tokenizer.decode(java.util.Arrays.copyOfRange(rows, i * t, (i + 1) * t)));
-      }
-      return new PretrainBatch(images, ids, mask, captions);
+      return new PretrainBatch(images, ids, mask, b.strings(Batch.TEXTS));
     }
   }
 
   @Override
-  public Position position() {
-    if (current == null) return new Position(epoch, 0);
-    LoaderPosition p = current.position();
-    return new Position(p.epoch(), p.offset());
+  public LoaderPosition position() {
+    return current == null ? LoaderPosition.start(epoch) : current.position();
   }
 
   @Override
-  public void seek(Position position) {
+  public void seek(LoaderPosition position) {
     if (current != null) current.close();
-    epoch = (int) position.epoch();
-    current = loader.resume(new LoaderPosition(epoch, (int) position.offset()));
+    epoch = position.epoch();
+    current = loader.resume(position);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
 import dev.mplug.torch.Precision;
@@ -91,7 +92,7 @@ public final class PretrainRun {
         Trainer<PretrainBatch> trainer = new Trainer<>(cfg.train(), task, data, store, List.<MetricsSink>of(jsonl, tb),
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
                 cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
-      Files.writeString(out.resolve("model_config.txtpb"), dev.mplug.model.ConfigFile.format(model.config()));
+      Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
       double peak = ModelFlops.measureMatmulPeak(512, 0.5, Precision.parse(cfg.train().precision()));
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d); threads %d; "

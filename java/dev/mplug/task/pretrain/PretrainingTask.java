@@ -10,6 +10,7 @@ import dev.mplug.loss.ImageTextContrastive;
 import dev.mplug.loss.ImageTextMatching;
 import dev.mplug.loss.MaskedLanguageModeling;
 import dev.mplug.loss.PrefixLanguageModeling;
+import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
@@ -88,7 +89,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   @Override
   public String configText() {
-    return dev.mplug.model.ConfigFile.format(online.config());   // canonical text (parts sorted)
+    return ConfigFile.format(online.config());   // canonical text (parts sorted)
   }
 
   @Override

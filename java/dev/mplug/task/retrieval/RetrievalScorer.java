@@ -4,6 +4,7 @@ import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.Arrays;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -65,7 +66,7 @@ public final class RetrievalScorer {
   private static float[] matchScores(MPlug model, Tensor vision, int q, Tensor text, Tensor textMask,
       int[] candidates, boolean imageQuery) {
     try (TensorScope scope = TensorScope.open()) {
-      Tensor idx = Tensors.longs(java.util.Arrays.stream(candidates).asLongStream().toArray(), candidates.length);
+      Tensor idx = Tensors.longs(Arrays.stream(candidates).asLongStream().toArray(), candidates.length);
       Tensor qIdx = Tensors.longs(new long[] {q}, 1);
       long c = candidates.length;
       Tensor img = imageQuery ? vision.index_select(0, qIdx).expand(new long[] {c, -1, -1}, false) : vision.index_select(0, idx);
@@ -79,7 +80,7 @@ public final class RetrievalScorer {
 
   private static float[][] filled(int rows, int cols) {
     float[][] out = new float[rows][cols];
-    for (float[] r : out) java.util.Arrays.fill(r, -100f);
+    for (float[] r : out) Arrays.fill(r, -100f);
     return out;
   }
 
@@ -87,7 +88,7 @@ public final class RetrievalScorer {
   static int[] topK(float[] values, int offset, int count, int stride, int k) {
     Integer[] order = new Integer[count];
     for (int j = 0; j < count; j++) order[j] = j;
-    java.util.Arrays.sort(order, (a, b) -> Float.compare(values[offset + b * stride], values[offset + a * stride]));
+    Arrays.sort(order, (a, b) -> Float.compare(values[offset + b * stride], values[offset + a * stride]));
     int[] out = new int[k];
     for (int j = 0; j < k; j++) out[j] = order[j];
     return out;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.Box;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class GroundingTransformsTest {
     int cy = (int) Math.floor((b.y1() + b.y2()) / 2);
     int[] p = Pixels.at(s.image(), cx, cy);
     assertTrue(p[0] > p[1] + 60 && p[0] > p[2] + 60, "box centre (" + cx + ", " + cy + ") is red: "
-        + java.util.Arrays.toString(p) + " box " + b);
+        + Arrays.toString(p) + " box " + b);
     assertTrue(b.x1() >= 0 && b.y1() >= 0 && b.x2() <= s.image().cols() && b.y2() <= s.image().rows(), "inside " + b);
   }
 

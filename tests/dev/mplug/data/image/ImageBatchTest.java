@@ -10,6 +10,7 @@ import dev.mplug.torch.Tensors;
 import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 @SuppressWarnings("try") // TensorScope frees the tensors at the end of each test
@@ -25,7 +26,7 @@ class ImageBatchTest {
         Mat b = Pixels.filled(5, 4, colours[1][0], colours[1][1], colours[1][2])) {
       Tensor t = ImageBatch.toTensor(List.of(a, b));
       assertArrayEquals(new long[] {2, 3, 4, 5}, Tensors.shape(t));
-      assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.Float.value, t.scalar_type().value);
+      assertEquals(torch.ScalarType.Float.value, t.scalar_type().value);
       float[] v = Tensors.toFloats(t);
       for (int img = 0; img < 2; img++) {
         for (int c = 0; c < 3; c++) {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
 
@@ -72,7 +74,7 @@ class TransformsTest {
       assertEquals(32, a.rows());
       assertEquals(3, a.channels());
       assertArrayEquals(Pixels.bytes(a), Pixels.bytes(b), "same seed, same bytes");
-      assertFalse(java.util.Arrays.equals(Pixels.bytes(a), Pixels.bytes(c)), "another seed, another crop");
+      assertFalse(Arrays.equals(Pixels.bytes(a), Pixels.bytes(c)), "another seed, another crop");
     }
   }
 
@@ -90,7 +92,7 @@ class TransformsTest {
     assertThrows(IllegalArgumentException.class, () -> RandomResizedCrop.of(0, 0.2));
     assertThrows(IllegalArgumentException.class, () -> new RandomResizedCrop(8, 0.5, 0.2, 0.75, 1.33));
     assertThrows(IllegalArgumentException.class, () -> Transforms.horizontalFlip(1.5));
-    try (Mat gray = new Mat(4, 4, org.bytedeco.opencv.global.opencv_core.CV_8UC1)) {
+    try (Mat gray = new Mat(4, 4, opencv_core.CV_8UC1)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> Transforms.pretrain(8).apply(gray, new SplittableRandom(0)));
       assertTrue(e.getMessage().contains("CV_8UC3"), e.getMessage());

@@ -135,7 +135,13 @@ class PipelinesTest {
       assertEquals(torch.ScalarType.Float.value, b.tensor(Batch.IMAGES).scalar_type().value);
       assertEquals(torch.ScalarType.Long.value, b.tensor(Batch.TEXT_IDS).scalar_type().value);
       assertEquals(torch.ScalarType.Long.value, b.tensor(Batch.TEXT_MASK).scalar_type().value);
-      assertEquals(List.of("ids", "images", "text_ids", "text_mask"), b.names());
+      assertEquals(List.of("ids", "images", "text_ids", "text_mask", "texts"), b.names());
+      long[] ids = Tensors.toLongs(b.tensor(Batch.TEXT_IDS));
+      int t = ids.length / 4;
+      for (int i = 0; i < 4; i++) {   // each row's ids are its text, tokenised
+        int[] expected = tok.encode(b.strings(Batch.TEXTS).get(i), t).ids();
+        for (int j = 0; j < t; j++) assertEquals(expected[j], ids[i * t + j], "text " + i + " token " + j);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -159,7 +160,7 @@ class ShardTest {
   @Test
   void headerBytesAreTheMagicAndVersion() throws IOException {
     Path f = writeShard("h.mplugrec", 0, 1);
-    byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(f), 12);
+    byte[] head = Arrays.copyOf(Files.readAllBytes(f), 12);
     assertArrayEquals(new byte[] {'M', 'P', 'L', 'U', 'G', 'R', 'E', 'C', 1, 0, 0, 0}, head);
   }
 }

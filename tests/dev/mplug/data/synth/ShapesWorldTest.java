@@ -15,12 +15,16 @@ import dev.mplug.data.image.Images;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.video.VideoFrames;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -149,7 +153,7 @@ class ShapesWorldTest {
         int cy = (int) ((box.y1() + box.y2()) / 2);
         int[] p = pixel(img, cx, cy);
         Vocabulary.Colour nearest = nearestColour(p);
-        assertTrue(distance(p, nearest) < 60, "box centre is a shape colour: " + java.util.Arrays.toString(p));
+        assertTrue(distance(p, nearest) < 60, "box centre is a shape colour: " + Arrays.toString(p));
         for (Vocabulary.Colour c : Vocabulary.Colour.values()) {
           if (text.contains(c.word())) assertEquals(c, nearest, "'" + text + "' at " + box);
         }
@@ -255,7 +259,7 @@ class ShapesWorldTest {
       String q = qa.get("question").asText();
       if (!q.startsWith("which direction does the ")) continue;
       String name = q.substring("which direction does the ".length(), q.length() - " move?".length());
-      Vocabulary.Colour colour = Vocabulary.Colour.valueOf(name.split(" ")[0].toUpperCase(java.util.Locale.ROOT));
+      Vocabulary.Colour colour = Vocabulary.Colour.valueOf(name.split(" ")[0].toUpperCase(Locale.ROOT));
       List<Mat> frames = VideoFrames.sample(root.resolve(qa.get("video").asText()), CONFIG.videoFrames());
       double[] first = centroid(frames.getFirst(), colour);
       double[] last = centroid(frames.getLast(), colour);
@@ -295,7 +299,7 @@ class ShapesWorldTest {
     assertEquals(first, again);
     assertEquals("marker", Files.readString(img), "nothing regenerated");
     ShapesWorld.ensure(dir, new ShapesWorld.Config(4, 0, 2, 32, 0.25, 2));
-    assertNotEquals("marker", new String(Files.readAllBytes(img), java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertNotEquals("marker", new String(Files.readAllBytes(img), StandardCharsets.ISO_8859_1));
   }
 
   // ---- pixel helpers (independent of the generator's own model of the scene) ----
@@ -320,7 +324,7 @@ class ShapesWorldTest {
   static boolean rowHas(Mat m, int y, int x1, int x2, int[] rgb) {
     if (y < 0 || y >= m.rows()) return false;
     for (int x = Math.max(0, x1); x <= Math.min(m.cols() - 1, x2); x++) {
-      if (java.util.Arrays.equals(pixel(m, x, y), rgb)) return true;
+      if (Arrays.equals(pixel(m, x, y), rgb)) return true;
     }
     return false;
   }
@@ -328,7 +332,7 @@ class ShapesWorldTest {
   static boolean colHas(Mat m, int x, int y1, int y2, int[] rgb) {
     if (x < 0 || x >= m.cols()) return false;
     for (int y = Math.max(0, y1); y <= Math.min(m.rows() - 1, y2); y++) {
-      if (java.util.Arrays.equals(pixel(m, x, y), rgb)) return true;
+      if (Arrays.equals(pixel(m, x, y), rgb)) return true;
     }
     return false;
   }
@@ -353,7 +357,7 @@ class ShapesWorldTest {
       for (int x = 0; x < s[0].length; x++) {
         if (!s[y][x]) continue;
         int area = 0;
-        java.util.ArrayDeque<int[]> stack = new java.util.ArrayDeque<>();
+        ArrayDeque<int[]> stack = new ArrayDeque<>();
         stack.push(new int[] {x, y});
         s[y][x] = false;
         while (!stack.isEmpty()) {

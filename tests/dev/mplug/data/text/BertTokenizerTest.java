@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class BertTokenizerTest {
       int[] expectedIds = new int[c.get("ids").size()];
       for (int i = 0; i < expectedIds.length; i++) expectedIds[i] = c.get("ids").get(i).asInt();
       List<String> got = TOK.tokenize(text);
-      if (!got.equals(expected) || !java.util.Arrays.equals(expectedIds, TOK.tokenIds(text))) {
+      if (!got.equals(expected) || !Arrays.equals(expectedIds, TOK.tokenIds(text))) {
         failures.add(json.writeValueAsString(text) + ": expected " + expected + " got " + got);
       }
       n++;
@@ -159,7 +160,7 @@ class BertTokenizerTest {
     assertTrue(e.getMessage().contains("[SEP]") && e.getMessage().contains("v.txt"), e.getMessage());
     Path badUtf8 = dir.resolve("bad.txt");
     byte[] bytes = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nx".getBytes(StandardCharsets.UTF_8);
-    byte[] withBad = java.util.Arrays.copyOf(bytes, bytes.length + 2);
+    byte[] withBad = Arrays.copyOf(bytes, bytes.length + 2);
     withBad[bytes.length] = (byte) 0xC3;
     withBad[bytes.length + 1] = (byte) 0x28;    // an invalid continuation byte
     Files.write(badUtf8, withBad);

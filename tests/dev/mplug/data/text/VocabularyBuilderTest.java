@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +64,7 @@ class VocabularyBuilderTest {
     int size = b.write(file);
     BertTokenizer tok = BertTokenizer.load(file);
     assertEquals(size, tok.vocabulary().size());
-    assertEquals(b.tokens(), java.util.stream.IntStream.range(0, size).mapToObj(tok.vocabulary()::token).toList());
+    assertEquals(b.tokens(), IntStream.range(0, size).mapToObj(tok.vocabulary()::token).toList());
 
     int[] ids = tok.tokenIds("a small red circle on the left");
     assertEquals(7, ids.length, "one id per word");

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -40,8 +41,8 @@ class VideoFramesTest {
     var p = frame.ptr(24, 32);
     int[] got = {p.get(0) & 0xFF, p.get(1) & 0xFF, p.get(2) & 0xFF};
     for (int c = 0; c < 3; c++) {
-      assertTrue(Math.abs(got[c] - expected[c]) <= 4, what + ": expected " + java.util.Arrays.toString(expected)
-          + " got " + java.util.Arrays.toString(got));
+      assertTrue(Math.abs(got[c] - expected[c]) <= 4, what + ": expected " + Arrays.toString(expected)
+          + " got " + Arrays.toString(got));
     }
   }
 

@@ -9,13 +9,16 @@ import dev.mplug.data.text.TokenBatch;
 import dev.mplug.data.text.VocabularyBuilder;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
+import dev.mplug.model.Part;
 import dev.mplug.model.TextConfig;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
@@ -49,9 +52,8 @@ class PretrainingTaskTest {
     BertTokenizer tok = BertTokenizer.load(vocab(tmp));
     MPlugConfig config = tiny(tok.vocabulary().size());
     try (TensorScope scope = TensorScope.open()) {
-      MPlug model = new MPlug(config.withParts(java.util.EnumSet.of(dev.mplug.model.Part.VISION,
-          dev.mplug.model.Part.TEXT_ENCODER, dev.mplug.model.Part.FUSION, dev.mplug.model.Part.DECODER,
-          dev.mplug.model.Part.ITC_ITM_HEADS)));
+      MPlug model = new MPlug(config.withParts(
+          EnumSet.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.DECODER, Part.ITC_ITM_HEADS)));
       Objectives objectives = Objectives.builder().momentum(0.9).queueSize(8).maskProbability(0.5).build();
       try (PretrainingTask task = new PretrainingTask(model, tok, objectives, 12, 5, null)) {
         List<String> captions = List.of("a red circle on the left", "a big blue square", "a small green star",
@@ -80,7 +82,7 @@ class PretrainingTaskTest {
         Tensor online = params.get("vision_proj.bias");
         Tensor twin = task.stateTensors().get("vision_proj_m.bias");
         assertEquals(0.0, Tensors.toFloats(twin.sub(online).abs().max())[0], 1e-6, "twins start as copies");
-        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (var g = new NoGradGuard()) {
           online.add_(Tensors.scalar(1.0));
         }
         task.losses(batch, 1);                  // the momentum update runs at the start of each step
@@ -88,12 +90,12 @@ class PretrainingTaskTest {
         assertTrue(task.stateTensors().containsKey("image_queue") && task.stateCounters().get("queue_ptr") == 0,
             "queue of 8 wrapped twice with batches of 4: " + task.stateCounters());
         // the model's temperature clamp runs after every optimizer step and before the losses
-        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (var g = new NoGradGuard()) {
           model.temperature().fill_(Tensors.scalar(0.9));
         }
         task.afterOptimizerStep(1);
         assertEquals(0.5, model.temperature().item_double(), 1e-7);
-        try (var g = new org.bytedeco.pytorch.NoGradGuard()) {
+        try (var g = new NoGradGuard()) {
           model.temperature().fill_(Tensors.scalar(1e-5));
         }
         task.losses(batch, 2);
