@@ -8,10 +8,7 @@ import dev.mplug.data.dataset.Nlvr2Sample;
 import dev.mplug.data.loader.LoadedSample;
 import dev.mplug.data.loader.SampleStore;
 import dev.mplug.data.shard.ShardSet;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,22 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PackCommandTest {
   @TempDir Path root;
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.run(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static CliErrorsTest.Result run(String... args) {
+    return CliErrorsTest.run(args);
   }
 
   /** Five NLVR2 pairs over images 0..5; the last pair names a missing image. */
@@ -57,7 +40,7 @@ class PackCommandTest {
   void packsRawBytesIntoShardsAndReportsBadSamples() throws IOException {
     Path ann = nlvr2(root.resolve("img"));
     Path out = root.resolve("shards");
-    Run r = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
+    CliErrorsTest.Result r = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
         out.toString(), "--records-per-shard", "3", "--max-bad-fraction", "0.5");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("packed 4 nlvr2 record(s) into 2 shard(s)"), r.out());
@@ -83,15 +66,15 @@ class PackCommandTest {
   void failsWhenTooManySamplesAreBadAndRefusesToOverwrite() throws IOException {
     Path ann = nlvr2(root.resolve("img"));
     Path out = root.resolve("shards");
-    Run strict = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
+    CliErrorsTest.Result strict = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
         out.toString(), "--max-bad-fraction", "0.1");
     assertEquals(2, strict.code());
     assertTrue(strict.err().contains("1 of 5 samples (20.0%) were bad"), strict.err());
-    Run again = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
+    CliErrorsTest.Result again = run("pack", "--task", "nlvr2", "--ann", ann.toString(), "--root", root.toString(), "--out",
         out.toString());
     assertEquals(2, again.code());
     assertTrue(again.err().contains("already holds shards"), again.err());
-    Run unknown = run("pack", "--task", "dance", "--ann", ann.toString(), "--root", root.toString(), "--out",
+    CliErrorsTest.Result unknown = run("pack", "--task", "dance", "--ann", ann.toString(), "--root", root.toString(), "--out",
         root.resolve("o2").toString());
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("unknown task \"dance\""), unknown.err());
