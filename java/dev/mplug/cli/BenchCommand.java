@@ -133,7 +133,7 @@ public final class BenchCommand implements Callable<Integer> {
           boolean timed = s >= warmup;
           if (timed) arm.seconds().add(sec);
           System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %.2f | %.2f | %.1f%% |%n", s + 1, timed ? "" : " (warm-up)",
-              arm.precision(), pathUnder(arm.precision()), sec, batch / sec,
+              arm.precision(), AttentionCore.resolvedUnder(arm.precision().autocast()), sec, batch / sec,
               100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()));
         }
       }
@@ -143,7 +143,7 @@ public final class BenchCommand implements Callable<Integer> {
       for (Arm arm : arms) {
         double median = median(arm.seconds());
         System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f | %.1f%% |%n", arm.precision(),
-            pathUnder(arm.precision()), median, batch / median, arm.peak() / 1e9,
+            AttentionCore.resolvedUnder(arm.precision().autocast()), median, batch / median, arm.peak() / 1e9,
             100 * ModelFlops.utilisation(flops, batch / median, arm.peak()));
       }
       if (arms.size() == 2) {
@@ -157,11 +157,6 @@ public final class BenchCommand implements Callable<Integer> {
       CheckpointStore.deleteTree(scratch);
     }
     return 0;
-  }
-
-  private AttentionCore.Impl pathUnder(Precision p) {
-    if (AttentionCore.current() != AttentionCore.Impl.AUTO) return AttentionCore.current();
-    return p.autocast() ? AttentionCore.Impl.COMPOSITE : AttentionCore.Impl.NATIVE;
   }
 
   private static double median(List<Double> xs) {

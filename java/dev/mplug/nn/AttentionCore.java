@@ -51,9 +51,14 @@ public final class AttentionCore {
 
   /** The path a call made now takes: {@link Impl#AUTO} resolved against the autocast state. */
   public static Impl resolved() {
+    return resolvedUnder(Autocast.active());
+  }
+
+  /** The path a call would take with CPU autocast on or off. */
+  public static Impl resolvedUnder(boolean autocast) {
     Impl i = impl;
     if (i != Impl.AUTO) return i;
-    return Autocast.active() ? Impl.COMPOSITE : Impl.NATIVE;
+    return autocast ? Impl.COMPOSITE : Impl.NATIVE;
   }
 
   /** {@link #apply(Tensor, Tensor, Tensor, Tensor, double, boolean, double)} without dropout. */

@@ -24,12 +24,12 @@ public final class Autocast implements AutoCloseable {
   private final torch.ScalarType previousDtype;
   private boolean closed;
 
-  private Autocast(boolean enable, torch.ScalarType dtype) {
+  private Autocast(Precision precision) {
     TorchRuntime.load();
     wasEnabled = torch.is_autocast_enabled(torch.DeviceType.CPU);
     previousDtype = torch.get_autocast_dtype(torch.DeviceType.CPU);
-    torch.set_autocast_dtype(torch.DeviceType.CPU, dtype);
-    torch.set_autocast_enabled(torch.DeviceType.CPU, enable);
+    if (precision.autocast()) torch.set_autocast_dtype(torch.DeviceType.CPU, precision.dtype());
+    torch.set_autocast_enabled(torch.DeviceType.CPU, precision.autocast());
     torch.increment_nesting();
   }
 
@@ -38,7 +38,7 @@ public final class Autocast implements AutoCloseable {
    * autocast off (so an fp32 block can sit inside a bf16 one, as {@code autocast(enabled=False)} does).
    */
   public static Autocast cpu(Precision precision) {
-    return new Autocast(precision.autocast(), precision.autocast() ? precision.dtype() : torch.ScalarType.BFloat16);
+    return new Autocast(precision);
   }
 
   /** Whether CPU autocast is on at this point of the program. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bytedeco.pytorch.global.torch;
@@ -35,12 +36,20 @@ public enum Precision {
     this.autocast = autocast;
   }
 
-  /** "fp32" or "bf16" (case-insensitive); anything else fails naming the value and the choices. */
+  /** "fp32" or "bf16" (case-insensitive, trimmed); anything else fails naming the value and the choices. */
   public static Precision parse(String text) {
-    for (Precision p : values()) {
-      if (p.label.equalsIgnoreCase(text.strip())) return p;
-    }
-    throw new IllegalArgumentException("unknown precision '" + text + "' (expected fp32 or bf16)");
+    return byLabel(text.strip().toLowerCase(Locale.ROOT)).orElseThrow(() ->
+        new IllegalArgumentException("unknown precision '" + text + "' (expected " + labels() + ")"));
+  }
+
+  /** The precision whose label is exactly {@code label}, if any (config files spell it exactly). */
+  public static Optional<Precision> byLabel(String label) {
+    return Arrays.stream(values()).filter(p -> p.label.equals(label)).findFirst();
+  }
+
+  /** "fp32 or bf16". */
+  public static String labels() {
+    return Arrays.stream(values()).map(Precision::label).collect(Collectors.joining(" or "));
   }
 
   public String label() {

@@ -13,15 +13,9 @@ public final class ModelFlops {
   private ModelFlops() {}
 
   /**
-   * Measures the fp32 matmul rate (FLOP/s) with the current thread settings: n x n matmuls for about {@code seconds}.
-   */
-  public static double measureMatmulPeak(int n, double seconds) {
-    return measureMatmulPeak(n, seconds, Precision.FP32);
-  }
-
-  /**
-   * Measures the matmul rate (FLOP/s) of {@code precision}'s dtype with the current thread settings (for bf16 the
-   * rate of oneDNN's bf16 kernels, the one a bf16 step's MFU is measured against).
+   * Measures the matmul rate (FLOP/s) of {@code precision}'s dtype with the current thread settings: n x n matmuls
+   * for about {@code seconds} (for bf16 the rate of oneDNN's bf16 kernels, the one a bf16 step's MFU is measured
+   * against).
    */
   public static double measureMatmulPeak(int n, double seconds, Precision precision) {
     try (TensorScope scope = TensorScope.open()) {

@@ -102,6 +102,11 @@ public final class Trainer<B> implements AutoCloseable {
     return step;
   }
 
+  /** The precision the forward runs in ({@code train.precision}). */
+  public Precision precision() {
+    return precision;
+  }
+
   public AdamW optimizer() {
     return optimizer;
   }

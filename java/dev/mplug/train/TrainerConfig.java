@@ -1,5 +1,7 @@
 package dev.mplug.train;
 
+import dev.mplug.torch.Precision;
+
 /**
  * How to train, validated before any compute. Build it by name with {@link #builder}, whose defaults are the official
  * base pretraining values where they exist:
@@ -38,7 +40,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(weightDecay >= 0, "weight_decay", weightDecay, ">= 0");
     require(clipNorm >= 0, "clip_norm", clipNorm, ">= 0");
     require(accumulation >= 1, "accumulation", accumulation, ">= 1");
-    require("fp32".equals(precision) || "bf16".equals(precision), "precision", precision, "fp32 or bf16");
+    require(precision != null && Precision.byLabel(precision).isPresent(), "precision", precision, Precision.labels());
     require(logEvery >= 1, "log_every", logEvery, ">= 1");
     require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, ">= 0");
     require(keepLast >= 1, "keep_last", keepLast, ">= 1");

@@ -18,7 +18,10 @@ import dev.mplug.task.retrieval.RetrievalScorer;
 import dev.mplug.torch.Tensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import java.util.random.RandomGenerator;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.pytorch.Tensor;
@@ -36,14 +39,9 @@ public final class PretrainEvaluation implements AutoCloseable {
       MaskedTokenAccuracy.Result mlm) {
     /** One figure by name (see {@link #METRICS}); all are percentages, higher is better. */
     public double metric(String name) {
-      return switch (name) {
-        case "r_mean" -> retrieval.mean();
-        case "mean_r1" -> (retrieval.textR1() + retrieval.imageR1()) / 2;
-        case "text_r1" -> retrieval.textR1();
-        case "image_r1" -> retrieval.imageR1();
-        case "mlm_accuracy" -> mlm.percent();
-        default -> throw new IllegalArgumentException("unknown metric " + name + " (known: " + METRICS + ")");
-      };
+      ToDoubleFunction<Result> figure = BY_NAME.get(name);
+      if (figure == null) throw new IllegalArgumentException("unknown metric " + name + " (known: " + METRICS + ")");
+      return figure.applyAsDouble(this);
     }
   }
 
@@ -51,7 +49,18 @@ public final class PretrainEvaluation implements AutoCloseable {
    * What a checkpoint can be judged by: r_mean (the mean of R@1/5/10 both ways, the official retrieval runs' choice),
    * mean_r1, text_r1 (image -> text), image_r1 (text -> image), mlm_accuracy.
    */
-  public static final List<String> METRICS = List.of("r_mean", "mean_r1", "text_r1", "image_r1", "mlm_accuracy");
+  private static final Map<String, ToDoubleFunction<Result>> BY_NAME = new LinkedHashMap<>();
+
+  static {
+    BY_NAME.put("r_mean", r -> r.retrieval().mean());
+    BY_NAME.put("mean_r1", r -> (r.retrieval().textR1() + r.retrieval().imageR1()) / 2);
+    BY_NAME.put("text_r1", r -> r.retrieval().textR1());
+    BY_NAME.put("image_r1", r -> r.retrieval().imageR1());
+    BY_NAME.put("mlm_accuracy", r -> r.mlm().percent());
+  }
+
+  /** The metric names, in the order above. */
+  public static final List<String> METRICS = List.copyOf(BY_NAME.keySet());
 
   private final Tensor images;       // [N, 3, R, R]
   private final Tensor textIds;      // [M, T]

@@ -4,7 +4,6 @@ import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
-import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.CheckpointStore;
 import dev.mplug.train.ModelFlops;
@@ -93,7 +92,7 @@ public final class PretrainRun {
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
                 cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
       Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
-      double peak = ModelFlops.measureMatmulPeak(512, 0.5, Precision.parse(cfg.train().precision()));
+      double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision());
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d); threads %d; "
           + "matmul peak %.1f GFLOP/s; ~%.2f GFLOP per sample%n", model.namedParameters().values().stream()

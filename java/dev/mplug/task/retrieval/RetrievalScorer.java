@@ -16,9 +16,20 @@ import org.bytedeco.pytorch.global.torch;
 public final class RetrievalScorer {
   /**
    * Scores [images][texts] and [texts][images] after the ITM re-ranking, and the ITC similarities alone
-   * ({@code itcI2t} [images][texts], {@code itcT2i} its transpose) that chose the candidates.
+   * ({@code itcI2t} [images][texts]) that chose the candidates.
    */
-  public record Scores(float[][] i2t, float[][] t2i, float[][] itcI2t, float[][] itcT2i) {}
+  public record Scores(float[][] i2t, float[][] t2i, float[][] itcI2t) {
+    /** The ITC similarities [texts][images]: the transpose of {@link #itcI2t}. */
+    public float[][] itcT2i() {
+      int n = itcI2t.length;
+      int m = n == 0 ? 0 : itcI2t[0].length;
+      float[][] out = new float[m][n];
+      for (int i = 0; i < n; i++) {
+        for (int t = 0; t < m; t++) out[t][i] = itcI2t[i][t];
+      }
+      return out;
+    }
+  }
 
   private RetrievalScorer() {}
 
@@ -51,12 +62,9 @@ public final class RetrievalScorer {
         float[] itm = matchScores(model, vision, t, text, textMask, top, false);
         for (int j = 0; j < top.length; j++) t2i[t][top[j]] = itm[j];
       }
-      float[][] itcI2t = new float[n][m];
-      float[][] itcT2i = new float[m][n];
-      for (int i = 0; i < n; i++) {
-        for (int t = 0; t < m; t++) itcI2t[i][t] = itcT2i[t][i] = flat[i * m + t];
-      }
-      return new Scores(i2t, t2i, itcI2t, itcT2i);
+      float[][] itcI2t = new float[n][];
+      for (int i = 0; i < n; i++) itcI2t[i] = Arrays.copyOfRange(flat, i * m, (i + 1) * m);
+      return new Scores(i2t, t2i, itcI2t);
     } finally {
       model.train(wasTraining);
     }
