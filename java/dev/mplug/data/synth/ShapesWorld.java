@@ -175,7 +175,7 @@ public final class ShapesWorld {
     final List<Object> videoCaption = new ArrayList<>();
     final List<Object> videoQa = new ArrayList<>();
     /** Every text as the loaders clean it (all words kept), for vocab.txt. */
-    final VocabularyBuilder vocabulary = new VocabularyBuilder();
+    final VocabularyBuilder vocabulary = new VocabularyBuilder().bertUnused(true);
     int captions;
 
     void caption(String c) {

@@ -30,8 +30,9 @@ public final class SynthFiles {
   public static final String VIDEO_QA = "video_qa.jsonl";
   /**
    * A BERT-layout {@code vocab.txt} for {@code BertTokenizer.load} (the real bert-base-uncased vocabulary is not
-   * shipped): [PAD] 0, [unused0..98], [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, then every word of the world's
-   * cleaned texts, sorted (about 160 tokens in all).
+   * shipped): [PAD] 0, [unused0..98], [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, [unused99..993] at 104..998 as in
+   * bert-base-uncased (grounding's coordinate tokens are [unused339..676]), then every word of the world's cleaned
+   * texts, sorted (about 1,160 tokens in all).
    */
   public static final String VOCAB = "vocab.txt";
   /** The generator's settings and counts, written last: its presence means the world is complete. */

@@ -1,11 +1,9 @@
 package dev.mplug.task.pretrain;
 
-import com.google.protobuf.Descriptors;
-import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.TextFormat;
 import dev.mplug.loss.Distillation;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlugConfig;
+import dev.mplug.task.ConfigText;
 import dev.mplug.train.TrainerConfig;
 import dev.mplug.train.proto.PretrainConfigFile;
 import dev.mplug.train.proto.PretrainData;
@@ -13,9 +11,6 @@ import dev.mplug.train.proto.PretrainInit;
 import dev.mplug.train.proto.PretrainObjectives;
 import dev.mplug.train.proto.PretrainSchedule;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,66 +54,11 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
 
   /** Reads a config file (or shipped config name) and applies the overrides. */
   public static PretrainConfig load(String config, List<String> overrides) {
-    String text = readConfigText(config);
-    PretrainConfigFile.Builder b = PretrainConfigFile.newBuilder();
-    try {
-      TextFormat.merge(text, b);
-    } catch (TextFormat.ParseException e) {
-      throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
-    }
-    for (String o : overrides) applyOverride(b, o);
+    PretrainConfigFile.Builder b = ConfigText.parse(config, overrides, PretrainConfigFile.newBuilder());
     try {
       return resolve(b.build(), config);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(config + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** A file's text, or a config shipped under {@code configs/} in the jar. */
-  public static String readConfigText(String config) {
-    Path p = Path.of(config);
-    try {
-      if (Files.isRegularFile(p)) return Files.readString(p, StandardCharsets.UTF_8);
-      String name = config.endsWith(".txtpb") ? config : config + ".txtpb";
-      try (InputStream in = PretrainConfig.class.getResourceAsStream("/configs/" + name)) {
-        if (in != null) return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read config " + config + ": " + e.getMessage(), e);
-    }
-    throw new IllegalArgumentException("config " + config + " is neither a file nor a shipped config "
-        + "(shipped: pretrain-demo, pretrain-tiny, pretrain-base, pretrain-large)");
-  }
-
-  /** {@code a.b=v}: sets field b of message a, parsed like the config file (so types and names are checked). */
-  static void applyOverride(PretrainConfigFile.Builder b, String override) {
-    int eq = override.indexOf('=');
-    if (eq <= 0) throw new IllegalArgumentException("override \"" + override + "\" is not key=value");
-    String key = override.substring(0, eq).strip();
-    String value = override.substring(eq + 1).strip();
-    String[] path = key.split("\\.");
-    Descriptors.Descriptor d = PretrainConfigFile.getDescriptor();
-    StringBuilder open = new StringBuilder();
-    StringBuilder close = new StringBuilder();
-    for (int i = 0; i < path.length; i++) {
-      FieldDescriptor f = d.findFieldByName(path[i]);
-      if (f == null) throw new IllegalArgumentException("override " + key + ": unknown key " + path[i]);
-      if (i < path.length - 1) {
-        if (f.getType() != FieldDescriptor.Type.MESSAGE) {
-          throw new IllegalArgumentException("override " + key + ": " + path[i] + " has no sub-keys");
-        }
-        open.append(path[i]).append(" { ");
-        close.append(" }");
-        d = f.getMessageType();
-      } else {
-        boolean quote = f.getType() == FieldDescriptor.Type.STRING && !value.startsWith("\"");
-        open.append(path[i]).append(": ").append(quote ? "\"" + value.replace("\"", "\\\"") + "\"" : value);
-      }
-    }
-    try {
-      TextFormat.merge(open.append(close).toString(), b);
-    } catch (TextFormat.ParseException e) {
-      throw new IllegalArgumentException("override " + override + ": " + e.getMessage(), e);
     }
   }
 
@@ -142,25 +82,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     if (data.workers() < 0) throw new IllegalArgumentException("data.workers must be >= 0");
 
     PretrainSchedule s = f.getTrain();
-    long totalSteps = s.hasTotalSteps() ? s.getTotalSteps() : 1000;
-    // defaults for runs shorter than the official one: warmup a tenth of the run, denser logs, checkpoints at the end
-    TrainerConfig.Builder t = TrainerConfig.builder(totalSteps).warmupSteps(Math.min(2000, totalSteps / 10))
-        .logEvery(10).checkpointEvery(0).keepLast(2);
-    if (s.hasWarmupSteps()) t.warmupSteps(s.getWarmupSteps());
-    if (s.hasLr()) t.lr(s.getLr());
-    if (s.hasVisualLr()) t.visualLr(s.getVisualLr());
-    if (s.hasWarmupLr()) t.warmupLr(s.getWarmupLr());
-    if (s.hasMinLr()) t.minLr(s.getMinLr());
-    if (s.hasWeightDecay()) t.weightDecay(s.getWeightDecay());
-    if (s.hasClipNorm()) t.clipNorm(s.getClipNorm());
-    if (s.hasAccumulation()) t.accumulation(s.getAccumulation());
-    if (s.hasPrecision()) t.precision(s.getPrecision());
-    if (s.hasLogEvery()) t.logEvery(s.getLogEvery());
-    if (s.hasCheckpointEvery()) t.checkpointEvery(s.getCheckpointEvery());
-    if (s.hasKeepLast()) t.keepLast(s.getKeepLast());
-    if (s.hasMaxNonfiniteInARow()) t.maxNonFiniteInARow(s.getMaxNonfiniteInARow());
-    if (s.hasSeed()) t.seed(s.getSeed());
-    TrainerConfig train = t.build();
+    TrainerConfig train = ConfigText.schedule(s, 1000);
 
     PretrainObjectives o = f.getObjectives();
     Objectives.Builder ob = Objectives.builder().alphaRampSteps(Math.min(1000, train.totalSteps() / 5));
@@ -201,11 +123,16 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
 
   public static MPlugConfig modelConfig(String spec) {
     if (List.of("tiny", "base", "large").contains(spec)) return MPlugConfig.preset(spec);
-    return ConfigFile.parse(readConfigText(spec), spec);
+    return ConfigFile.parse(ConfigText.read(spec), spec);
   }
 
   /** Checks the files of {@link #init()} exist (a fresh run reads them; {@code --resume} does not). */
   public void checkInit() {
+    checkInitFiles(init);
+  }
+
+  /** Checks the files of an {@code init} section exist (fine-tuning shares the section). */
+  public static void checkInitFiles(Init init) {
     checkInitFile("vision", init.vision(), false);
     checkInitFile("text", init.text(), false);
     checkInitFile("checkpoint", init.checkpoint(), true);

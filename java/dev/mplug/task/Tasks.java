@@ -1,0 +1,28 @@
+package dev.mplug.task;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The downstream tasks by name: {@code --task T} and a fine-tuning config's {@code task:} field pick one here. */
+public final class Tasks {
+  private static final Map<String, Function<FinetuneConfig, DownstreamTask<?>>> BY_NAME = new LinkedHashMap<>();
+
+  static {
+  }
+
+  private Tasks() {}
+
+  /** The task names, in the order of the paper's task table. */
+  public static List<String> names() {
+    return List.copyOf(BY_NAME.keySet());
+  }
+
+  /** Builds the task of {@code config} (the task validates its own config section here, before any compute). */
+  public static DownstreamTask<?> of(FinetuneConfig config) {
+    Function<FinetuneConfig, DownstreamTask<?>> factory = BY_NAME.get(config.task());
+    if (factory == null) throw new IllegalArgumentException("task \"" + config.task() + "\" is not one of " + names());
+    return factory.apply(config);
+  }
+}
