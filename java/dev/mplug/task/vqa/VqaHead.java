@@ -1,6 +1,7 @@
 package dev.mplug.task.vqa;
 
 import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Vocabulary;
 import dev.mplug.model.BeamSearch;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
@@ -9,6 +10,7 @@ import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -162,12 +164,27 @@ public final class VqaHead {
 
   /**
    * The best hypothesis of each question as text: [CLS], [SEP] and [PAD] dropped, word pieces joined (the official
-   * {@code decode(...).replace("[SEP]", "")...strip()}).
+   * {@code decode(...).replace("[SEP]", "")...strip()}). A model may have more embeddings than the vocabulary has
+   * tokens (model-demo's 1280 for a smaller shapes vocabulary); an id past the vocabulary reads "[UNK]".
    */
   public static List<String> answers(List<List<Hypothesis>> hypotheses, BertTokenizer tokenizer) {
     List<String> out = new ArrayList<>(hypotheses.size());
-    for (List<Hypothesis> h : hypotheses) out.add(h.isEmpty() ? "" : tokenizer.decode(h.get(0).ids()).strip());
+    for (List<Hypothesis> h : hypotheses) out.add(h.isEmpty() ? "" : decode(h.get(0).ids(), tokenizer));
     return out;
+  }
+
+  private static String decode(long[] ids, BertTokenizer tokenizer) {
+    int size = tokenizer.vocabulary().size();
+    StringBuilder text = new StringBuilder();
+    int from = 0;
+    for (int i = 0; i <= ids.length; i++) {
+      if (i < ids.length && ids[i] < size) continue;
+      String known = tokenizer.decode(Arrays.copyOfRange(ids, from, i));
+      if (!known.isEmpty()) text.append(text.isEmpty() ? "" : " ").append(known);
+      if (i < ids.length) text.append(text.isEmpty() ? "" : " ").append(Vocabulary.UNK);
+      from = i + 1;
+    }
+    return text.toString();
   }
 
   /**

@@ -114,8 +114,9 @@ class VqaHeadTest {
     List<List<Hypothesis>> beams = List.of(
         List.of(new Hypothesis(new long[] {2, 5, 6, 3}, -0.5f), new Hypothesis(new long[] {2, 7, 3}, -0.9f)),
         List.of(new Hypothesis(new long[] {2, 7, 8}, -1f)),   // cut at the maximum length: no [SEP]
+        List.of(new Hypothesis(new long[] {2, 9, 5, 6, 12, 3}, -2f)),   // ids past the vocabulary of 9 tokens
         List.of());
-    assertEquals(List.of("reddish", "blue square", ""), VqaHead.answers(beams, tok));
+    assertEquals(List.of("reddish", "blue square", "[UNK] reddish [UNK]", ""), VqaHead.answers(beams, tok));
   }
 
   /**
