@@ -20,6 +20,7 @@ import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.TaskEvaluation;
 import dev.mplug.task.Tasks;
 import dev.mplug.testing.Seeds;
+import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +78,33 @@ class VqaTaskTest {
       assertArrayEquals(new long[] {2, 5, 3, 3, 0, 2, 6, 7, 3, 3}, Tensors.toLongs(list.ids()));
       assertArrayEquals(new long[] {1, 1, 1, 1, 0, 1, 1, 1, 1, 1}, Tensors.toLongs(list.mask()));
       assertEquals("two dogs", list.answer(1));
+    }
+  }
+
+  @Test
+  void trainingBatchesHoldEachAnswerWithTheExtraSep() {
+    Path world = dir.resolve("world");
+    ShapesWorld.generate(world, ShapesWorld.Config.of(20, 0, 3, 32));
+    FinetuneConfig cfg = FinetuneConfig.load("vqa-demo", List.of("data.annotations=" + world.resolve(
+        SynthFiles.VQA_TRAIN), "data.root=" + world, "data.workers=0", "data.batch_size=4"));
+    BertTokenizer tok = BertTokenizer.load(cfg.data().vocab());
+    int sep = tok.vocabulary().sepId();
+    try (TensorScope _ = TensorScope.open();
+        VqaData data = (VqaData) Tasks.of(cfg).trainingData(tok, 1, 0, 1)) {
+      VqaBatch b = data.next();
+      assertEquals(4, b.size());
+      assertArrayEquals(new long[] {4, 3, 64, 64}, Tensors.shape(b.images()));
+      assertArrayEquals(new long[] {1, 1, 1, 1}, Tensors.toLongs(b.answerCounts()), "one answer per shapes question");
+      assertArrayEquals(new float[] {1, 1, 1, 1}, Tensors.toFloats(b.answerWeights()), 0f, "count 1 of 1 answer");
+      long[] ids = Tensors.toLongs(b.answerIds());
+      long[] lengths = Tensors.toLongs(b.answerMask().sum(new long[] {1}, false, new ScalarTypeOptional()));
+      int width = (int) b.answerIds().size(1);
+      for (int a = 0; a < 4; a++) {
+        int n = (int) lengths[a];
+        assertEquals(tok.vocabulary().clsId(), ids[a * width], "answer " + a + " starts with [CLS]");
+        assertEquals(sep, ids[a * width + n - 1], "answer " + a + " ends with [SEP]");
+        assertEquals(sep, ids[a * width + n - 2], "answer " + a + ": the official eos [SEP] before it");
+      }
     }
   }
 
