@@ -126,7 +126,8 @@ public final class ResultFile {
       if (!values.containsKey(id)) {
         long missing = known.stream().filter(k -> !values.containsKey(k)).count();
         throw new IllegalArgumentException(file + ": no result for " + idField + " " + id
-            + (missing > 1 ? " (nor for " + (missing - 1) + " more annotated items)" : ""));
+            + (missing == 2 ? " nor for 1 other annotated item" : missing > 2 ? " nor for " + (missing - 1)
+            + " other annotated items" : ""));
       }
     }
     return values;
