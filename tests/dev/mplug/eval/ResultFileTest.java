@@ -3,6 +3,7 @@ package dev.mplug.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,5 +48,13 @@ class ResultFileTest {
     assertEquals(f + ": no result for ref_id 1 nor for 2 other annotated items",
         assertThrows(IllegalArgumentException.class,
             () -> ResultFile.read(f, "ref_id", List.of("1", "2", "3", "4"), e -> e.numbers("bbox", 4))).getMessage());
+  }
+
+  @Test
+  void aTruncatedFileIsMalformedJsonAtItsEnd() throws IOException {
+    Path f = Files.writeString(tmp.resolve("r.json"), "[{\"ref_id\": 2, \"bbox\": [0, 0, 1, 1]},\n");
+    String message = assertThrows(IllegalArgumentException.class,
+        () -> ResultFile.read(f, "ref_id", List.of("2"), e -> e.numbers("bbox", 4))).getMessage();
+    assertTrue(message.startsWith(f + ":2:1: malformed JSON: Unexpected end-of-input"), message);
   }
 }
