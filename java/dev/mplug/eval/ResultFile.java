@@ -103,7 +103,9 @@ public final class ResultFile {
         int line = p.currentTokenLocation().getLineNr();
         JsonNode node = JSON.readTree(p);
         String where = file + ":" + line + ": result " + index++;
-        if (!node.isObject()) throw new IllegalArgumentException(where + " must be a JSON object, got " + describe(node));
+        if (!node.isObject()) {
+          throw new IllegalArgumentException(where + " must be a JSON object, got " + describe(node));
+        }
         JsonNode idNode = node.get(idField);
         if (idNode == null) throw new IllegalArgumentException(where + " has no \"" + idField + "\"");
         if (!idNode.isTextual() && !idNode.isIntegralNumber()) {

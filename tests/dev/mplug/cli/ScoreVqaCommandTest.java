@@ -40,7 +40,8 @@ class ScoreVqaCommandTest {
 
   static String annotation(int id, String questionType, String answerType, String answers) {
     return "{\"question_id\": " + id + ", \"image_id\": " + (100 + id) + ", \"question_type\": \"" + questionType
-        + "\", \"answer_type\": \"" + answerType + "\", \"multiple_choice_answer\": \"x\", \"answers\": " + answers + "}";
+        + "\", \"answer_type\": \"" + answerType + "\", \"multiple_choice_answer\": \"x\", \"answers\": " + answers
+        + "}";
   }
 
   @BeforeEach
@@ -117,7 +118,8 @@ class ScoreVqaCommandTest {
     refused("[{\"question_id\": 1}, " + ok + "]", ":1: question_id 1: no \"answer\"");
     refused("[{\"question_id\": 1, \"answer\": \"yes\"}, " + ok + ",\n {\"question_id\": 99, \"answer\": \"no\"}]",
         ":2: question_id 99: not in the annotations");
-    refused("[{\"question_id\": 1, \"answer\": \"yes\"}]", ": no result for question_id 2 nor for 1 other annotated item");
+    refused("[{\"question_id\": 1, \"answer\": \"yes\"}]",
+        ": no result for question_id 2 nor for 1 other annotated item");
     refused("[{\"question_id\": 1, \"answer\": \"yes\"}, {\"question_id\": 2, \"answer\": \"no\"}]",
         ": no result for question_id 3");
   }
