@@ -50,8 +50,8 @@ public final class AnswerList implements AutoCloseable {
     List<String> answers = new ArrayList<>(root.size());
     for (JsonNode a : root) {
       if (!a.isTextual()) {
-        throw new IllegalArgumentException("vqa.answer_list: " + file + " entry " + answers.size() + " is not a string: "
-            + a);
+        throw new IllegalArgumentException("vqa.answer_list: " + file + " entry " + answers.size()
+            + " is not a string: " + a);
       }
       answers.add(a.asText());
     }

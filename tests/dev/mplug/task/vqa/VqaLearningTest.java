@@ -27,8 +27,9 @@ class VqaLearningTest {
     Path world = PretrainedShapes.world();
     Path checkpoint = PretrainedShapes.checkpoint();
     Path out = Files.createTempDirectory("vqa-learning");
-    FinetuneConfig cfg = FinetuneConfig.load("vqa-demo", List.of("data.annotations=" + world.resolve(SynthFiles.VQA_TRAIN),
-        "data.root=" + world, "eval.annotations=" + world.resolve(SynthFiles.VQA_VAL), "eval.max_items=200",
+    FinetuneConfig cfg = FinetuneConfig.load("vqa-demo", List.of(
+        "data.annotations=" + world.resolve(SynthFiles.VQA_TRAIN), "data.root=" + world,
+        "eval.annotations=" + world.resolve(SynthFiles.VQA_VAL), "eval.max_items=200",
         "init.checkpoint=" + checkpoint, "output_dir=" + out, "threads=1", "data.workers=1",
         "train.total_steps=200", "train.warmup_steps=20", "train.log_every=50"));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -41,7 +42,8 @@ class VqaLearningTest {
     double fineTuned = r.after().metric("vqa_accuracy");
     System.out.printf(Locale.ROOT, "VQA accuracy on 200 held-out questions: untrained %.2f, pretrained %.2f, "
         + "fine-tuned %.2f (exact match %.2f / %.2f / %.2f; %.0f s)%n", untrained, pretrained, fineTuned,
-        r.untrained().metric("exact_match"), r.before().metric("exact_match"), r.after().metric("exact_match"), seconds);
+        r.untrained().metric("exact_match"), r.before().metric("exact_match"), r.after().metric("exact_match"),
+        seconds);
     System.out.println(log);
     assertEquals(200, r.after().results().size(), "one result per question");
     Map<String, Object> first = r.after().results().get(0);
