@@ -9,12 +9,12 @@ import dev.mplug.task.FinetuneRun;
 import dev.mplug.task.PretrainedShapes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * VQA fine-tuning learns: from the shared pretrained shapes model, a short run of the shipped demo recipe answers the
@@ -22,11 +22,13 @@ import org.junit.jupiter.api.Test;
  * VQA accuracy 0 untrained, 0 pretrained, 44.0 after 200 steps (about 25-75 s of training on one busy core).
  */
 class VqaLearningTest {
+  @TempDir
+  Path out;
+
   @Test
-  void fineTuningBeatsTheUntrainedAndThePretrainedModel() throws Exception {
+  void fineTuningBeatsTheUntrainedAndThePretrainedModel() {
     Path world = PretrainedShapes.world();
     Path checkpoint = PretrainedShapes.checkpoint();
-    Path out = Files.createTempDirectory("vqa-learning");
     FinetuneConfig cfg = FinetuneConfig.load("vqa-demo", List.of(
         "data.annotations=" + world.resolve(SynthFiles.VQA_TRAIN), "data.root=" + world,
         "eval.annotations=" + world.resolve(SynthFiles.VQA_VAL), "eval.max_items=200",
