@@ -64,7 +64,7 @@ class RetrievalRankingTest {
       int m = owner.size();   // 12
       int[] imageOfText = owner.stream().mapToInt(Integer::intValue).toArray();
       RetrievalHead.Images images = head.images(torch.randn(n, 3, 32, 32));
-      Tensor ids = torch.randint(115, m, 6).add(Tensors.scalar(5)).to(torch.ScalarType.Long);
+      Tensor ids = torch.randint(5, 120, new long[] {m, 6}).to(torch.ScalarType.Long);
       ids.select(1, 0).fill_(Tensors.scalar(101));
       Tensor mask = torch.ones(m, 6).to(torch.ScalarType.Long);
       mask.narrow(0, 0, 4).narrow(1, 4, 2).fill_(Tensors.scalar(0));   // some padded texts
