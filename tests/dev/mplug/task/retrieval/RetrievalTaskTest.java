@@ -17,10 +17,12 @@ import dev.mplug.task.TaskEvaluation;
 import dev.mplug.task.Tasks;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.Tensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +130,30 @@ class RetrievalTaskTest {
       TaskEvaluation two = task.evaluate(model, tok, FinetuneConfig.Eval.of(world.resolve(SynthFiles.RETRIEVAL_TEST),
           world, 2, 16));
       assertEquals(2 + 6, two.results().size(), "max_items = 2 images and their 6 captions");
+    }
+  }
+
+  @Test
+  void trainingBatchesCarryEachPairsImageIndexAndResumeExactly() throws IOException {
+    FinetuneConfig cfg = config("data.batch_size=6", "data.workers=0");
+    DownstreamTask<?> task = Tasks.of(cfg);
+    JsonNode file = new ObjectMapper().readTree(world.resolve(SynthFiles.RETRIEVAL_TRAIN).toFile());
+    List<String> distinct = new ArrayList<>();
+    for (JsonNode e : file) if (!distinct.contains(e.path("image_id").asText())) distinct.add(e.path("image_id").asText());
+    BertTokenizer tok = BertTokenizer.load(world.resolve(SynthFiles.VOCAB));
+    try (TensorScope scope = TensorScope.open();
+        var data = (RetrievalData) task.trainingData(tok, 5, 0, 1)) {
+      RetrievalBatch first = data.next();
+      assertEquals(6, first.size());
+      assertEquals(List.of(6L, 3L, 64L, 64L), Arrays.stream(Tensors.shape(first.images())).boxed().toList());
+      long[] ids = Tensors.toLongs(first.imageIds());
+      for (long id : ids) assertTrue(id >= 0 && id < distinct.size(), "image index " + id);
+      var position = data.position();
+      RetrievalBatch second = data.next();
+      data.seek(position);
+      RetrievalBatch again = data.next();
+      assertTrue(second.ids().equal(again.ids()) && second.imageIds().equal(again.imageIds()),
+          "seeking to a saved position repeats the batch");
     }
   }
 
