@@ -130,7 +130,9 @@ public final class RetrievalHead {
    * In-batch ITC with several positives per row: the target of row i is uniform over the pairs showing image i's
    * image, {@code (softCE(sim_i2t, targets) + softCE(sim_t2i, targets)) / 2}.
    *
-   * @param simI2t, simT2i [B, B] similarities already divided by the temperature
+   * @param simI2t [B, B] image-to-text similarities, already divided by the temperature
+   * @param simT2i [B, B] text-to-image similarities
+   * @param imageIds [B] int64, which image each pair shows
    */
   public static Tensor contrastiveLoss(Tensor simI2t, Tensor simT2i, Tensor imageIds) {
     Tensor targets;

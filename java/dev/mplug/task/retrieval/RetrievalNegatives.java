@@ -22,7 +22,8 @@ public final class RetrievalNegatives {
   private RetrievalNegatives() {}
 
   /**
-   * @param simI2t, simT2i [B, B] in-batch similarities (image-to-text, text-to-image)
+   * @param simI2t [B, B] in-batch image-to-text similarities
+   * @param simT2i [B, B] in-batch text-to-image similarities
    * @param imageIds [B] int64, which image each pair shows
    */
   public static HardNegatives.Indices sample(Tensor simI2t, Tensor simT2i, Tensor imageIds) {

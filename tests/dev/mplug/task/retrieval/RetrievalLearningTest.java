@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Retrieval fine-tuning learns: from the shared pretrained demo model, a short run on the shapes world's retrieval
  * pairs raises r_mean on the 100 held-out images (300 captions) clearly above both the untrained model and the
- * pretrained model it started from.
+ * pretrained model it started from. The pretrained model (600 steps) has only begun to align images and texts, so
+ * the run uses a higher rate than the demo config (2e-3 over 150 steps).
  */
 class RetrievalLearningTest {
   @TempDir Path tmp;
@@ -28,7 +29,8 @@ class RetrievalLearningTest {
         "data.annotations=" + world.resolve(SynthFiles.RETRIEVAL_TRAIN), "data.root=" + world,
         "eval.annotations=" + world.resolve(SynthFiles.RETRIEVAL_TEST), "eval.max_items=100",
         "init.checkpoint=" + PretrainedShapes.checkpoint(), "output_dir=" + tmp, "threads=1", "data.workers=1",
-        STEPS, "train.checkpoint_every=0", "retrieval.k=16"));
+        "train.total_steps=150", "train.warmup_steps=15", "train.lr=2e-3", "train.visual_lr=2e-3",
+        "train.checkpoint_every=0", "retrieval.k=16"));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     FinetuneRun.Report r = FinetuneRun.run(cfg, new FinetuneRun.Options(false, Long.MAX_VALUE, true),
         new PrintStream(log, true));
@@ -42,6 +44,6 @@ class RetrievalLearningTest {
     assertTrue(fineTuned > pretrained + MARGIN, figures + "\n" + log);
   }
 
-  private static final String STEPS = "train.total_steps=150";
-  private static final double MARGIN = 5;
+  /** Percentage points of r_mean (measured: untrained 4.7, pretrained 9.2, fine-tuned 30.6). */
+  private static final double MARGIN = 10;
 }
