@@ -14,6 +14,7 @@ import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.nn.Handles;
 import dev.mplug.task.vqa.VqaHead;
+import dev.mplug.task.retrieval.RetrievalHead;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.io.IOException;
@@ -144,30 +145,25 @@ public final class FixtureForward {
   }
 
   private static void retrieval(MPlug m, StateDict in, Map<String, Tensor> out) {
+    RetrievalHead head = new RetrievalHead(m);
     Tensor ids = input(in, "text_ids");
     Tensor mask = input(in, "text_mask");
-    Tensor vit = m.visionTokens(input(in, "image"));
-    Tensor v = m.visionEmbeds(vit);
-    Tensor l = m.textEmbeds(ids, mask);
-    Tensor imageFeat = m.imageFeatures(v);
-    Tensor textFeat = m.textFeatures(l);
-    SkipConnectedFusion.Output f = m.fuse(l, mask, v, MPlug.imageMask(v));
-    put(out, "vit_output", vit);
-    put(out, "vision_embeds", v);
-    put(out, "text_embeds", l);
-    put(out, "image_feat", imageFeat);
-    put(out, "text_feat", textFeat);
-    put(out, "sim_i2t", m.similarity(imageFeat, textFeat));
-    put(out, "sim_t2i", m.similarity(textFeat, imageFeat));
-    putFusion(out, f);
-    put(out, "itm_logits", m.itmLogits(f.text()));
+    RetrievalHead.Output o = head.forward(input(in, "image"), ids, mask);
+    put(out, "vit_output", o.vitOutput());
+    put(out, "vision_embeds", o.visionEmbeds());
+    put(out, "text_embeds", o.textEmbeds());
+    put(out, "image_feat", o.imageFeatures());
+    put(out, "text_feat", o.textFeatures());
+    put(out, "sim_i2t", o.simI2t());
+    put(out, "sim_t2i", o.simT2i());
+    putFusion(out, o.fused());
+    put(out, "itm_logits", o.itmLogits());
     // every pair: row i * B + j = image i with text j
     long b = ids.size(0);
-    Tensor images = v.repeat_interleave(b, new LongOptional(0), new LongOptional());
-    Tensor texts = l.repeat(b, 1, 1);
+    Tensor images = o.visionEmbeds().repeat_interleave(b, new LongOptional(0), new LongOptional());
+    Tensor texts = o.textEmbeds().repeat(b, 1, 1);
     Tensor masks = mask.repeat(b, 1);
-    SkipConnectedFusion.Output all = m.fuse(texts, masks, images, MPlug.imageMask(images));
-    put(out, "itm_logits_all", m.itmLogits(all.text()).view(b, b, 2));
+    put(out, "itm_logits_all", head.matchLogits(images, texts, masks).view(b, b, 2));
   }
 
   private static GenerationConfig generation(FixtureConfig c) {

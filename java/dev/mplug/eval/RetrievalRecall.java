@@ -31,8 +31,16 @@ public final class RetrievalRecall {
     }
     int[] ranksT = new int[t2i.length];
     for (int t = 0; t < t2i.length; t++) ranksT[t] = rank(t2i[t], imageOfText[t]);
-    return new Result(recall(ranksI, 1), recall(ranksI, 5), recall(ranksI, 10), recall(ranksT, 1), recall(ranksT, 5),
-        recall(ranksT, 10));
+    return ofRanks(ranksI, ranksT);
+  }
+
+  /**
+   * The recalls of known 0-based ranks: of each image's best gold text, and of each text's image (what a ranking that
+   * never holds a whole score matrix, as the chunked retrieval evaluation, computes itself).
+   */
+  public static Result ofRanks(int[] imageRanks, int[] textRanks) {
+    return new Result(recall(imageRanks, 1), recall(imageRanks, 5), recall(imageRanks, 10), recall(textRanks, 1),
+        recall(textRanks, 5), recall(textRanks, 10));
   }
 
   /** 0-based rank of {@code target} when scores are sorted descending (ties count against the target). */

@@ -1,6 +1,7 @@
 package dev.mplug.task;
 
 import dev.mplug.task.vqa.VqaTask;
+import dev.mplug.task.retrieval.RetrievalTask;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ public final class Tasks {
 
   static {
     BY_NAME.put("vqa", VqaTask::new);
+    BY_NAME.put("retrieval", RetrievalTask::new);
   }
 
   private Tasks() {}

@@ -14,7 +14,7 @@ import dev.mplug.data.text.Vocabulary;
 import dev.mplug.eval.MaskedTokenAccuracy;
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
-import dev.mplug.task.retrieval.RetrievalScorer;
+import dev.mplug.task.retrieval.RetrievalRanking;
 import dev.mplug.torch.Tensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,13 +122,12 @@ public final class PretrainEvaluation implements AutoCloseable {
   }
 
   public Result evaluate(MPlug model, long seed) {
-    RetrievalScorer.Scores s = RetrievalScorer.score(model, images, textIds, textMask, rerankK);
-    RetrievalRecall.Result recall = RetrievalRecall.compute(s.i2t(), s.t2i(), textsOfImage, imageOfText);
-    RetrievalRecall.Result itc = RetrievalRecall.compute(s.itcI2t(), s.itcT2i(), textsOfImage, imageOfText);
+    RetrievalRanking.Result ranking = RetrievalRanking.rank(model, images, textIds, textMask,
+        new RetrievalRanking.Gold(textsOfImage, imageOfText), new RetrievalRanking.Options(rerankK, 256, 256));
     Tensor captionImages = images.index_select(0, imageOfTextT);                 // [M, 3, R, R]
     MaskedTokenAccuracy.Result mlm = MaskedTokenAccuracy.compute(model, captionImages, textIds, textMask,
         vocabulary.size(), vocabulary.padId(), vocabulary.clsId(), vocabulary.maskId(), seed);
-    return new Result(recall, itc, mlm);
+    return new Result(ranking.recall(), ranking.itcRecall(), mlm);
   }
 
   @Override

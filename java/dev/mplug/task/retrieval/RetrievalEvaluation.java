@@ -1,0 +1,191 @@
+package dev.mplug.task.retrieval;
+
+import dev.mplug.data.BadSampleException;
+import dev.mplug.data.dataset.AnnotationDataset;
+import dev.mplug.data.dataset.RetrievalEvalSample;
+import dev.mplug.data.image.ImageBatch;
+import dev.mplug.data.image.ImageTransform;
+import dev.mplug.data.image.Images;
+import dev.mplug.data.image.Transforms;
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Padding;
+import dev.mplug.data.text.TextCleaning;
+import dev.mplug.data.text.TokenBatch;
+import dev.mplug.eval.RetrievalRecall;
+import dev.mplug.model.MPlug;
+import dev.mplug.task.FinetuneConfig;
+import dev.mplug.task.TaskEvaluation;
+import dev.mplug.torch.TensorScope;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Retrieval evaluation as the official {@code retrieval_img_mplug.py} runs it, on a file in the official test format
+ * ({@code [{"image", "caption": [..]}]}, one entry per image; text t is the t-th caption of the file): every image
+ * (plain resize) and every caption (pre_caption, then WordPiece) is encoded once, in batches, and kept as features;
+ * {@link RetrievalRanking} ranks them in chunks.
+ *
+ * <p>Metrics (percent): {@code r_mean} (the mean of the six recalls, the headline), {@code txt_r1/5/10} (image ->
+ * text: an image is a hit when any of its captions ranks within K) and {@code img_r1/5/10} (text -> image). Results:
+ * one row per image {@code {"image_id": i, "image": path, "texts": [the 10 best text indices]}}, then one per text
+ * {@code {"text_id": t, "images": [the 10 best image indices]}}, best first, indices as numbered above.
+ */
+public final class RetrievalEvaluation {
+  /** The metric names, headline first. */
+  public static final List<String> METRICS =
+      List.of("r_mean", "txt_r1", "txt_r5", "txt_r10", "img_r1", "img_r5", "img_r10");
+
+  private RetrievalEvaluation() {}
+
+  /**
+   * @param maxTokens caption tokens kept after WordPiece; maxWords words kept by pre_caption
+   */
+  public static TaskEvaluation evaluate(MPlug model, BertTokenizer tokenizer, FinetuneConfig.Eval set, int maxTokens,
+      int maxWords, RetrievalRanking.Options options) {
+    AnnotationDataset<RetrievalEvalSample> dataset = AnnotationDataset.retrievalEval(set.annotations(), set.root());
+    int n = set.maxItems() > 0 ? Math.min(set.maxItems(), dataset.size()) : dataset.size();
+    if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no images");
+    List<RetrievalEvalSample> samples = new ArrayList<>();
+    List<String> captions = new ArrayList<>();
+    List<int[]> textsOfImage = new ArrayList<>();
+    List<Integer> imageOfText = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      RetrievalEvalSample s = sample(dataset, i, set);
+      samples.add(s);
+      int[] mine = new int[s.captions().size()];
+      for (int c = 0; c < mine.length; c++) {
+        mine[c] = captions.size();
+        captions.add(TextCleaning.preCaption(s.captions().get(c), maxWords));
+        imageOfText.add(i);
+      }
+      textsOfImage.add(mine);
+    }
+    if (captions.isEmpty()) {
+      throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no captions");
+    }
+    RetrievalRanking.Gold gold =
+        new RetrievalRanking.Gold(textsOfImage, imageOfText.stream().mapToInt(Integer::intValue).toArray());
+
+    boolean wasTraining = model.is_training();
+    model.eval();
+    RetrievalRanking.Result ranking;
+    try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
+      RetrievalHead head = new RetrievalHead(model);
+      RetrievalHead.Images images = encodeImages(head, dataset, samples, set.batchSize());
+      RetrievalHead.Texts texts = encodeTexts(head, tokenizer.encodeBatch(captions, maxTokens, Padding.LONGEST),
+          set.batchSize());
+      ranking = RetrievalRanking.rank(head, images, texts, gold, options);
+    } finally {
+      model.train(wasTraining);
+    }
+    return new TaskEvaluation(metrics(ranking.recall()), results(ranking, samples));
+  }
+
+  private static RetrievalEvalSample sample(AnnotationDataset<RetrievalEvalSample> dataset, int i,
+      FinetuneConfig.Eval set) {
+    try {
+      return dataset.get(i);
+    } catch (BadSampleException e) {
+      throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " entry " + i + ": "
+          + e.reason(), e);
+    }
+  }
+
+  /** The figures by name, in {@link #METRICS} order. */
+  public static Map<String, Double> metrics(RetrievalRecall.Result r) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    out.put("r_mean", r.mean());
+    out.put("txt_r1", r.textR1());
+    out.put("txt_r5", r.textR5());
+    out.put("txt_r10", r.textR10());
+    out.put("img_r1", r.imageR1());
+    out.put("img_r5", r.imageR5());
+    out.put("img_r10", r.imageR10());
+    return out;
+  }
+
+  private static List<Map<String, Object>> results(RetrievalRanking.Result ranking, List<RetrievalEvalSample> samples) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    int[][] imageTop = ranking.images().top();
+    for (int i = 0; i < imageTop.length; i++) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("image_id", i);
+      row.put("image", samples.get(i).image());
+      row.put("texts", Arrays.stream(imageTop[i]).boxed().toList());
+      out.add(row);
+    }
+    int[][] textTop = ranking.texts().top();
+    for (int t = 0; t < textTop.length; t++) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("text_id", t);
+      row.put("images", Arrays.stream(textTop[t]).boxed().toList());
+      out.add(row);
+    }
+    return out;
+  }
+
+  /** Every image through the eval transform and the vision side, {@code batch} at a time, into one index. */
+  private static RetrievalHead.Images encodeImages(RetrievalHead head, AnnotationDataset<RetrievalEvalSample> dataset,
+      List<RetrievalEvalSample> samples, int batch) {
+    ImageTransform transform = Transforms.eval(head.model().config().vision().imageRes());
+    RandomGenerator none = RandomGenerator.of("L64X128MixRandom");   // the eval transform draws nothing
+    Tensor embeds = null;
+    Tensor features = null;
+    int n = samples.size();
+    for (int start = 0; start < n; start += batch) {
+      int b = Math.min(batch, n - start);
+      try (TensorScope scope = TensorScope.open()) {
+        List<Mat> mats = new ArrayList<>();
+        try {
+          for (int i = start; i < start + b; i++) {
+            try (Mat decoded = Images.read(dataset.resolve(samples.get(i).image()))) {
+              mats.add(transform.apply(decoded, none));
+            } catch (BadSampleException e) {
+              throw new IllegalArgumentException("eval image " + samples.get(i).image() + ": " + e.reason(), e);
+            }
+          }
+          RetrievalHead.Images part = head.images(ImageBatch.toTensor(mats));
+          if (embeds == null) {
+            embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, Nv, H]
+            features = scope.keep(torch.empty(n, part.features().size(1)));                       // [N, E]
+          }
+          embeds.narrow(0, start, b).copy_(part.embeds());
+          features.narrow(0, start, b).copy_(part.features());
+        } finally {
+          mats.forEach(Mat::close);
+        }
+      }
+    }
+    return new RetrievalHead.Images(embeds, features);
+  }
+
+  /** Every caption through the text encoder, {@code batch} at a time, into one index. */
+  private static RetrievalHead.Texts encodeTexts(RetrievalHead head, TokenBatch tokens, int batch) {
+    Tensor ids = tokens.idsTensor();                                                  // [M, T]
+    Tensor mask = tokens.maskTensor();                                                // [M, T]
+    int m = (int) ids.size(0);
+    Tensor embeds = null;
+    Tensor features = null;
+    for (int start = 0; start < m; start += batch) {
+      int b = Math.min(batch, m - start);
+      try (TensorScope scope = TensorScope.open()) {
+        RetrievalHead.Texts part = head.texts(ids.narrow(0, start, b), mask.narrow(0, start, b));
+        if (embeds == null) {
+          embeds = scope.keep(torch.empty(m, part.embeds().size(1), part.embeds().size(2)));     // [M, T, H]
+          features = scope.keep(torch.empty(m, part.features().size(1)));                       // [M, E]
+        }
+        embeds.narrow(0, start, b).copy_(part.embeds());
+        features.narrow(0, start, b).copy_(part.features());
+      }
+    }
+    return new RetrievalHead.Texts(embeds, mask, features);
+  }
+}

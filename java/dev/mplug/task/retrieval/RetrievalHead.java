@@ -1,0 +1,153 @@
+package dev.mplug.task.retrieval;
+
+import dev.mplug.loss.Distillation;
+import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ImageTextMatching;
+import dev.mplug.model.MPlug;
+import dev.mplug.model.Part;
+import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.torch.Tensors;
+import java.util.List;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * mPLUG for image-text retrieval (the official {@code model_retrieval_mplug.MPLUG}, "ForImageTextRetrieval" in
+ * Hugging Face's words): the two encoders give ITC features for every image and text, and the fusion network with
+ * {@code itm_head} scores a pair as matched or not.
+ *
+ * <pre>
+ * training:   ITC over the in-batch similarities, multi-positive targets (captions of one image are all positives)
+ *             ITM over B positives, B (hard negative image, text), B (image, hard negative text)
+ * inference:  ITC similarities pick each query's top-k candidates, the ITM "match" logit re-ranks them
+ *             ({@link RetrievalRanking})
+ * </pre>
+ * Unlike the official fine-tuning this head has no momentum encoders, queue or distillation: the contrastive
+ * negatives are the batch's own (see {@link #losses}).
+ */
+public final class RetrievalHead {
+  /** Every step of one forward over aligned pairs (image i with text i); the parity harness checks them all. */
+  public record Output(Tensor vitOutput, Tensor visionEmbeds, Tensor textEmbeds, Tensor imageFeatures,
+      Tensor textFeatures, Tensor simI2t, Tensor simT2i, SkipConnectedFusion.Output fused, Tensor itmLogits) {}
+
+  /** The two training losses of one batch (unweighted). */
+  public record Losses(Tensor itc, Tensor itm) {}
+
+  /** The image side of a retrieval index: V0 [N, Nv, H] (ITM reads it) and the normalised ITC features [N, E]. */
+  public record Images(Tensor embeds, Tensor features) {
+    public int count() {
+      return (int) features.size(0);
+    }
+  }
+
+  /** The text side: L0 [M, T, H], its keep-mask [M, T] and the normalised ITC features [M, E]. */
+  public record Texts(Tensor embeds, Tensor mask, Tensor features) {
+    public int count() {
+      return (int) features.size(0);
+    }
+  }
+
+  /** The parts this head reads. */
+  public static final List<Part> PARTS = List.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.ITC_ITM_HEADS);
+
+  private final MPlug model;
+
+  public RetrievalHead(MPlug model) {
+    for (Part p : PARTS) {
+      if (!model.config().has(p)) throw new IllegalArgumentException("retrieval needs the model part " + p);
+    }
+    this.model = model;
+  }
+
+  public MPlug model() {
+    return model;
+  }
+
+  /** Images [N, 3, R, R] -> their embeddings and ITC features. */
+  public Images images(Tensor images) {
+    Tensor v = model.visionEmbeds(model.visionTokens(images));                   // [N, Nv, H]
+    return new Images(v, model.imageFeatures(v));                                  // [N, E]
+  }
+
+  /** Token ids and keep-mask [M, T] -> their embeddings and ITC features. */
+  public Texts texts(Tensor ids, Tensor mask) {
+    Tensor l = model.textEmbeds(ids, mask);                                        // [M, T, H]
+    return new Texts(l, mask, model.textFeatures(l));                              // [M, E]
+  }
+
+  /** The forward of aligned pairs: image i [B, 3, R, R] with text i [B, T]. */
+  public Output forward(Tensor images, Tensor ids, Tensor mask) {
+    Tensor vit = model.visionTokens(images);                                       // [B, Nv, W]
+    Tensor v = model.visionEmbeds(vit);                                            // [B, Nv, H]
+    Tensor l = model.textEmbeds(ids, mask);                                        // [B, T, H]
+    Tensor imageFeat = model.imageFeatures(v);                                     // [B, E]
+    Tensor textFeat = model.textFeatures(l);                                       // [B, E]
+    SkipConnectedFusion.Output fused = model.fuse(l, mask, v, MPlug.imageMask(v));
+    return new Output(vit, v, l, imageFeat, textFeat, model.similarity(imageFeat, textFeat),
+        model.similarity(textFeat, imageFeat), fused, model.itmLogits(fused.text()));
+  }
+
+  /** ITM logits [P, 2] of pairs given row by row: V0 [P, Nv, H] with L0 [P, T, H] (mask [P, T]). */
+  public Tensor matchLogits(Tensor visionEmbeds, Tensor textEmbeds, Tensor textMask) {
+    SkipConnectedFusion.Output fused = model.fuse(textEmbeds, textMask, visionEmbeds, MPlug.imageMask(visionEmbeds));
+    return model.itmLogits(fused.text());                                          // [P, 2]
+  }
+
+  /** The "match" logit (class 1) of each pair [P]: the re-ranking score of the official inference. */
+  public Tensor matchScores(Tensor visionEmbeds, Tensor textEmbeds, Tensor textMask) {
+    return matchLogits(visionEmbeds, textEmbeds, textMask).select(1, 1);
+  }
+
+  /**
+   * ITC and ITM of a training batch (call in train mode). Pairs of the same image are positives for ITC and never
+   * drawn as ITM negatives.
+   *
+   * @param images [B, 3, R, R]; ids, mask [B, T]
+   * @param imageIds [B] int64: which image each pair shows (captions of one image share it)
+   */
+  public Losses losses(Tensor images, Tensor ids, Tensor mask, Tensor imageIds) {
+    Images v = images(images);
+    Texts l = texts(ids, mask);
+    Tensor simI2t = model.similarity(v.features(), l.features());                  // [B, B]
+    Tensor simT2i = model.similarity(l.features(), v.features());                  // [B, B]
+    Tensor itc = contrastiveLoss(simI2t, simT2i, imageIds);
+    HardNegatives.Indices neg = RetrievalNegatives.sample(simI2t, simT2i, imageIds);
+    Tensor negImages = v.embeds().index_select(0, neg.imageForText());            // [B, Nv, H]
+    Tensor negTexts = l.embeds().index_select(0, neg.textForImage());             // [B, T, H]
+    Tensor negMask = mask.index_select(0, neg.textForImage());                     // [B, T]
+    Tensor allImages = torch.cat(new TensorVector(v.embeds(), negImages, v.embeds()), 0);   // [3B, Nv, H]
+    Tensor allTexts = torch.cat(new TensorVector(l.embeds(), l.embeds(), negTexts), 0);     // [3B, T, H]
+    Tensor allMask = torch.cat(new TensorVector(mask, mask, negMask), 0);                    // [3B, T]
+    Tensor itm = ImageTextMatching.loss(matchLogits(allImages, allTexts, allMask));          // [3B, 2] -> []
+    return new Losses(itc, itm);
+  }
+
+  /**
+   * In-batch ITC with several positives per row: the target of row i is uniform over the pairs showing image i's
+   * image, {@code (softCE(sim_i2t, targets) + softCE(sim_t2i, targets)) / 2}.
+   *
+   * @param simI2t [B, B] image-to-text similarities, already divided by the temperature
+   * @param simT2i [B, B] text-to-image similarities
+   * @param imageIds [B] int64, which image each pair shows
+   */
+  public static Tensor contrastiveLoss(Tensor simI2t, Tensor simT2i, Tensor imageIds) {
+    Tensor targets;
+    try (NoGradGuard guard = new NoGradGuard()) {
+      targets = positiveTargets(imageIds).to(simI2t.scalar_type());                  // [B, B]
+    }
+    return Distillation.softCrossEntropy2d(simI2t, targets).add(Distillation.softCrossEntropy2d(simT2i, targets))
+        .div(new Scalar(2.0));
+  }
+
+  /** The same-image indicator [B, B] (float) normalised to sum 1 per row. */
+  public static Tensor positiveTargets(Tensor imageIds) {
+    if (imageIds.dim() != 1) throw new IllegalArgumentException("image ids must be [B], got " + Tensors.shapeString(imageIds));
+    Tensor ids = imageIds.view(-1, 1);                                             // [B, 1]
+    Tensor same = ids.eq(ids.t()).to(torch.ScalarType.Float);                       // [B, B]
+    return same.div(same.sum(new long[] {1}, true, new ScalarTypeOptional()));                 // [B, B]
+  }
+}

@@ -1,0 +1,62 @@
+package dev.mplug.task.retrieval;
+
+import dev.mplug.model.ConfigFile;
+import dev.mplug.model.MPlug;
+import dev.mplug.train.TrainingTask;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Retrieval fine-tuning: {@code itc_weight * ITC + itm_weight * ITM} of {@link RetrievalHead#losses} per micro-batch.
+ * The learned temperature is clamped to [0.001, 0.5] before each step's losses and after each optimizer step, as in
+ * pretraining.
+ */
+public final class RetrievalTrainingTask implements TrainingTask<RetrievalBatch> {
+  private final RetrievalHead head;
+  private final double itcWeight;
+  private final double itmWeight;
+
+  public RetrievalTrainingTask(MPlug model, double itcWeight, double itmWeight) {
+    this.head = new RetrievalHead(model);
+    this.itcWeight = itcWeight;
+    this.itmWeight = itmWeight;
+    model.train(true);
+  }
+
+  @Override
+  public Map<String, Tensor> parameters() {
+    return head.model().namedParameters();
+  }
+
+  @Override
+  public int batchSize(RetrievalBatch batch) {
+    return batch.size();
+  }
+
+  @Override
+  public String configText() {
+    return ConfigFile.format(head.model().config());
+  }
+
+  @Override
+  public Map<String, Tensor> losses(RetrievalBatch batch, long step) {
+    head.model().clampTemperature();
+    RetrievalHead.Losses l = head.losses(batch.images(), batch.ids(), batch.mask(), batch.imageIds());
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    if (itcWeight > 0) out.put("itc", l.itc().mul(new Scalar(itcWeight)));
+    if (itmWeight > 0) out.put("itm", l.itm().mul(new Scalar(itmWeight)));
+    return out;
+  }
+
+  @Override
+  public void afterOptimizerStep(long step) {
+    head.model().clampTemperature();
+  }
+
+  @Override
+  public Map<String, Double> metrics() {
+    return Map.of("temp", head.model().temperature().item_double());
+  }
+}
