@@ -10,6 +10,7 @@ import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -29,7 +30,12 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Training: token cross-entropy of the four coordinates (teacher forcing), each token weighted, without gradient,
  * by how wrong the argmax box is: its L1 distance to the target coordinate (clamped to [0, 5]) times (1 - GIoU) of
  * the whole box; the loss is the mean over the 4B tokens. So the weights vanish as the predicted box approaches the
- * target, which is what the official code does. {@link Weights} blends each factor towards 1 (0 = factor off).
+ * target. {@link Weights} blends each factor towards 1 (0 = factor off).
+ *
+ * <p>The released code means this but computes something else: it multiplies the cross-entropy viewed as [B, 1, 4]
+ * with the L1 weights [B, 4] and (1 - GIoU) [B, 1], which broadcasts to [B, B, 4], every example's cross-entropy
+ * times every example's weights; its mean is {@code mean_k(mean_i CE[i, k] x mean_j w[j, k])}, each coordinate's
+ * batch-mean cross-entropy scaled by the batch-mean weight. {@link Weights#officialBroadcast} reproduces that.
  *
  * <p>Inference: greedy, four steps, each the most likely bin token given the tokens so far, with the decoder's
  * key/value cache or, as the reference path, re-running the whole prefix.
@@ -43,9 +49,12 @@ public final class GroundingHead {
   /**
    * How much of each weighting factor the token loss uses: a factor {@code f} enters as {@code 1 + weight x (f - 1)},
    * so 1 is the official weighting and 0 turns that factor off (plain cross-entropy when both are 0).
+   *
+   * @param officialBroadcast weight the batch-mean cross-entropy of each coordinate by the batch-mean weight, as the
+   *     released code's broadcast does (class comment), instead of each token by its own weight
    */
-  public record Weights(double l1, double giou) {
-    public static final Weights OFFICIAL = new Weights(1, 1);
+  public record Weights(double l1, double giou, boolean officialBroadcast) {
+    public static final Weights OFFICIAL = new Weights(1, 1, false);
 
     public Weights {
       if (!(l1 >= 0 && Double.isFinite(l1))) throw new IllegalArgumentException("grounding.l1_weight must be >= 0");
@@ -144,7 +153,11 @@ public final class GroundingHead {
       Tensor oneMinusGiou = giou.neg().add(new Scalar(1.0)).unsqueeze(1);                    // [B, 1]
       tokenWeights = blend(l1, weights.l1()).mul(blend(oneMinusGiou, weights.giou()));       // [B, 4]
     }
-    return new Output(nll.mul(tokenWeights).mean(), logits, nll, tokenWeights, predicted);
+    Tensor loss = weights.officialBroadcast()
+        ? nll.mean(new long[] {0}, false, new ScalarTypeOptional()).mul(
+            tokenWeights.mean(new long[] {0}, false, new ScalarTypeOptional())).mean()         // mean_k of [4]
+        : nll.mul(tokenWeights).mean();                                                      // mean of [B, 4]
+    return new Output(loss, logits, nll, tokenWeights, predicted);
   }
 
   /** {@code 1 + weight x (factor - 1)}. */

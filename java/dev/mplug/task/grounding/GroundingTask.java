@@ -16,8 +16,9 @@ import java.util.List;
  * Visual grounding (RefCOCO, RefCOCO+, RefCOCOg in the official release): locate the object a referring expression
  * names. The model is the VQA one (vision, text encoder, fusion, decoder) writing the box as four coordinate tokens
  * ({@link GroundingHead}); the canvas is the model's {@code vision.image_res} (official: 336, letterboxed). Config
- * section {@code grounding { l1_weight giou_weight }}: how much of each factor of the official token weighting the
- * loss uses (default 1 each, the official loss).
+ * section {@code grounding { l1_weight giou_weight official_weight_broadcast }}: how much of each factor of the token
+ * weighting the loss uses (default 1 each), and whether to reproduce the released code's batch-coupled weighting
+ * (default false; see {@link GroundingHead}).
  */
 public final class GroundingTask implements DownstreamTask<GroundingBatch> {
   public static final String NAME = "grounding";
@@ -28,7 +29,7 @@ public final class GroundingTask implements DownstreamTask<GroundingBatch> {
   public GroundingTask(FinetuneConfig config) {
     GroundingOptions o = config.file().getGrounding();
     this.weights = new GroundingHead.Weights(o.hasL1Weight() ? o.getL1Weight() : 1.0,
-        o.hasGiouWeight() ? o.getGiouWeight() : 1.0);
+        o.hasGiouWeight() ? o.getGiouWeight() : 1.0, o.getOfficialWeightBroadcast());
     this.config = config;
   }
 

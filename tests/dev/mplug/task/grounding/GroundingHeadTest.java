@@ -19,6 +19,7 @@ import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
@@ -65,13 +66,32 @@ class GroundingHeadTest {
     try (TensorScope _ = TensorScope.open()) {
       Tensor targets = Tensors.floats(TARGET, 1, 4);
       Tensor ids = TOKENS.encode(targets);
-      double plain = GroundingHead.loss(maskedLogits(), ids, targets, TOKENS, new GroundingHead.Weights(0, 0)).loss()
+      double plain = GroundingHead.loss(maskedLogits(), ids, targets, TOKENS, new GroundingHead.Weights(0, 0, false)).loss()
           .item_double();
       assertEquals(Math.log(337), plain, 1e-5);   // both factors off: the mean token CE
-      double half = GroundingHead.loss(maskedLogits(), ids, targets, TOKENS, new GroundingHead.Weights(0.5, 0.5))
+      double half = GroundingHead.loss(maskedLogits(), ids, targets, TOKENS, new GroundingHead.Weights(0.5, 0.5, false))
           .loss().item_double();
       // L1 factors 1 + 0.5 (l1 - 1) = 0.75, 0.75, 0.625, 0.625 (mean 0.6875); GIoU factor 1 + 0.5 x 0.8399785
       assertEquals(Math.log(337) * 0.6875 * 1.41998925, half, 1e-5);
+    }
+  }
+
+  @Test
+  void theOfficialBroadcastCouplesTheBatch() {
+    try (TensorScope _ = TensorScope.open()) {
+      // row 0 predicts its target exactly (CE ~ 336 e^-30, weight 0), row 1 is uniform (CE log 337, weights
+      // (0.5, 0.5, 0.25, 0.25) x 1.8399785 as above)
+      Tensor logits = torch.cat(new TensorVector(maskedLogits(169, 169, 85, 85), maskedLogits()), 0);   // [2, 4, V]
+      Tensor targets = Tensors.floats(new float[] {0.5f, 0.5f, 0.25f, 0.25f, 0.5f, 0.5f, 0.25f, 0.25f}, 2, 4);
+      Tensor ids = TOKENS.encode(targets);
+      double own = GroundingHead.loss(logits, ids, targets, TOKENS, GroundingHead.Weights.OFFICIAL).loss()
+          .item_double();
+      // each token by its own weight: (sum over row 1's tokens of log 337 x w) / 8
+      assertEquals(Math.log(337) * 0.375 * 1.8399785 / 2, own, 1e-5);
+      double broadcast = GroundingHead.loss(logits, ids, targets, TOKENS, new GroundingHead.Weights(1, 1, true))
+          .loss().item_double();
+      // mean_k of (batch-mean CE = log 337 / 2) x (batch-mean weight = w[1, k] / 2)
+      assertEquals(Math.log(337) * 0.375 * 1.8399785 / 4, broadcast, 1e-5);
     }
   }
 
@@ -184,7 +204,7 @@ class GroundingHeadTest {
       IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
           () -> head.forward(images, textIds, textIds, torch.zeros(new long[] {2, 2})));
       assertTrue(shape.getMessage().contains("grounding targets"), shape.getMessage());
-      assertThrows(IllegalArgumentException.class, () -> new GroundingHead.Weights(-1, 1));
+      assertThrows(IllegalArgumentException.class, () -> new GroundingHead.Weights(-1, 1, false));
       MPlug noDecoder = new MPlug(model.config().withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION)));
       IllegalArgumentException part = assertThrows(IllegalArgumentException.class,
           () -> new GroundingHead(noDecoder, BoxTokens.of(vocab), GroundingHead.Weights.OFFICIAL));
