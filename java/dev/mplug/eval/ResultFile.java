@@ -103,7 +103,9 @@ public final class ResultFile {
         int line = p.currentTokenLocation().getLineNr();
         JsonNode node = JSON.readTree(p);
         String where = file + ":" + line + ": result " + index++;
-        if (!node.isObject()) throw new IllegalArgumentException(where + " must be a JSON object, got " + describe(node));
+        if (!node.isObject()) {
+          throw new IllegalArgumentException(where + " must be a JSON object, got " + describe(node));
+        }
         JsonNode idNode = node.get(idField);
         if (idNode == null) throw new IllegalArgumentException(where + " has no \"" + idField + "\"");
         if (!idNode.isTextual() && !idNode.isIntegralNumber()) {
@@ -126,7 +128,8 @@ public final class ResultFile {
       if (!values.containsKey(id)) {
         long missing = known.stream().filter(k -> !values.containsKey(k)).count();
         throw new IllegalArgumentException(file + ": no result for " + idField + " " + id
-            + (missing > 1 ? " (nor for " + (missing - 1) + " more annotated items)" : ""));
+            + (missing == 2 ? " nor for 1 other annotated item" : missing > 2 ? " nor for " + (missing - 1)
+            + " other annotated items" : ""));
       }
     }
     return values;

@@ -41,8 +41,8 @@ import java.util.regex.Pattern;
  */
 public final class AnswerNormalization {
   /** Deleted or replaced by a space by {@link #processPunctuation}, in the reference's order. */
-  static final List<String> PUNCTUATION =
-      List.of(";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!");
+  static final List<String> PUNCTUATION = List.of(";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_",
+      "-", ">", "<", "@", "`", ",", "?", "!");
 
   /** The reference's periodStrip; its "(?!<=\d)" was meant as a lookbehind but is a lookahead, always true there. */
   private static final Pattern PERIOD = Pattern.compile("(?!<=\\d)(\\.)(?!\\d)", Pattern.UNICODE_CHARACTER_CLASS);
