@@ -13,6 +13,7 @@ import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.nn.Handles;
+import dev.mplug.task.vqa.VqaHead;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.io.IOException;
@@ -120,14 +121,14 @@ public final class FixtureForward {
     put(out, "vision_embeds", v);
     put(out, "text_embeds", l);
     putFusion(out, f);
-    Tensor[] states = MPlug.questionStates(f, questionMask);
-    Tensor answerIds = input(in, "answer_ids");
-    Tensor logits = m.answerLogits(states[0], states[1], answerIds, input(in, "answer_mask"), input(in, "answer_k"));
-    Tensor nll = MPlug.sequenceNll(logits, answerIds, c.text().padTokenId());
-    put(out, "decoder_logits", logits);
-    put(out, "answer_nll", nll);
-    put(out, "vqa_loss", MPlug.vqaLoss(nll, input(in, "answer_weights"), questionIds.size(0)));
-    generation(out, BeamSearch.run(m.decoder(), states[0], states[1], generation(c), cached), generation(c));
+    VqaHead head = new VqaHead(m, c.text().padTokenId());
+    VqaHead.QuestionStates states = VqaHead.QuestionStates.of(f, questionMask);
+    VqaHead.Output answers = head.forward(states, input(in, "answer_ids"), input(in, "answer_mask"),
+        input(in, "answer_k"), input(in, "answer_weights"));
+    put(out, "decoder_logits", answers.logits());
+    put(out, "answer_nll", answers.answerNll());
+    put(out, "vqa_loss", answers.loss());
+    generation(out, head.generate(states, generation(c), cached), generation(c));
   }
 
   private static void caption(MPlug m, FixtureConfig c, StateDict in, Map<String, Tensor> out, boolean cached) {

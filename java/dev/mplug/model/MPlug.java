@@ -9,12 +9,10 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LinearImpl;
-import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -170,46 +168,6 @@ public final class MPlug extends ModuleBase {
     Tensor states = torch.cat(new TensorVector(fused.image(), fused.text()), 1);            // [B, Nv + T, H]
     Tensor mask = torch.cat(new TensorVector(imageMask(fused.image()), questionMask.to(torch.ScalarType.Long)), 1);
     return new Tensor[] {states, mask};
-  }
-
-  /**
-   * Teacher-forced decoder logits over all answers: answer a of question q cross-attends question q's states.
-   *
-   * @param answerK int64 [B]: answers per question (the answers are grouped by question, in order)
-   * @return [Na, Ta, V]
-   */
-  public Tensor answerLogits(Tensor states, Tensor statesMask, Tensor answerIds, Tensor answerMask, Tensor answerK) {
-    requireShape(answerK, "answer_k", states.size(0));
-    long total = answerK.sum().item_long();
-    if (total != answerIds.size(0)) {
-      throw new IllegalArgumentException("answer_k sums to " + total + " but answer_ids has " + answerIds.size(0)
-          + " rows");
-    }
-    try (TensorScope scope = TensorScope.open()) {
-      Tensor perAnswer = states.repeat_interleave(answerK, new LongOptional(0), new LongOptional());      // [Na, M, H]
-      Tensor perAnswerMask = statesMask.repeat_interleave(answerK, new LongOptional(0), new LongOptional()); // [Na, M]
-      return scope.keep(decoder().forward(answerIds, answerMask, perAnswer, perAnswerMask));
-    }
-  }
-
-  /**
-   * Per-answer summed next-token NLL: position t scores ids[t + 1]; targets equal to {@code padId} are skipped.
-   * logits [N, T, V], ids [N, T] -> [N].
-   */
-  public static Tensor sequenceNll(Tensor logits, Tensor ids, long padId) {
-    try (TensorScope scope = TensorScope.open()) {
-      long n = logits.size(0), t = logits.size(1), v = logits.size(2);
-      Tensor shifted = logits.narrow(1, 0, t - 1).reshape(-1, v);                            // [N (T-1), V]
-      Tensor targets = ids.narrow(1, 1, t - 1).masked_fill(ids.narrow(1, 1, t - 1).eq(new Scalar(padId)),
-          new Scalar(-100)).reshape(-1);                                                      // [N (T-1)]
-      Tensor nll = torch.cross_entropy_loss(shifted, targets, new TensorOptional(), 0, -100, 0.0); // none
-      return scope.keep(nll.view(n, t - 1).sum(new long[] {1}, false, new ScalarTypeOptional()));
-    }
-  }
-
-  /** The official VQA loss: {@code sum(weights * answer NLL) / B}. */
-  public static Tensor vqaLoss(Tensor answerNll, Tensor answerWeights, long questions) {
-    return answerNll.mul(answerWeights).sum().div(new Scalar(questions));
   }
 
   // ---------------------------------------------------------------------------------------------- captioning

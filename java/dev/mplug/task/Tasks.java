@@ -1,6 +1,7 @@
 package dev.mplug.task;
 
 import dev.mplug.task.grounding.GroundingTask;
+import dev.mplug.task.vqa.VqaTask;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ public final class Tasks {
   private static final Map<String, Function<FinetuneConfig, DownstreamTask<?>>> BY_NAME = new LinkedHashMap<>();
 
   static {
+    BY_NAME.put("vqa", VqaTask::new);
     BY_NAME.put("grounding", GroundingTask::new);
   }
 

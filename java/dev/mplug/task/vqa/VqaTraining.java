@@ -1,0 +1,41 @@
+package dev.mplug.task.vqa;
+
+import dev.mplug.model.ConfigFile;
+import dev.mplug.train.TrainingTask;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The VQA fine-tuning objective: the weighted answer NLL of {@link VqaHead} (one loss, "vqa"). No momentum
+ * distillation: the official VQA run builds the momentum model but never passes its alpha to the decoder, so the soft
+ * targets have no effect (MPLUG-SPEC §2, quirks).
+ */
+public final class VqaTraining implements TrainingTask<VqaBatch> {
+  private final VqaHead head;
+
+  public VqaTraining(VqaHead head) {
+    this.head = head;
+    head.model().train(true);
+  }
+
+  @Override
+  public Map<String, Tensor> parameters() {
+    return head.model().namedParameters();
+  }
+
+  @Override
+  public Map<String, Tensor> losses(VqaBatch b, long step) {
+    VqaHead.QuestionStates q = head.encode(b.images(), b.questionIds(), b.questionMask());
+    return Map.of("vqa", head.forward(q, b.answerIds(), b.answerMask(), b.answerCounts(), b.answerWeights()).loss());
+  }
+
+  @Override
+  public int batchSize(VqaBatch batch) {
+    return batch.size();
+  }
+
+  @Override
+  public String configText() {
+    return ConfigFile.format(head.model().config());
+  }
+}
