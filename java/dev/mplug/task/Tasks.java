@@ -1,5 +1,6 @@
 package dev.mplug.task;
 
+import dev.mplug.task.grounding.GroundingTask;
 import dev.mplug.task.vqa.VqaTask;
 import dev.mplug.task.retrieval.RetrievalTask;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ public final class Tasks {
   static {
     BY_NAME.put("vqa", VqaTask::new);
     BY_NAME.put("retrieval", RetrievalTask::new);
+    BY_NAME.put("grounding", GroundingTask::new);
   }
 
   private Tasks() {}
