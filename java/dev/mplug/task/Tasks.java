@@ -1,5 +1,6 @@
 package dev.mplug.task;
 
+import dev.mplug.task.caption.CaptionTask;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,7 @@ public final class Tasks {
   private static final Map<String, Function<FinetuneConfig, DownstreamTask<?>>> BY_NAME = new LinkedHashMap<>();
 
   static {
+    BY_NAME.put("caption", CaptionTask::new);
   }
 
   private Tasks() {}

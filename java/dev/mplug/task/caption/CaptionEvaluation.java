@@ -7,7 +7,8 @@ import dev.mplug.data.image.ImageTransform;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.image.Transforms;
 import dev.mplug.data.text.BertTokenizer;
-import dev.mplug.eval.caption.CaptionMetrics;
+import dev.mplug.eval.caption.CiderD;
+import dev.mplug.eval.caption.PtbTokenizer;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
@@ -33,7 +34,7 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class CaptionEvaluation {
   /** The metric names, headline first. */
-  public static final List<String> METRICS = List.of("CIDEr", "Bleu_4", "Bleu_3", "Bleu_2", "Bleu_1", "ROUGE_L");
+  public static final List<String> METRICS = List.of("CIDEr");
 
   /** The images of an evaluation file, first appearance order, with their references. */
   record Image(String imageId, String image, List<String> references) {}
@@ -70,9 +71,14 @@ public final class CaptionEvaluation {
     }
     Map<String, List<String>> references = new LinkedHashMap<>();
     for (Image im : images) references.put(im.imageId(), im.references());
-    Map<String, Double> corpus = CaptionMetrics.score(references, captions).corpus();
+    List<List<String>> refs = new ArrayList<>();
+    List<String> candidates = new ArrayList<>();
+    for (Image im : images) {
+      refs.add(im.references().stream().map(PtbTokenizer::tokenize).toList());
+      candidates.add(PtbTokenizer.tokenize(captions.get(im.imageId())));
+    }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    for (String name : METRICS) metrics.put(name, 100 * corpus.get(name));
+    metrics.put("CIDEr", 100 * CiderD.fromReferences(refs).corpusScore(candidates, refs));
     return new TaskEvaluation(metrics, results);
   }
 
