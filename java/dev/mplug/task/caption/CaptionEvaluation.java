@@ -41,7 +41,7 @@ public final class CaptionEvaluation {
 
   private CaptionEvaluation() {}
 
-  /** Captions and scores the first {@code set.maxItems()} images (0 = all) of {@code set}; restores the model's mode. */
+  /** Captions and scores the first {@code set.maxItems()} images (0 = all) of {@code set}; restores the mode. */
   public static TaskEvaluation run(CaptionHead head, BertTokenizer tokenizer, FinetuneConfig.Eval set) {
     AnnotationDataset<CaptionSample> dataset = AnnotationDataset.caption(set.annotations(), set.root());
     List<Image> images = images(dataset, set.maxItems());

@@ -5,7 +5,7 @@ import dev.mplug.train.TrainingTask;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
-/** Cross-entropy fine-tuning of a captioner: the token-mean next-token loss of the batch's captions (teacher forcing). */
+/** Cross-entropy fine-tuning of a captioner: the token-mean next-token loss of the captions (teacher forcing). */
 public final class CaptionTraining implements TrainingTask<CaptionBatch> {
   private final CaptionHead head;
 

@@ -106,7 +106,8 @@ class CaptionTaskTest {
         t.padTokenId())).withParts(Part.caption()));
     model.train(true);
     CaptionTask task = task("caption.beam_size=2", "caption.min_length=1", "caption.max_length=6");
-    TaskEvaluation e = task.evaluate(model, tok, FinetuneConfig.Eval.of(root.resolve(SynthFiles.CAPTION_TEST), root, 3, 2));
+    FinetuneConfig.Eval set = FinetuneConfig.Eval.of(root.resolve(SynthFiles.CAPTION_TEST), root, 3, 2);
+    TaskEvaluation e = task.evaluate(model, tok, set);
     assertTrue(model.is_training(), "training mode restored");
     assertEquals(CaptionEvaluation.METRICS, List.copyOf(e.metrics().keySet()));
     assertEquals(3, e.results().size(), "max_items = 3 of the 4 test images");
@@ -127,7 +128,8 @@ class CaptionTaskTest {
     assertEquals(List.of(new CaptionEvaluation.Image("7", "a.jpg", List.of("one", "three")),
         new CaptionEvaluation.Image("x", "b.jpg", List.of("two"))), images);
     assertEquals(1, CaptionEvaluation.images(AnnotationDataset.caption(file, root), 1).size());
-    assertEquals(Map.of("7", List.of("one", "three"), "x", List.of("two")), SelfCriticalTraining.references(file, root));
+    assertEquals(Map.of("7", List.of("one", "three"), "x", List.of("two")),
+        SelfCriticalTraining.references(file, root));
     Files.writeString(file, "[{\"image\": \"a.jpg\", \"caption\": \"one\", \"image_id\": 7},"
         + "{\"image\": \"c.jpg\", \"caption\": \"two\", \"image_id\": 7}]");
     String m = assertThrows(IllegalArgumentException.class,
