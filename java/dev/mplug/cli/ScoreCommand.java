@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
     description = "Score a results file against annotations as the reference tools do; JSON report on stdout.",
-    subcommands = {})
+    subcommands = {ScoreCaptionCommand.class})
 public final class ScoreCommand implements Runnable {
   @Spec CommandSpec spec;
 
