@@ -7,8 +7,7 @@ import dev.mplug.data.image.ImageTransform;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.image.Transforms;
 import dev.mplug.data.text.BertTokenizer;
-import dev.mplug.eval.caption.CiderD;
-import dev.mplug.eval.caption.PtbTokenizer;
+import dev.mplug.eval.caption.CaptionMetrics;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
@@ -28,13 +27,13 @@ import org.bytedeco.pytorch.Tensor;
  * Captioning evaluation as the official COCO runs do it: one beam-search caption per image (eval transform, eval
  * mode, no gradients), results {@code [{"image_id", "caption"}]}, scored against the image's reference captions with
  * the coco-caption metrics ({@link CaptionMetrics}: PTB tokenisation, BLEU-1..4, ROUGE-L, CIDEr-D), reported x 100 as
- * the paper does (CIDEr 141.0 for mPLUG-large). The references of an image are all captions of the file's entries
+ * the paper does (CIDEr 141.0 for mPLUG-large); METEOR and SPICE are listed in the notes as not computed. The references of an image are all captions of the file's entries
  * with its {@code image_id}, so a test-style file (one entry per image with a caption list) and a train-style file
  * (one entry per caption) both work.
  */
 public final class CaptionEvaluation {
   /** The metric names, headline first. */
-  public static final List<String> METRICS = List.of("CIDEr");
+  public static final List<String> METRICS = List.of("CIDEr", "Bleu_4", "Bleu_3", "Bleu_2", "Bleu_1", "ROUGE_L");
 
   /** The images of an evaluation file, first appearance order, with their references. */
   record Image(String imageId, String image, List<String> references) {}
@@ -71,15 +70,10 @@ public final class CaptionEvaluation {
     }
     Map<String, List<String>> references = new LinkedHashMap<>();
     for (Image im : images) references.put(im.imageId(), im.references());
-    List<List<String>> refs = new ArrayList<>();
-    List<String> candidates = new ArrayList<>();
-    for (Image im : images) {
-      refs.add(im.references().stream().map(PtbTokenizer::tokenize).toList());
-      candidates.add(PtbTokenizer.tokenize(captions.get(im.imageId())));
-    }
+    Map<String, Double> corpus = CaptionMetrics.score(references, captions).corpus();
     Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put("CIDEr", 100 * CiderD.fromReferences(refs).corpusScore(candidates, refs));
-    return new TaskEvaluation(metrics, results);
+    for (String name : METRICS) metrics.put(name, 100 * corpus.get(name));
+    return new TaskEvaluation(metrics, results, CaptionMetrics.NOT_COMPUTED);
   }
 
   /** The distinct images of the file by {@code image_id}, in first-appearance order, at most {@code max} (0 = all). */

@@ -110,6 +110,7 @@ class CaptionTaskTest {
     TaskEvaluation e = task.evaluate(model, tok, set);
     assertTrue(model.is_training(), "training mode restored");
     assertEquals(CaptionEvaluation.METRICS, List.copyOf(e.metrics().keySet()));
+    assertEquals(List.of("METEOR", "SPICE"), List.copyOf(e.notes().keySet()), "listed as not computed");
     assertEquals(3, e.results().size(), "max_items = 3 of the 4 test images");
     for (Map<String, Object> row : e.results()) {
       assertEquals(List.of("image_id", "caption"), List.copyOf(row.keySet()));
