@@ -115,8 +115,11 @@ public final class CaptionEvaluation {
     }
   }
 
-  /** COCO's results carry integer image ids: a numeric id is written as a number, any other as the string. */
-  private static Object resultId(String imageId) {
-    return imageId.matches("[0-9]{1,18}") ? (Object) Long.parseLong(imageId) : imageId;
+  /**
+   * COCO's results carry integer image ids: an id written as an integer is written back as a number; any other (a
+   * file name, digits with leading zeros) stays the string it was.
+   */
+  static Object resultId(String imageId) {
+    return imageId.matches("0|[1-9][0-9]{0,17}") ? (Object) Long.parseLong(imageId) : imageId;
   }
 }

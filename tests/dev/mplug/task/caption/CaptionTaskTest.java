@@ -137,4 +137,11 @@ class CaptionTaskTest {
         () -> CaptionEvaluation.images(AnnotationDataset.caption(file, root), 0)).getMessage();
     assertTrue(m.contains("image_id 7") && m.contains("c.jpg"), m);
   }
+
+  @Test
+  void resultIdsAreNumbersOnlyWhenTheyWereIntegers() {
+    assertEquals(391895L, CaptionEvaluation.resultId("391895"));
+    assertEquals("000900", CaptionEvaluation.resultId("000900"));
+    assertEquals("COCO_val2014_000000391895.jpg", CaptionEvaluation.resultId("COCO_val2014_000000391895.jpg"));
+  }
 }
