@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Vocabulary;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
@@ -11,6 +13,9 @@ import dev.mplug.model.Part;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -71,6 +76,37 @@ class SelfCriticalTrainingTest {
       double[] after = logProbs(head, images, ids, lengths);
       assertTrue(after[0] > before[0], "rewarded caption: " + before[0] + " -> " + after[0]);
       assertTrue(after[1] < before[1], "unrewarded caption: " + before[1] + " -> " + after[1]);
+    }
+  }
+
+  @Test
+  void aStepRewardsBeamHypothesesAndReachesEveryTrainedPart() {
+    Seeds.fresh("scst step");
+    List<String> tokens = new ArrayList<>(Vocabulary.SPECIALS);
+    for (int i = tokens.size(); i < 128; i++) tokens.add("w" + i);
+    BertTokenizer tok = new BertTokenizer(Vocabulary.of(tokens));
+    Vocabulary v = tok.vocabulary();
+    MPlug m = new MPlug(MPlugConfig.tiny().withParts(Part.caption()));
+    CaptionHead head = new CaptionHead(m, new GenerationConfig(3, 2, 5, v.clsId(), v.sepId(), 0.6));
+    Map<String, List<String>> refs = Map.of("a", List.of("w10 w11 w12", "w10 w13"), "b", List.of("w20 w21"));
+    try (TensorScope _ = TensorScope.open();
+        SelfCriticalTraining scst = new SelfCriticalTraining(head, tok, refs, 4)) {
+      assertTrue(m.is_training(), "training mode");
+      Tensor ids = Tensors.longs(new long[] {v.clsId(), 10, v.sepId(), v.clsId(), 20, v.sepId()}, 2, 3);
+      CaptionBatch batch = new CaptionBatch(torch.randn(2, 3, 32, 32), ids, torch.ones_like(ids), List.of("a", "b"));
+      Tensor loss = scst.losses(batch, 0).get("scst");
+      assertTrue(Double.isFinite(loss.item_double()));
+      double reward = scst.metrics().get("reward");
+      assertTrue(reward >= 0 && reward <= 10, "CIDEr-D is in [0, 10]: " + reward);
+      loss.backward();
+      for (String name : List.of("visual_encoder.visual.conv1.weight", "text_decoder.cls.predictions.bias")) {
+        Tensor g = m.namedParameters().get(name).grad();
+        assertTrue(g.defined(), name + " gets a gradient");
+      }
+      CaptionBatch unknown = new CaptionBatch(torch.randn(1, 3, 32, 32), ids.narrow(0, 0, 1),
+          torch.ones_like(ids.narrow(0, 0, 1)), List.of("zzz"));
+      String e = assertThrows(IllegalArgumentException.class, () -> scst.losses(unknown, 1)).getMessage();
+      assertTrue(e.contains("zzz"), e);
     }
   }
 
