@@ -124,11 +124,18 @@ public final class CaptionHead {
     }
   }
 
-  /** The caption text of a hypothesis: the ids after [CLS] up to the first end token, decoded (specials dropped). */
+  /**
+   * The caption text of a hypothesis: the ids after [CLS] up to the first end token, decoded with special tokens
+   * dropped. Ids past the tokenizer's vocabulary (the model's embedding table may have more rows, as model-demo's 1,280
+   * for the shapes world's 1,055 words; an untrained model emits them) are dropped like [UNK].
+   */
   public String caption(Hypothesis h, BertTokenizer tokenizer) {
     long[] ids = h.ids();
     int end = 1;
     while (end < ids.length && ids[end] != generation.endToken()) end++;
-    return tokenizer.decode(Arrays.copyOfRange(ids, Math.min(1, ids.length), end));
+    int size = tokenizer.vocabulary().size();
+    long unk = tokenizer.vocabulary().unkId();
+    return tokenizer.decode(Arrays.stream(ids, Math.min(1, ids.length), end).map(id -> id < size ? id : unk)
+        .toArray());
   }
 }

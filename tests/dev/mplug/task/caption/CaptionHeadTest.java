@@ -125,6 +125,8 @@ class CaptionHeadTest {
     assertEquals("a red circles", head.caption(new Hypothesis(new long[] {cls, a, red, circle, s, sep, red}, 0), tok));
     assertEquals("a red", head.caption(new Hypothesis(new long[] {cls, a, red}, 0), tok), "no end token: all of it");
     assertEquals("", head.caption(new Hypothesis(new long[] {cls, sep}, 0), tok));
+    assertEquals("a circle", head.caption(new Hypothesis(new long[] {cls, a, 100, circle, sep}, 0), tok),
+        "an id of the model's larger embedding table, past the vocabulary, is dropped");
   }
 
   @Test
