@@ -62,6 +62,6 @@ class CaptionLearningTest {
     assertTrue(Math.abs(sc.before().metric("CIDEr") - after) < 1e-6, "SCST starts from the cross-entropy weights");
     assertTrue(sc.summary().losses().stream().allMatch(l -> Double.isFinite(l)), log.toString());
     assertTrue(sc.summary().losses().stream().anyMatch(l -> l != 0), "hypotheses differ in reward: a non-zero loss");
-    assertTrue(scstCider > after - 10, "CIDEr stays near the cross-entropy figure: " + scstCider + " vs " + after);
+    assertTrue(scstCider > after - 5, "CIDEr stays near the cross-entropy figure: " + scstCider + " vs " + after);
   }
 }
