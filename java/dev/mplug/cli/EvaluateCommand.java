@@ -71,8 +71,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (!cfg.task().equals(task)) {
       throw new IllegalArgumentException("--task " + task + " but the config " + config + " is for task " + cfg.task());
     }
+    if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + " does not exist");
+    if (!Files.isRegularFile(annotations)) {
+      throw new IllegalArgumentException("--annotations " + annotations + " does not exist");
+    }
+    if (root != null && !Files.isDirectory(root)) throw new IllegalArgumentException("--root " + root + " is not a folder");
     FinetuneConfig.Eval set = FinetuneConfig.Eval.of(annotations, root, maxItems, batch);
-    FinetuneConfig.checkEval(set);
     Path vocabFile = vocab != null ? vocab : cfg.data().vocab() != null ? cfg.data().vocab()
         : set.annotations().toAbsolutePath().getParent().resolve("vocab.txt");
     if (!Files.isRegularFile(vocabFile)) {

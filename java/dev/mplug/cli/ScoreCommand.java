@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
     description = "Score a results file against annotations as the reference tools do; JSON report on stdout.",
-    subcommands = {ScoreCaptionCommand.class})
+    subcommands = {ScoreCaptionCommand.class, ScoreVqaCommand.class, ScoreGroundingCommand.class})
 public final class ScoreCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -18,7 +18,7 @@ import java.util.Set;
  * For a candidate c and one reference r:
  *
  * <pre>
- *   sim_n(c, r) = sum over the n-grams of c of min(g_c, g_r) x g_r / (|g_c| |g_r|)  x  exp(-(l_c - l_r)^2 / (2 sigma^2))
+ *   sim_n(c, r) = sum over the n-grams of c of min(g_c, g_r) x g_r / (|g_c| |g_r|) x exp(-(l_c - l_r)^2 / (2 sigma^2))
  * </pre>
  *
  * with sigma = 6 (the division only when both norms are non-zero). The image's score is 10 x the mean over n of the

@@ -21,8 +21,8 @@ import java.util.stream.IntStream;
  * <p>What it does, as the reference does:
  * <ul>
  *   <li>Words of letters and digits ("abc123", "e.g" with inner dots), hyphenated words and numbers kept whole
- *       ("black-and-white", "3-year-old", "2.5-inch"), numbers with inner {@code . , :} ("3.5", "1,000", "10:30", a sign
- *       in front: "-5"), slash compounds ("and/or"), fractions ("1/2"; "1 1/2" is one token whose space becomes a
+ *       ("black-and-white", "3-year-old", "2.5-inch"), numbers with inner {@code . , :} ("3.5", "1,000", "10:30", a
+ *       sign in front: "-5"), slash compounds ("and/or"), fractions ("1/2"; "1 1/2" is one token whose space becomes a
  *       no-break space), dates ("12/25/2014"), "o'clock" and similar.</li>
  *   <li>Clitics split off: "it's" -> "it 's", "they're", "we'll", "we've", "i'd", "i'm"; "don't" -> "do n't",
  *       "can't" -> "ca n't", "won't" -> "wo n't"; "cannot" -> "can not", "gonna" -> "gon na" (also gotta, wanna,
@@ -34,15 +34,16 @@ import java.util.stream.IntStream;
  *   <li>Lower-casing after tokenising (English locale), then the punctuation list above is dropped. Because the
  *       reference lower-cases before it filters, and its list spells the brackets in upper case, the bracket tokens
  *       survive as "-lrb-", "-rrb-", "-lcb-", "-rcb-" (and "-lsb-", "-rsb-", which are not in the list at all); runs
- *       like "!!" and dashes of 5 or more "-" also survive. This is coco-caption's behaviour, reproduced on purpose.</li>
+ *       like "!!" and dashes of 5 or more "-" also survive. This is coco-caption's behaviour, reproduced on
+ *       purpose.</li>
  * </ul>
  *
  * <p>Checked against the lexer compiled from CoreNLP 3.4.1's sources (PtbTokenizerParityTest keeps a sample of its
- * outputs): identical on 29,000 human and machine captions and 70,000 generated strings of caption characters.
- * Not covered (rare in captions; the reference may differ there): the lexer's ACRO forms such as "non-U.S",
- * sub/superscript numbers, the exact Unicode tables of its letter class (here Unicode letters and combining marks)
- * and of its symbol class (here the common ranges), and the longest match inside one rule where Java's regex
- * alternation takes the first alternative that matches. Line breaks inside a caption ({@code \n}, which the
+ * outputs): identical on 29,000 human and machine captions and 90,000 generated strings of caption characters,
+ * symbols and non-Latin scripts. Not covered (rare in captions; the reference may differ there): the lexer's ACRO
+ * forms such as "non-U.S", the exact Unicode tables of its letter class (here the Basic Multilingual Plane's letters
+ * and combining marks) and symbol class (here the common ranges), and the longest match inside one rule where Java's
+ * regex alternation takes the first alternative that matches. Line breaks inside a caption ({@code \n}, which the
  * reference replaces by a space, and {@code \r}, U+2028 etc., which would shift the reference's lines) count as
  * spaces; each caption is read as a line followed by a newline, as every caption but the last of the reference's
  * input file is.
@@ -76,7 +77,7 @@ public final class PtbTokenizer {
     while (at < text.length()) {
       int best = -1;
       int bestLength = 0;
-      for (int r : RULES_STARTING_WITH.computeIfAbsent(text.charAt(at), PtbTokenizer::rulesStartingWith)) {
+      for (int r : candidateRules(text.charAt(at))) {
         Matcher m = matchers[r].region(at, text.length());
         if (m.lookingAt() && m.end() - at > bestLength) {
           best = r;
@@ -88,7 +89,7 @@ public final class PtbTokenizer {
         continue;
       }
       Matcher m = matchers[best];
-      Emit emit = RULES.get(best).action.emit(m.group(TOKEN), m);
+      Emit emit = RULES.get(best).action.emit(m.group(TOKEN));
       if (emit.text != null && !emit.text.isEmpty()) tokens.add(emit.text);   // a lone soft hyphen gives no token
       at += emit.advance;
     }
@@ -98,13 +99,16 @@ public final class PtbTokenizer {
   /** Per first character, the rules that can match there (a speed-up only: the others never match). */
   private static final Map<Character, int[]> RULES_STARTING_WITH = new ConcurrentHashMap<>();
 
-  /** The rules whose pattern matches {@code c} alone or could go on matching after it. */
-  private static int[] rulesStartingWith(char c) {
-    String alone = String.valueOf(c);
-    return IntStream.range(0, RULES.size()).filter(r -> {
-      Matcher m = RULES.get(r).pattern.matcher(alone);
+  /**
+   * The rules whose pattern matches {@code c} alone or could go on matching after it; all rules for half of a
+   * surrogate pair, which a pattern sees only together with its other half.
+   */
+  private static int[] candidateRules(char c) {
+    if (Character.isSurrogate(c)) return IntStream.range(0, RULES.size()).toArray();
+    return RULES_STARTING_WITH.computeIfAbsent(c, first -> IntStream.range(0, RULES.size()).filter(r -> {
+      Matcher m = RULES.get(r).pattern.matcher(String.valueOf(first));
       return m.lookingAt() || m.hitEnd();
-    }).toArray();
+    }).toArray());
   }
 
   // ---- the lexer's rules ----------------------------------------------------------------------------------------
@@ -115,7 +119,7 @@ public final class PtbTokenizer {
   @FunctionalInterface
   private interface Action {
     /** {@code token} is the matched text without its trailing context. */
-    Emit emit(String token, Matcher m);
+    Emit emit(String token);
   }
 
   /** A rule: its pattern (group {@value #TOKEN} is the token; what follows it is trailing context) and its action. */
@@ -125,8 +129,12 @@ public final class PtbTokenizer {
   private static final Pattern LINE_BREAKS = Pattern.compile("\r\n|[\n\r\u000B\u000C\u0085\u2028\u2029]");
 
   // the lexer's character classes and macros (names as in CoreNLP's PTBLexer.flex)
-  private static final String LETTER = "[\\p{L}\\p{M}\\u00AD]";
-  private static final String DIGIT = "\\p{Nd}";
+  // the lexer reads UTF-16 units: letters and digits are those of the Basic Multilingual Plane, and characters
+  // beyond it (emoji, supplementary letters) are untokenizable and deleted
+  private static final String BMP = "&&[\\x{0}-\\x{FFFF}]";
+  private static final String PLAIN_LETTER = "[\\p{L}" + BMP + "]";
+  private static final String LETTER = "[\\p{L}\\p{M}\\u00AD" + BMP + "]";
+  private static final String DIGIT = "[\\p{Nd}" + BMP + "]";
   private static final String SPACE = "[ \\t\\u00A0\\u2000-\\u200A\\u3000]";
   private static final String SPACENL = "(?:" + SPACE + "|\\n)";
   private static final String APOS = "(?:['\\u0092\\u2019]|&apos;)";
@@ -139,7 +147,7 @@ public final class PtbTokenizer {
   private static final String INSENTP = "[,;:\\u3001]";
   private static final String ACRO = "[A-Za-z](?:\\.[A-Za-z])*";
   private static final String ACRO2 = "[A-Za-z](?:\\.[A-Za-z])+";
-  private static final String ALNUM = "[\\p{L}\\p{Nd}]";
+  private static final String ALNUM = "[\\p{L}\\p{Nd}" + BMP + "]";
   private static final String THING_PART = "(?:[dDoOlL]" + APOSETCETERA + ALNUM + ")?" + ALNUM + "+";
   private static final String THING = THING_PART + "(?:[-_\\u058A\\u2010\\u2011]" + THING_PART + ")*";
   private static final String HTHING = "[A-Za-z0-9][A-Za-z0-9.,\\u00AD]*(?:-(?:[A-Za-z0-9\\u00AD]+|" + ACRO2 + "\\.))+";
@@ -164,19 +172,19 @@ public final class PtbTokenizer {
       + "\\u2044\\u207A-\\u207F\\u208A-\\u208E\\u2100-\\u214F\\u2190-\\u21FF\\u2200-\\u2BFF\\u3012\\u30FB"
       + "\\uFF01-\\uFF0F\\uFF1A-\\uFF20\\uFF3B-\\uFF40\\uFF5B-\\uFF65]";
 
-  private static final Action AS_IS = (t, m) -> new Emit(t, t.length());
-  private static final Action SKIP = (t, m) -> new Emit(null, t.length());
+  private static final Action AS_IS = t -> new Emit(t, t.length());
+  private static final Action SKIP = t -> new Emit(null, t.length());
 
   private static Action as(String text) {
-    return (t, m) -> new Emit(text, t.length());
+    return t -> new Emit(text, t.length());
   }
 
   private static Action map(UnaryOperator<String> f) {
-    return (t, m) -> new Emit(f.apply(t), t.length());
+    return t -> new Emit(f.apply(t), t.length());
   }
 
   /** The token includes its final period and the period is read again (the lexer's {@code yypushback(1)}). */
-  private static final Action PERIOD_AGAIN = (t, m) -> new Emit(t, t.length() - 1);
+  private static final Action PERIOD_AGAIN = t -> new Emit(t, t.length() - 1);
 
   private static Rule rule(String regex, Action action) {
     String withToken = regex.contains("(?<" + TOKEN + ">") ? regex : "(?<" + TOKEN + ">" + regex + ")";
@@ -222,11 +230,11 @@ public final class PtbTokenizer {
       // words with an apostrophe inside or at an end (the lexer's APOWORD)
       rule(APOS + "(?i:n)" + APOS + "?|[lLdDjJ]" + APOS + "|(?i:dunkin|somethin|ol)" + APOS + "|" + APOS + "(?i:em)"
           + "|" + APOS + "[2-9]0(?i:s)|" + APOS + "(?i:till?)|" + APOS + "(?i:cause)", AS_IS),
-      rule("[A-HJ-XZn]" + APOSETCETERA + "\\p{L}{2,}", AS_IS),
-      rule("\\p{L}+[aeiouyAEIOUY]" + APOSETCETERA + "[aeiouA-Z]\\p{L}*", AS_IS),
+      rule("[A-HJ-XZn]" + APOSETCETERA + PLAIN_LETTER + "{2,}", AS_IS),
+      rule(PLAIN_LETTER + "+[aeiouyAEIOUY]" + APOSETCETERA + "[aeiouA-Z]" + PLAIN_LETTER + "*", AS_IS),
       rule("(?i:cont'd\\.?|'twas|nor'easter|c'mon|e'er|s'mores|ev'ry|li'l|nat'l)|(?i:o)" + APOSETCETERA
           + "(?i:o)", AS_IS),
-      rule(token("(?i:y)" + APOS) + "\\p{L}", AS_IS),
+      rule(token("(?i:y)" + APOS) + PLAIN_LETTER, AS_IS),
       rule("(?i:https?)://[^ \\t\\n\\f\\r\"<>|(){}]+[^ \\t\\n\\f\\r\"<>|.!?(){},-]", AS_IS),
       rule("(?:(?i:www)\\.(?:[^ \\t\\n\\f\\r\"<>|.!?(){},]+\\.)+[a-zA-Z]{2,4}|(?:[^ \\t\\n\\f\\r\"`'<>|.!?(){},-_$]+"
           + "\\.)+(?i:com|net|org|edu))(?:/[^ \\t\\n\\f\\r\"<>|()]+[^ \\t\\n\\f\\r\"<>|.!?(){},-])?", AS_IS),
@@ -238,6 +246,8 @@ public final class PtbTokenizer {
       rule(DIGIT + "{1,2}[-/]" + DIGIT + "{1,2}[-/]" + DIGIT + "{2,4}", AS_IS),
       rule("[-+]?" + DIGIT + "+", map(PtbTokenizer::withoutSoftHyphens)),
       rule("[-+]?" + DIGIT + "*(?:[.:,\\u00AD\\u066B\\u066C]" + DIGIT + "+)+", map(PtbTokenizer::withoutSoftHyphens)),
+      rule("[\\u207A\\u207B\\u208A\\u208B]?(?:[\\u2070\\u00B9\\u00B2\\u00B3\\u2074-\\u2079]+"
+          + "|[\\u2080-\\u2089]+)", AS_IS),
       rule("(?:" + DIGIT + "{1,4}[- \\u00A0])?" + DIGIT + "{1,4}(?:\\\\?/|\\u2044)" + DIGIT + "{1,4}",
           map(t -> t.replace(' ', '\u00A0'))),
       rule("[\\u00BC\\u00BD\\u00BE\\u2153-\\u215E]", map(t -> switch (t) {
@@ -257,10 +267,10 @@ public final class PtbTokenizer {
               "\\$"))),
       // an acronym before a capitalised sentence start: "I." gives "I" and "."; longer ones keep their period
       rule(token(ACRO + "\\.") + SPACENL + "+" + SENTENCE_STARTS + SPACENL,
-          (t, m) -> t.length() == 2 ? new Emit(t.substring(0, 1), 1) : new Emit(t, t.length() - 1)),
+          t -> t.length() == 2 ? new Emit(t.substring(0, 1), 1) : new Emit(t, t.length() - 1)),
       rule(token("(?i:ca|figs?|prop|nos?|art|bldg|pp|op)\\.") + SPACENL + "?" + DIGIT, AS_IS),
       rule(token("(?i:pt[ey]|co)\\.") + SPACE + "(?i:ltd|lim)", AS_IS),
-      rule(token(ABBREV1) + SPACENL + "(?:" + SPACENL + "|\\p{Lu})", PERIOD_AGAIN),
+      rule(token(ABBREV1) + SPACENL + "(?:" + SPACENL + "|[\\p{Lu}" + BMP + "])", PERIOD_AGAIN),
       rule(token(ABBREV1) + "[\\s\\S]{2}", AS_IS),
       rule(ABBREV1, PERIOD_AGAIN),
       rule(ABBREV2, AS_IS),
