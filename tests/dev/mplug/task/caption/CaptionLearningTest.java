@@ -16,10 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Captioning learns on the shapes world: from the pretrained demo model, a short cross-entropy run (the shipped
- * caption-demo recipe, shortened) lifts CIDEr on 50 held-out images far above both the untrained and the
- * pretrained-only model; a few self-critical steps from that checkpoint then train on the CIDEr-D reward and keep
- * CIDEr near the cross-entropy figure.
+ * Captioning learns on the shapes world: from the pretrained demo model, the shipped caption-demo recipe (300
+ * steps) lifts CIDEr on 50 held-out images far above both the untrained and the pretrained-only model (measured: 0,
+ * 61, 108); ten self-critical steps from that checkpoint then train on the CIDEr-D reward and keep CIDEr at least
+ * near the cross-entropy figure (measured: 108 -> 123; from a 150-step checkpoint the same ten steps moved it
+ * 102 -> 98, so the assertion allows a small drop).
  */
 class CaptionLearningTest {
   @TempDir Path out;
@@ -37,7 +38,7 @@ class CaptionLearningTest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     long t0 = System.nanoTime();
     FinetuneRun.Report ce = FinetuneRun.run(FinetuneConfig.load("caption-demo",
-        overrides(world, out.resolve("ce"), pretrained, 150)), new FinetuneRun.Options(false, Long.MAX_VALUE, true),
+        overrides(world, out.resolve("ce"), pretrained, 300)), new FinetuneRun.Options(false, Long.MAX_VALUE, true),
         new PrintStream(log));
     double ceSeconds = (System.nanoTime() - t0) / 1e9;
     double untrained = ce.untrained().metric("CIDEr");
