@@ -13,8 +13,9 @@ import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.nn.Handles;
-import dev.mplug.task.vqa.VqaHead;
+import dev.mplug.task.caption.CaptionHead;
 import dev.mplug.task.retrieval.RetrievalHead;
+import dev.mplug.task.vqa.VqaHead;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.io.IOException;
@@ -133,15 +134,13 @@ public final class FixtureForward {
   }
 
   private static void caption(MPlug m, FixtureConfig c, StateDict in, Map<String, Tensor> out, boolean cached) {
-    Tensor vit = m.visionTokens(input(in, "image"));
-    Tensor v = m.visionEmbeds(vit);
-    Tensor ids = input(in, "caption_ids");
-    Tensor logits = m.decoder().forward(ids, input(in, "caption_mask"), v, MPlug.imageMask(v));
-    put(out, "vit_output", vit);
-    put(out, "vision_embeds", v);
-    put(out, "decoder_logits", logits);
-    put(out, "caption_loss", MPlug.tokenMeanLoss(logits, ids, c.text().padTokenId()));
-    generation(out, BeamSearch.run(m.decoder(), v, MPlug.imageMask(v), generation(c), cached), generation(c));
+    CaptionHead head = new CaptionHead(m, generation(c));
+    CaptionHead.Output o = head.forward(input(in, "image"), input(in, "caption_ids"), input(in, "caption_mask"));
+    put(out, "vit_output", o.vitOutput());
+    put(out, "vision_embeds", o.visionEmbeds());
+    put(out, "decoder_logits", o.logits());
+    put(out, "caption_loss", o.loss());
+    generation(out, head.generate(o.visionEmbeds(), cached), generation(c));
   }
 
   private static void retrieval(MPlug m, StateDict in, Map<String, Tensor> out) {

@@ -170,19 +170,6 @@ public final class MPlug extends ModuleBase {
     return new Tensor[] {states, mask};
   }
 
-  // ---------------------------------------------------------------------------------------------- captioning
-
-  /** Token-mean next-token cross-entropy over the non-padding targets (the captioning loss): [B, T, V], [B, T] -> []. */
-  public static Tensor tokenMeanLoss(Tensor logits, Tensor ids, long padId) {
-    try (TensorScope scope = TensorScope.open()) {
-      long t = logits.size(1), v = logits.size(2);
-      Tensor shifted = logits.narrow(1, 0, t - 1).reshape(-1, v);
-      Tensor next = ids.narrow(1, 1, t - 1);
-      Tensor targets = next.masked_fill(next.eq(new Scalar(padId)), new Scalar(-100)).reshape(-1);
-      return scope.keep(torch.cross_entropy_loss(shifted, targets, new TensorOptional(), 1, -100, 0.0)); // mean
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------- weights
 
   /** Every parameter by name, in registration order (the names of the parameter-name contract). */

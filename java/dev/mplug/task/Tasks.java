@@ -1,8 +1,9 @@
 package dev.mplug.task;
 
+import dev.mplug.task.caption.CaptionTask;
 import dev.mplug.task.grounding.GroundingTask;
-import dev.mplug.task.vqa.VqaTask;
 import dev.mplug.task.retrieval.RetrievalTask;
+import dev.mplug.task.vqa.VqaTask;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ public final class Tasks {
 
   static {
     BY_NAME.put("vqa", VqaTask::new);
+    BY_NAME.put("caption", CaptionTask::new);
     BY_NAME.put("retrieval", RetrievalTask::new);
     BY_NAME.put("grounding", GroundingTask::new);
   }

@@ -1,0 +1,75 @@
+package dev.mplug.task.caption;
+
+import dev.mplug.data.dataset.Task;
+import dev.mplug.data.image.Images;
+import dev.mplug.data.loader.Batch;
+import dev.mplug.data.loader.LoaderConfig;
+import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.data.loader.PipelineOptions;
+import dev.mplug.data.loader.Pipelines;
+import dev.mplug.data.loader.TextOptions;
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.data.text.Padding;
+import dev.mplug.data.text.TokenBatch;
+import dev.mplug.data.text.Vocabulary;
+import dev.mplug.task.FinetuneConfig;
+import dev.mplug.task.LoaderBatches;
+import dev.mplug.train.Batches;
+import java.util.List;
+
+/**
+ * The captioning training stream: a COCO-Karpathy style file ({@code [{"image", "caption", "image_id"}]}, one entry
+ * per caption; an entry with a caption list gives one of them per epoch) through the data loader (decoding,
+ * augmentation when {@code data.augment}, {@code pre_caption} cleaning), endless over epochs and resumable. Each
+ * caption becomes {@code [CLS] caption [SEP] [SEP]}: the official training appends "[SEP]" to the text before the
+ * tokenizer adds its own, truncated to {@code data.max_tokens} (official {@code max_input_length} 25).
+ */
+public final class CaptionData implements Batches<CaptionBatch> {
+  private final LoaderBatches<CaptionBatch> batches;
+
+  public CaptionData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
+      int worldSize) {
+    PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
+        PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
+        new TextOptions(data.maxWords(), 30, false, false, true, false));
+    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
+        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
+        .withBadSamples(data.maxBadFraction(), 100);
+    int maxTokens = data.maxTokens();
+    this.batches = new LoaderBatches<>(
+        Pipelines.loader(Task.CAPTION, Pipelines.annotations(Task.CAPTION, data.annotations(), data.root()), tokenizer,
+            options, config),
+        b -> {
+          List<String> targets = b.strings(Batch.TEXTS).stream().map(CaptionData::target).toList();
+          TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
+          return new CaptionBatch(b.tensor(Batch.IMAGES).clone(), t.idsTensor(), t.maskTensor(),
+              b.strings(Batch.IDS));
+        },
+        "data.annotations: " + data.annotations() + " (batch " + data.batchSize() + ")");
+  }
+
+  /** The text the decoder is trained on for a cleaned caption: the caption and the official extra end token. */
+  static String target(String caption) {
+    return caption + " " + Vocabulary.SEP;
+  }
+
+  @Override
+  public CaptionBatch next() {
+    return batches.next();
+  }
+
+  @Override
+  public LoaderPosition position() {
+    return batches.position();
+  }
+
+  @Override
+  public void seek(LoaderPosition position) {
+    batches.seek(position);
+  }
+
+  @Override
+  public void close() {
+    batches.close();
+  }
+}

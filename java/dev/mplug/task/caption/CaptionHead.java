@@ -1,0 +1,141 @@
+package dev.mplug.task.caption;
+
+import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.model.BeamSearch;
+import dev.mplug.model.GenerationConfig;
+import dev.mplug.model.Hypothesis;
+import dev.mplug.model.MPlug;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.Tensors;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * mPLUG for image captioning (the official {@code model_caption_mplug.MPLUG}; Hugging Face would call it
+ * {@code ...ForConditionalGeneration}): the decoder cross-attends the image tokens only, no text encoder and no
+ * fusion. Training is teacher forcing with the token-mean cross-entropy; inference is beam search from [CLS] to
+ * [SEP] ({@link GenerationConfig}: COCO beam 5, 8 to 25 tokens, GNMT length penalty), with or without the key/value
+ * cache; self-critical training re-scores beam hypotheses with {@link #sequenceLogProbs}.
+ *
+ * <pre>
+ * images [B, 3, R, R] -> ViT -> ln_post [-> visn_fc -> LayerNorm]      = V0 [B, Nv, H]
+ * caption ids [B, T] -> decoder (causal self-attn, cross-attn to V0)   = logits [B, T, V]  (position t scores t + 1)
+ * </pre>
+ */
+public final class CaptionHead {
+  /**
+   * One teacher-forced pass.
+   *
+   * @param vitOutput the ViT tokens [B, Nv, vision width]
+   * @param visionEmbeds what the decoder reads, V0 [B, Nv, H]
+   * @param logits [B, T, V]
+   * @param loss the token-mean cross-entropy over the non-padding next tokens (0-dim)
+   */
+  public record Output(Tensor vitOutput, Tensor visionEmbeds, Tensor logits, Tensor loss) {}
+
+  private final MPlug model;
+  private final GenerationConfig generation;
+
+  /** @param model an mPLUG with at least the VISION and DECODER parts */
+  public CaptionHead(MPlug model, GenerationConfig generation) {
+    this.model = model;
+    this.generation = generation;
+    model.decoder();   // fails now, naming the part, when the model has no decoder
+  }
+
+  public MPlug model() {
+    return model;
+  }
+
+  public GenerationConfig generation() {
+    return generation;
+  }
+
+  /** The image tokens the decoder reads: images [B, 3, R, R] -> V0 [B, Nv, H]. */
+  public Tensor imageStates(Tensor images) {
+    return model.visionEmbeds(model.visionTokens(images));
+  }
+
+  /** Teacher forcing: ids [B, T] ([CLS] caption [SEP] ... [PAD]) and their mask [B, T] over images [B, 3, R, R]. */
+  public Output forward(Tensor images, Tensor ids, Tensor mask) {
+    Tensor vit = model.visionTokens(images);                                              // [B, Nv, W]
+    Tensor v = model.visionEmbeds(vit);                                                   // [B, Nv, H]
+    Tensor logits = logits(v, ids, mask);                                                 // [B, T, V]
+    return new Output(vit, v, logits, tokenMeanLoss(logits, ids, model.config().text().padTokenId()));
+  }
+
+  /** Decoder logits [B, T, V] of ids [B, T] (mask [B, T] or null) over image tokens [B, Nv, H]. */
+  public Tensor logits(Tensor visionEmbeds, Tensor ids, Tensor mask) {
+    return model.decoder().forward(ids, mask, visionEmbeds, MPlug.imageMask(visionEmbeds));
+  }
+
+  /**
+   * The captioning loss: next-token cross-entropy averaged over every non-padding target of the batch (targets equal
+   * to {@code padId} are ignored, as the official labels set them to -100). logits [B, T, V], ids [B, T] -> [].
+   */
+  public static Tensor tokenMeanLoss(Tensor logits, Tensor ids, long padId) {
+    try (TensorScope scope = TensorScope.open()) {
+      long t = logits.size(1), v = logits.size(2);
+      Tensor shifted = logits.narrow(1, 0, t - 1).reshape(-1, v);                          // [B (T-1), V]
+      Tensor next = ids.narrow(1, 1, t - 1);                                              // [B, T-1]
+      Tensor targets = next.masked_fill(next.eq(new Scalar(padId)), new Scalar(-100)).reshape(-1);
+      return scope.keep(torch.cross_entropy_loss(shifted, targets, new TensorOptional(), 1, -100, 0.0)); // mean
+    }
+  }
+
+  /** Beam search over image tokens V0 [B, Nv, H]: per image the kept hypotheses, best first. */
+  public List<List<Hypothesis>> generate(Tensor visionEmbeds, boolean cached) {
+    return generate(visionEmbeds, generation, cached);
+  }
+
+  /** {@link #generate(Tensor, boolean)} with other decoding settings (self-critical training's beam count). */
+  public List<List<Hypothesis>> generate(Tensor visionEmbeds, GenerationConfig g, boolean cached) {
+    return BeamSearch.run(model.decoder(), visionEmbeds, MPlug.imageMask(visionEmbeds), g, cached);
+  }
+
+  /**
+   * Teacher-forced summed log-probability of each sequence, with gradients: sequence n ({@code [CLS] w1 .. wk}
+   * [SEP]?, its first {@code lengths[n]} entries of {@code ids} [N, L]) scores log p(w_i | [CLS] w1 .. w_{i-1}, V0) for
+   * i = 1 .. lengths[n] - 1. Positions past a sequence's length are ignored whatever id they hold (a generated
+   * sequence may contain the [PAD] id itself). visionEmbeds [N, Nv, H] (one row per sequence) -> [N].
+   */
+  public Tensor sequenceLogProbs(Tensor visionEmbeds, Tensor ids, long[] lengths) {
+    long n = ids.size(0), l = ids.size(1);
+    if (lengths.length != n) throw new IllegalArgumentException(lengths.length + " lengths for " + n + " sequences");
+    try (TensorScope scope = TensorScope.open()) {
+      long[] keep = new long[(int) (n * l)];
+      for (int i = 0; i < n; i++) {
+        if (lengths[i] < 1 || lengths[i] > l) {
+          throw new IllegalArgumentException("sequence " + i + " has length " + lengths[i] + ", not in [1, " + l + "]");
+        }
+        Arrays.fill(keep, (int) (i * l), (int) (i * l + lengths[i]), 1L);
+      }
+      Tensor mask = Tensors.longs(keep, n, l);                                             // [N, L]
+      Tensor logits = logits(visionEmbeds, ids, mask);                                     // [N, L, V]
+      Tensor logp = torch.log_softmax(logits.narrow(1, 0, l - 1), -1);                     // [N, L-1, V]
+      Tensor token = logp.gather(2, ids.narrow(1, 1, l - 1).unsqueeze(2)).squeeze(2);     // [N, L-1]
+      Tensor scored = mask.narrow(1, 1, l - 1).to(token.scalar_type());                    // [N, L-1]
+      return scope.keep(token.mul(scored).sum(new long[] {1}, false, new ScalarTypeOptional())); // [N]
+    }
+  }
+
+  /**
+   * The caption text of a hypothesis: the ids after [CLS] up to the first end token, decoded with special tokens
+   * dropped. Ids past the tokenizer's vocabulary (the model's embedding table may have more rows, as model-demo's 1,280
+   * for the shapes world's 1,055 words; an untrained model emits them) are dropped like [UNK].
+   */
+  public String caption(Hypothesis h, BertTokenizer tokenizer) {
+    long[] ids = h.ids();
+    int end = 1;
+    while (end < ids.length && ids[end] != generation.endToken()) end++;
+    int size = tokenizer.vocabulary().size();
+    long unk = tokenizer.vocabulary().unkId();
+    return tokenizer.decode(Arrays.stream(ids, Math.min(1, ids.length), end).map(id -> id < size ? id : unk)
+        .toArray());
+  }
+}
