@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mplug.eval.ResultFile;
 import dev.mplug.eval.caption.CaptionMetrics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,34 +72,8 @@ public final class ScoreCaptionCommand implements Callable<Integer> {
   }
 
   /** The one result caption of each image id; every id must be one of {@code refs}' and each must have one. */
-  static Map<String, String> readResults(Path file, Map<String, List<String>> refs) throws IOException {
-    JsonNode list = read(file, "--results");
-    if (!list.isArray()) {
-      throw new IllegalArgumentException(file + ": not a results list ([{\"image_id\", \"caption\"}, ...])");
-    }
-    Map<String, String> results = new LinkedHashMap<>();
-    Map<String, Integer> index = new LinkedHashMap<>();
-    for (int i = 0; i < list.size(); i++) {
-      JsonNode r = list.get(i);
-      String item = "result " + i;
-      String id = imageId(file, item, r);
-      Integer before = index.putIfAbsent(id, i);
-      if (before != null) {
-        throw new IllegalArgumentException(file + ": " + item + ": image_id " + id + " is a duplicate (also result "
-            + before + ")");
-      }
-      if (!refs.containsKey(id)) {
-        throw new IllegalArgumentException(file + ": " + item + ": image_id " + id + " is unknown (not in the "
-            + "references)");
-      }
-      results.put(id, caption(file, item, id, r));
-    }
-    for (String id : refs.keySet()) {
-      if (!results.containsKey(id)) {
-        throw new IllegalArgumentException(file + ": image_id " + id + " of the references has no result (missing)");
-      }
-    }
-    return results;
+  static Map<String, String> readResults(Path file, Map<String, List<String>> refs) {
+    return ResultFile.read(file, "image_id", refs.keySet(), e -> e.string("caption"));
   }
 
   private static JsonNode read(Path file, String option) throws IOException {

@@ -76,21 +76,20 @@ class ScoreCaptionCommandTest {
   @Test
   void badResultsAreOneLineNamingTheFileAndTheItem() throws IOException {
     String results = tmp.resolve("results.json").toString();
-    String prefix = "mplug score caption: " + results + ": ";
+    String prefix = "mplug score caption: " + results;
     String good = "{\"image_id\": 1, \"caption\": \"a dog\"}, {\"image_id\": 2, \"caption\": \"a dog\"}";
-    assertEquals(prefix + "result 3: image_id 4 is unknown (not in the references)",
+    assertEquals(prefix + ":1: image_id 4: not in the annotations",
         failure(score("[" + good + ", {\"image_id\": 3, \"caption\": \"a\"}, {\"image_id\": 4, \"caption\": \"a\"}]")));
-    assertEquals(prefix + "image_id 3 of the references has no result (missing)", failure(score("[" + good + "]")));
-    assertEquals(prefix + "result 2: image_id 1 is a duplicate (also result 0)",
+    assertEquals(prefix + ": no result for image_id 3", failure(score("[" + good + "]")));
+    assertEquals(prefix + ":1: image_id 1: a second result for this item (the first is at line 1)",
         failure(score("[" + good + ", {\"image_id\": \"1\", \"caption\": \"a\"}]")));
-    assertEquals(prefix + "result 2 (image_id 3): caption 5 is not a string",
-        failure(score("[" + good + ", {\"image_id\": 3, \"caption\": 5}]")));
-    assertEquals(prefix + "result 2 has no image_id", failure(score("[" + good + ", {\"caption\": \"a\"}]")));
-    assertEquals(prefix + "result 2: image_id 3.5 is neither an integer nor a string",
-        failure(score("[" + good + ", {\"image_id\": 3.5, \"caption\": \"a\"}]")));
-    String line = failure(score("[" + good + ",\n {\"image_id\": 3, \"caption\": \"a\"\n]"));
-    assertTrue(line.startsWith(prefix + "not valid JSON: "), line);
-    assertTrue(line.endsWith(" at line 3, column 1"), line);
+    String line = failure(score("[" + good + ", {\"image_id\": 3, \"caption\": 5}]"));
+    assertTrue(line.startsWith(prefix + ":1: image_id 3: \"caption\" must be a string, got "), line);
+    assertEquals(prefix + ":1: result 2 has no \"image_id\"", failure(score("[" + good + ", {\"caption\": \"a\"}]")));
+    line = failure(score("[" + good + ", {\"image_id\": 3.5, \"caption\": \"a\"}]"));
+    assertTrue(line.startsWith(prefix + ":1: result 2: \"image_id\" must be an integer or a string, got "), line);
+    line = failure(score("[" + good + ",\n {\"image_id\": 3, \"caption\": \"a\"\n]"));
+    assertTrue(line.startsWith(prefix + ":3:1: malformed JSON: "), line);
   }
 
   @Test
