@@ -13,6 +13,7 @@ import dev.mplug.model.TextConfig;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import dev.mplug.torch.TorchRuntime;
 import java.util.Arrays;
 import java.util.EnumSet;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -162,10 +163,25 @@ class GroundingHeadTest {
     }
   }
 
+  /**
+   * Cached greedy decoding equals the uncached reference. A random model can be so flat that it writes one bin for
+   * every input, which would make the comparison empty: up to 5 models (seeds s, s + 1, ...) are drawn until one's
+   * boxes depend on the inputs, and each drawn model is compared.
+   */
   @Test
   void cachedGreedyDecodingEqualsTheUncachedReference() {
-    Seeds.fresh("cachedGreedyDecodingEqualsTheUncachedReference");
     Vocabulary vocab = BoxTokensTest.bertLayout();
+    long seed = Seeds.fresh("cachedGreedyDecodingEqualsTheUncachedReference");
+    long distinct = 0;
+    for (int attempt = 0; attempt < 5 && distinct <= 3; attempt++) {
+      TorchRuntime.seed(seed + attempt);
+      distinct = compareCachedAndUncached(vocab);
+    }
+    assertTrue(distinct > 3, "5 random models in a row decoded (almost) the same bins for every input");
+  }
+
+  /** One random model: cached = uncached decoding, bin tokens, boxes = bins / 336; returns the distinct tokens. */
+  private static long compareCachedAndUncached(Vocabulary vocab) {
     try (TensorScope _ = TensorScope.open(); NoGradGuard _ = new NoGradGuard()) {
       MPlug model = tinyModel(vocab.size());
       model.eval();
@@ -183,9 +199,9 @@ class GroundingHeadTest {
       long[] c = Tensors.toLongs(cached.tokens());
       assertArrayEquals(Tensors.toLongs(uncached.tokens()), c);
       for (long id : c) assertTrue(id >= 345 && id <= 681, "not a bin token: " + id);
-      assertTrue(Arrays.stream(c).distinct().count() > 3, "decoding ignores its inputs: " + Arrays.toString(c));
       float[] boxes = Tensors.toFloats(cached.boxes());
       for (int i = 0; i < c.length; i++) assertEquals((c[i] - 345) / 336f, boxes[i], 0f);
+      return Arrays.stream(c).distinct().count();
     }
   }
 
