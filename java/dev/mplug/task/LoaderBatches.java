@@ -3,6 +3,7 @@ package dev.mplug.task;
 import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.DataLoader;
 import dev.mplug.data.loader.Example;
+import dev.mplug.data.loader.LoaderConfig;
 import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.train.Batches;
 import java.util.function.Function;
@@ -28,6 +29,18 @@ public final class LoaderBatches<B> implements Batches<B> {
       throw new IllegalArgumentException(what + " holds " + loader.samplesPerEpoch() + " samples, fewer than one "
           + "batch on this rank");
     }
+  }
+
+  /**
+   * The loader config of a training stream: shuffled per epoch from {@code seed}, this rank's share, whole batches
+   * only, {@code workers} threads with twice as many batches in flight (at least 2), and the run stopping when more
+   * than {@code maxBadFraction} of the dataset is unusable (checked after the first 100 samples and at each epoch's
+   * end).
+   */
+  public static LoaderConfig trainingConfig(int batchSize, int workers, double maxBadFraction, long seed, int rank,
+      int worldSize) {
+    return LoaderConfig.of(batchSize).withShuffle(true, seed).withRank(rank, worldSize).withDropLast(true)
+        .withWorkers(workers, Math.max(2, workers * 2)).withBadSamples(maxBadFraction, 100);
   }
 
   public DataLoader<Example<Mat>> loader() {

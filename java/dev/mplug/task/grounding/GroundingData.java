@@ -31,9 +31,8 @@ public final class GroundingData implements Batches<GroundingBatch> {
     PipelineOptions options = new PipelineOptions(canvas, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         TextOptions.training());
-    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
-        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
-        .withBadSamples(data.maxBadFraction(), 100);
+    LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
+        rank, worldSize);
     this.batches = new LoaderBatches<>(
         Pipelines.loader(Task.GROUNDING, Pipelines.annotations(Task.GROUNDING, data.annotations(), data.root()),
             tokenizer, options, config),

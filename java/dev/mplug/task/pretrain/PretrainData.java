@@ -27,9 +27,8 @@ public final class PretrainData implements Batches<PretrainBatch> {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));
-    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
-        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
-        .withBadSamples(data.maxBadFraction(), 100);
+    LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
+        rank, worldSize);
     // copies owned by the caller's scope; the batch (and its worker-side memory) is released at once
     this.batches = new LoaderBatches<>(Pipelines.pretrain(data.annotations(), data.root(), tokenizer, options, config),
         b -> new PretrainBatch(b.tensor(Batch.IMAGES).clone(), b.tensor(Batch.TEXT_IDS).clone(),

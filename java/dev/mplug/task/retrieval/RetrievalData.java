@@ -26,9 +26,8 @@ public final class RetrievalData implements Batches<RetrievalBatch> {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));
-    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
-        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
-        .withBadSamples(data.maxBadFraction(), 100);
+    LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
+        rank, worldSize);
     // copies owned by the caller's scope; the loader's batch is released as soon as this returns
     this.batches = new LoaderBatches<>(Pipelines.loader(Task.RETRIEVAL,
         Pipelines.annotations(Task.RETRIEVAL, data.annotations(), data.root()), tokenizer, options, config),

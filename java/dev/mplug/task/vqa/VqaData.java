@@ -31,9 +31,8 @@ public final class VqaData implements Batches<VqaBatch> {
 
   public VqaData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank, int worldSize) {
     PipelineOptions options = options(data, imageRes, data.augment());
-    LoaderConfig config = LoaderConfig.of(data.batchSize()).withShuffle(true, seed).withRank(rank, worldSize)
-        .withDropLast(true).withWorkers(data.workers(), Math.max(2, data.workers() * 2))
-        .withBadSamples(data.maxBadFraction(), 100);
+    LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
+        rank, worldSize);
     SampleStore store = Pipelines.annotations(Task.VQA, data.annotations(), data.root());
     DataLoader<Example<Mat>> loader = new DataLoader<>(store, answersWithEos(Pipelines.preparation(Task.VQA, options)),
         Pipelines.collator(tokenizer, options), config);
