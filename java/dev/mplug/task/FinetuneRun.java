@@ -72,13 +72,7 @@ public final class FinetuneRun {
     }
     Path out = cfg.outputDir();
     CheckpointStore store = new CheckpointStore(out.resolve("checkpoints"), cfg.train().keepLast());
-    Path resumeFrom = null;
-    if (options.resume()) {
-      List<String> refused = store.refusedNewerThanLatestValid();
-      resumeFrom = store.latestValid().orElseThrow(() -> new IllegalArgumentException("--resume: no complete "
-          + "checkpoint in " + store.root() + (refused.isEmpty() ? "" : " (refused " + String.join("; ", refused) + ")")));
-      for (String r : refused) log.println("warning: --resume skips the damaged checkpoint " + r);
-    }
+    Path resumeFrom = options.resume() ? store.resumePoint(log::println) : null;
     TorchRuntime.seed(cfg.train().seed());
     MPlug model = new MPlug(cfg.model().withParts(task.parts()));
     TaskEvaluation untrained = null;

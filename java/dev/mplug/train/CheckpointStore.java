@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -193,6 +194,18 @@ public final class CheckpointStore {
       out.add(all.get(i).getFileName() + ": " + why.get());
     }
     return out;
+  }
+
+  /**
+   * Where {@code --resume} continues: the newest complete checkpoint; each newer damaged one is passed to {@code warn}
+   * with its reason. None at all is an error naming the folder and the refused ones.
+   */
+  public Path resumePoint(Consumer<String> warn) {
+    List<String> refused = refusedNewerThanLatestValid();
+    Path latest = latestValid().orElseThrow(() -> new IllegalArgumentException("--resume: no complete checkpoint in "
+        + root + (refused.isEmpty() ? "" : " (refused " + String.join("; ", refused) + ")")));
+    for (String r : refused) warn.accept("warning: --resume skips the damaged checkpoint " + r);
+    return latest;
   }
 
   /** Why {@code dir} is not a complete checkpoint (empty when it is). */
