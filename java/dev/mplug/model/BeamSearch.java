@@ -18,7 +18,8 @@ import org.bytedeco.pytorch.global.torch;
  * Beam search as the official captioning / VQA decoder ({@code TextGenerator} of X-PLUG/mPLUG) does it, per example
  * with {@code beam_size} rows:
  * <ol>
- *   <li>every row starts as [start]; cumulative log-probability 0 for row 0, -inf for the others;</li>
+ *   <li>every row starts as [start] followed by the forced {@code prefix} (a captioning prompt; usually empty);
+ *       cumulative log-probability 0 for row 0, -inf for the others;</li>
  *   <li>each step scores the last position: log(softmax(logits)); the end token gets -1e20 while step < min_length;</li>
  *   <li>candidate score = (cumulative + token log-prob) / lp with lp = ((5 + step + 1) / 6)^alpha; the best
  *       {@code beam_size} of all (row, token) pairs survive, their cumulative = score * lp;</li>
@@ -28,7 +29,7 @@ import org.bytedeco.pytorch.global.torch;
  * </ol>
  * Hypotheses are sorted by score (stable), the best {@code beam_size} kept. With {@code cached}, the decoder feeds
  * only the new token per step and reuses earlier keys/values (the official code re-runs the whole prefix); the ids
- * are the same either way.
+ * are the same either way. Lengths (minimum, maximum, length penalty) count the tokens generated after the prefix.
  */
 public final class BeamSearch {
   private BeamSearch() {}
@@ -40,6 +41,15 @@ public final class BeamSearch {
    */
   public static List<List<Hypothesis>> run(TextDecoder decoder, Tensor memory, Tensor memoryMask, GenerationConfig g,
       boolean cached) {
+    return run(decoder, memory, memoryMask, g, cached, new long[0]);
+  }
+
+  /**
+   * {@link #run(TextDecoder, Tensor, Tensor, GenerationConfig, boolean)} with every sequence starting as [start]
+   * {@code prefix}: the prefix tokens are fed, not scored, and stay at the head of each hypothesis' ids.
+   */
+  public static List<List<Hypothesis>> run(TextDecoder decoder, Tensor memory, Tensor memoryMask, GenerationConfig g,
+      boolean cached, long[] prefix) {
     int batch = (int) memory.size(0);
     int k = g.beamSize();
     long vocab = decoder.config().vocab();
@@ -54,8 +64,10 @@ public final class BeamSearch {
       // uncached: the encoder states per row, as the official code tiles them
       Tensor mem = cached ? null : tile(memory, k);                                       // [B k, M, H]
       Tensor memMask = cached ? null : tile(memoryMask, k);                               // [B k, M]
-      Tensor alive = torch.full(new long[] {(long) batch * k, 1}, new Scalar(g.startToken()),
-          memoryMask.options()).to(torch.ScalarType.Long);                                // [B k, 1]
+      long[] head = new long[1 + prefix.length];
+      head[0] = g.startToken();
+      System.arraycopy(prefix, 0, head, 1, prefix.length);
+      Tensor alive = Tensors.longs(head, 1, head.length).expand(batch * k, head.length).contiguous(); // [B k, 1 + P]
       float[] first = new float[batch * k];
       for (int i = 0; i < first.length; i++) first[i] = i % k == 0 ? 0f : Float.NEGATIVE_INFINITY;
       Tensor cumulative = Tensors.floats(first, first.length);                            // [B k]

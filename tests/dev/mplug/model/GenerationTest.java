@@ -108,4 +108,37 @@ class GenerationTest {
       }
     }
   }
+
+  @Test
+  void aForcedPrefixIsFedNotScoredAndLengthsCountAfterIt() {
+    Seeds.fresh("beam prefix");
+    TextDecoder d = decoder();
+    long[] prefix = {7, 30, 12};
+    try (TensorScope _ = TensorScope.open()) {
+      Tensor memory = torch.randn(3, 5, 32);
+      Tensor mask = Tensors.longs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 3, 5);
+      List<List<Hypothesis>> uncached = BeamSearch.run(d, memory, mask, G, false, prefix);
+      List<List<Hypothesis>> cached = BeamSearch.run(d, memory, mask, G, true, prefix);
+      for (int b = 0; b < 3; b++) {
+        assertEquals(G.beamSize(), cached.get(b).size());
+        for (int j = 0; j < G.beamSize(); j++) {
+          Hypothesis h = cached.get(b).get(j);
+          assertArrayEquals(uncached.get(b).get(j).ids(), h.ids(), "example " + b + " beam " + j);
+          long[] ids = h.ids();
+          assertArrayEquals(new long[] {101, 7, 30, 12}, Arrays.copyOf(ids, 4), "[CLS] then the prefix: " + h);
+          int generated = ids.length - 4;
+          assertTrue(generated >= 1 && generated <= G.maxLength(), "generated " + generated);
+          for (int t = 4; t < 4 + G.minLength(); t++) assertTrue(ids[t] != 102, "[SEP] before min_length: " + h);
+          // score = the generated tokens' log-probabilities (not the prefix's) / ((5 + generated) / 6)^0.6
+          Tensor logits = d.forward(Tensors.longs(ids, 1, ids.length), null, memory.narrow(0, b, 1),
+              mask.narrow(0, b, 1));                                                       // [1, L, V]
+          float[] logp = Tensors.toFloats(torch.log_softmax(logits, -1));
+          int vocab = (int) logits.size(2);
+          double sum = 0;
+          for (int t = 3; t + 1 < ids.length; t++) sum += logp[t * vocab + (int) ids[t + 1]];
+          assertEquals(sum / G.lengthPenalty(generated), h.score(), 2e-4, "score of " + h);
+        }
+      }
+    }
+  }
 }

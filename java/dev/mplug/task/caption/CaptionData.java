@@ -22,13 +22,14 @@ import java.util.List;
  * per caption; an entry with a caption list gives one of them per epoch) through the data loader (decoding,
  * augmentation when {@code data.augment}, {@code pre_caption} cleaning), endless over epochs and resumable. Each
  * caption becomes {@code [CLS] caption [SEP] [SEP]}: the official training appends "[SEP]" to the text before the
- * tokenizer adds its own, truncated to {@code data.max_tokens} (official {@code max_input_length} 25).
+ * tokenizer adds its own, truncated to {@code data.max_tokens} (official {@code max_input_length} 25); with a prompt,
+ * {@code [CLS] prompt caption [SEP] [SEP]}.
  */
 public final class CaptionData implements Batches<CaptionBatch> {
   private final LoaderBatches<CaptionBatch> batches;
 
-  public CaptionData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
-      int worldSize) {
+  public CaptionData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, String prompt, long seed,
+      int rank, int worldSize) {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));
@@ -39,7 +40,7 @@ public final class CaptionData implements Batches<CaptionBatch> {
         Pipelines.loader(Task.CAPTION, Pipelines.annotations(Task.CAPTION, data.annotations(), data.root()), tokenizer,
             options, config),
         b -> {
-          List<String> targets = b.strings(Batch.TEXTS).stream().map(CaptionData::target).toList();
+          List<String> targets = b.strings(Batch.TEXTS).stream().map(c -> target(prompt, c)).toList();
           TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
           return new CaptionBatch(b.tensor(Batch.IMAGES).clone(), t.idsTensor(), t.maskTensor(),
               b.strings(Batch.IDS));
@@ -47,9 +48,12 @@ public final class CaptionData implements Batches<CaptionBatch> {
         "data.annotations: " + data.annotations() + " (batch " + data.batchSize() + ")");
   }
 
-  /** The text the decoder is trained on for a cleaned caption: the caption and the official extra end token. */
-  static String target(String caption) {
-    return caption + " " + Vocabulary.SEP;
+  /**
+   * The text the decoder is trained on for a cleaned caption: the prompt (if any), the caption and the official extra
+   * end token.
+   */
+  static String target(String prompt, String caption) {
+    return (prompt.isEmpty() ? "" : prompt + " ") + caption + " " + Vocabulary.SEP;
   }
 
   @Override

@@ -22,6 +22,11 @@ import org.bytedeco.pytorch.global.torch;
  * [SEP] ({@link GenerationConfig}: COCO beam 5, 8 to 25 tokens, GNMT length penalty), with or without the key/value
  * cache; self-critical training re-scores beam hypotheses with {@link #sequenceLogProbs}.
  *
+ * <p>With a prompt ("a picture of", the official VATEX setting) the model is trained on {@code [CLS] prompt caption
+ * [SEP]} as the official code does, and decoding starts from {@code [CLS] prompt}, the prompt forced rather than
+ * generated (the official search starts from [CLS] and must produce the prompt itself); the caption text is what follows
+ * the prompt.
+ *
  * <pre>
  * images [B, 3, R, R] -> ViT -> ln_post [-> visn_fc -> LayerNorm]      = V0 [B, Nv, H]
  * caption ids [B, T] -> decoder (causal self-attn, cross-attn to V0)   = logits [B, T, V]  (position t scores t + 1)
@@ -40,11 +45,18 @@ public final class CaptionHead {
 
   private final MPlug model;
   private final GenerationConfig generation;
+  private final long[] prompt;
 
   /** @param model an mPLUG with at least the VISION and DECODER parts */
   public CaptionHead(MPlug model, GenerationConfig generation) {
+    this(model, generation, new long[0]);
+  }
+
+  /** @param prompt the token ids decoding starts from after [CLS] (no special tokens; empty for none) */
+  public CaptionHead(MPlug model, GenerationConfig generation, long[] prompt) {
     this.model = model;
     this.generation = generation;
+    this.prompt = prompt.clone();
     model.decoder();   // fails now, naming the part, when the model has no decoder
   }
 
@@ -54,6 +66,11 @@ public final class CaptionHead {
 
   public GenerationConfig generation() {
     return generation;
+  }
+
+  /** The prompt's token ids (empty for none). */
+  public long[] prompt() {
+    return prompt.clone();
   }
 
   /** The image tokens the decoder reads: images [B, 3, R, R] -> V0 [B, Nv, H]. */
@@ -95,14 +112,15 @@ public final class CaptionHead {
 
   /** {@link #generate(Tensor, boolean)} with other decoding settings (self-critical training's beam count). */
   public List<List<Hypothesis>> generate(Tensor visionEmbeds, GenerationConfig g, boolean cached) {
-    return BeamSearch.run(model.decoder(), visionEmbeds, MPlug.imageMask(visionEmbeds), g, cached);
+    return BeamSearch.run(model.decoder(), visionEmbeds, MPlug.imageMask(visionEmbeds), g, cached, prompt);
   }
 
   /**
-   * Teacher-forced summed log-probability of each sequence, with gradients: sequence n ({@code [CLS] w1 .. wk}
-   * [SEP]?, its first {@code lengths[n]} entries of {@code ids} [N, L]) scores log p(w_i | [CLS] w1 .. w_{i-1}, V0) for
-   * i = 1 .. lengths[n] - 1. Positions past a sequence's length are ignored whatever id they hold (a generated
-   * sequence may contain the [PAD] id itself). visionEmbeds [N, Nv, H] (one row per sequence) -> [N].
+   * Teacher-forced summed log-probability of each sequence, with gradients: sequence n ({@code [CLS] prompt w1 .. wk}
+   * [SEP]?, its first {@code lengths[n]} entries of {@code ids} [N, L]) scores log p(w_i | [CLS] prompt w1 .. w_{i-1},
+   * V0) for the generated tokens w_i, i.e. positions 1 + |prompt| .. lengths[n] - 1 (the forced prompt is not scored).
+   * Positions past a sequence's length are ignored whatever id they hold (a generated sequence may contain the [PAD]
+   * id itself). visionEmbeds [N, Nv, H] (one row per sequence) -> [N].
    */
   public Tensor sequenceLogProbs(Tensor visionEmbeds, Tensor ids, long[] lengths) {
     long n = ids.size(0), l = ids.size(1);
@@ -110,8 +128,9 @@ public final class CaptionHead {
     try (TensorScope scope = TensorScope.open()) {
       long[] keep = new long[(int) (n * l)];
       for (int i = 0; i < n; i++) {
-        if (lengths[i] < 1 || lengths[i] > l) {
-          throw new IllegalArgumentException("sequence " + i + " has length " + lengths[i] + ", not in [1, " + l + "]");
+        if (lengths[i] < 1 + prompt.length || lengths[i] > l) {
+          throw new IllegalArgumentException("sequence " + i + " has length " + lengths[i] + ", not in ["
+              + (1 + prompt.length) + ", " + l + "]");
         }
         Arrays.fill(keep, (int) (i * l), (int) (i * l + lengths[i]), 1L);
       }
@@ -119,23 +138,27 @@ public final class CaptionHead {
       Tensor logits = logits(visionEmbeds, ids, mask);                                     // [N, L, V]
       Tensor logp = torch.log_softmax(logits.narrow(1, 0, l - 1), -1);                     // [N, L-1, V]
       Tensor token = logp.gather(2, ids.narrow(1, 1, l - 1).unsqueeze(2)).squeeze(2);     // [N, L-1]
-      Tensor scored = mask.narrow(1, 1, l - 1).to(token.scalar_type());                    // [N, L-1]
+      Tensor scored = mask.narrow(1, 1, l - 1).clone();                                    // [N, L-1]
+      if (prompt.length > 0) scored.narrow(1, 0, prompt.length).fill_(new Scalar(0));      // the forced prompt
+      scored = scored.to(token.scalar_type());
       return scope.keep(token.mul(scored).sum(new long[] {1}, false, new ScalarTypeOptional())); // [N]
     }
   }
 
   /**
-   * The caption text of a hypothesis: the ids after [CLS] up to the first end token, decoded with special tokens
+   * The caption text of a hypothesis: the ids after [CLS] and the prompt up to the first end token, decoded with
+   * special tokens
    * dropped. Ids past the tokenizer's vocabulary (the model's embedding table may have more rows, as model-demo's 1,280
    * for the shapes world's 1,055 words; an untrained model emits them) are dropped like [UNK].
    */
   public String caption(Hypothesis h, BertTokenizer tokenizer) {
     long[] ids = h.ids();
-    int end = 1;
+    int from = Math.min(1 + prompt.length, ids.length);
+    int end = from;
     while (end < ids.length && ids[end] != generation.endToken()) end++;
     int size = tokenizer.vocabulary().size();
     long unk = tokenizer.vocabulary().unkId();
-    return tokenizer.decode(Arrays.stream(ids, Math.min(1, ids.length), end).map(id -> id < size ? id : unk)
+    return tokenizer.decode(Arrays.stream(ids, from, end).map(id -> id < size ? id : unk)
         .toArray());
   }
 }

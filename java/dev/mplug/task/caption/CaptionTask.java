@@ -11,6 +11,7 @@ import dev.mplug.task.TaskEvaluation;
 import dev.mplug.train.Batches;
 import dev.mplug.train.TrainingTask;
 import dev.mplug.train.proto.CaptionOptions;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 
@@ -20,12 +21,13 @@ import java.util.List;
  * ({@link SelfCriticalTraining}); evaluated by beam search and the coco-caption metrics, CIDEr first.
  *
  * <p>Config section {@code caption { }}: {@code beam_size} (default 5), {@code min_length} (8), {@code max_length}
- * (25): the official COCO decoding; {@code scst}, {@code scst_beams} (5). {@code prompt} is refused: the official
- * prompt ("a picture of ") is a decoding prefix, and the shared beam search starts from [CLS] alone.
+ * (25): the official COCO decoding, lengths counted after the prompt; {@code scst}, {@code scst_beams} (5);
+ * {@code prompt} (none; the official VATEX setting is "a picture of"): trained on as part of every caption and forced
+ * at the start of decoding ({@link CaptionHead}).
  */
 public final class CaptionTask implements DownstreamTask<CaptionBatch> {
   /** The validated {@code caption { }} section. */
-  public record Options(int beamSize, int minLength, int maxLength, boolean scst, int scstBeams) {}
+  public record Options(int beamSize, int minLength, int maxLength, boolean scst, int scstBeams, String prompt) {}
 
   private final FinetuneConfig config;
   private final Options options;
@@ -38,7 +40,8 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
   /** Validates the section; every error names its key. */
   static Options options(CaptionOptions c, int maxPositions) {
     Options o = new Options(c.hasBeamSize() ? c.getBeamSize() : 5, c.hasMinLength() ? c.getMinLength() : 8,
-        c.hasMaxLength() ? c.getMaxLength() : 25, c.getScst(), c.hasScstBeams() ? c.getScstBeams() : 5);
+        c.hasMaxLength() ? c.getMaxLength() : 25, c.getScst(), c.hasScstBeams() ? c.getScstBeams() : 5,
+        c.getPrompt().strip());
     if (o.beamSize() < 1) throw new IllegalArgumentException("caption.beam_size must be >= 1, got " + o.beamSize());
     if (o.minLength() < 0) throw new IllegalArgumentException("caption.min_length must be >= 0, got " + o.minLength());
     if (o.maxLength() < 1) throw new IllegalArgumentException("caption.max_length must be >= 1, got " + o.maxLength());
@@ -46,8 +49,10 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
       throw new IllegalArgumentException("caption.min_length (" + o.minLength() + ") must be <= caption.max_length ("
           + o.maxLength() + ")");
     }
-    if (o.maxLength() + 1 > maxPositions) {
-      throw new IllegalArgumentException("caption.max_length " + o.maxLength() + " + [CLS] exceeds the model's "
+    int promptWords = o.prompt().isEmpty() ? 0 : o.prompt().split("\\s+").length;
+    if (o.maxLength() + 1 + promptWords > maxPositions) {
+      throw new IllegalArgumentException("caption.max_length " + o.maxLength() + " + [CLS]"
+          + (promptWords > 0 ? " + the prompt's " + promptWords + " words" : "") + " exceeds the model's "
           + "max_position_embeddings " + maxPositions);
     }
     if (c.hasScstBeams() && !o.scst()) {
@@ -56,10 +61,6 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
     if (o.scstBeams() < 2) {
       throw new IllegalArgumentException("caption.scst_beams must be >= 2 (the baseline is the mean reward of the "
           + "image's hypotheses), got " + o.scstBeams());
-    }
-    if (c.hasPrompt() && !c.getPrompt().isEmpty()) {
-      throw new IllegalArgumentException("caption.prompt is not supported: decoding would have to start from the "
-          + "prompt, and the beam search starts from [CLS] alone");
     }
     return o;
   }
@@ -89,9 +90,35 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
         vocabulary.sepId(), GenerationConfig.caption().lengthPenaltyAlpha());
   }
 
+  /**
+   * The prompt's token ids; a prompt word the vocabulary lacks (it would become [UNK]) or a prompt longer than
+   * {@code data.max_tokens} leaves room for is refused, naming the word.
+   */
+  public long[] promptIds(BertTokenizer tokenizer) {
+    if (options.prompt().isEmpty()) return new long[0];
+    long[] ids = Arrays.stream(tokenizer.tokenIds(options.prompt())).asLongStream().toArray();
+    long unk = tokenizer.vocabulary().unkId();
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] == unk) {
+        throw new IllegalArgumentException("caption.prompt \"" + options.prompt() + "\": word " + (i + 1)
+            + " is not in the vocabulary");
+      }
+    }
+    if (ids.length + 2 >= config.data().maxTokens()) {
+      throw new IllegalArgumentException("caption.prompt \"" + options.prompt() + "\" has " + ids.length
+          + " tokens: data.max_tokens " + config.data().maxTokens() + " leaves no room for the caption");
+    }
+    return ids;
+  }
+
+  /** The captioning head over {@code model} with this config's decoding settings and prompt. */
+  public CaptionHead head(MPlug model, BertTokenizer tokenizer) {
+    return new CaptionHead(model, generation(tokenizer.vocabulary()), promptIds(tokenizer));
+  }
+
   @Override
   public TrainingTask<CaptionBatch> trainingTask(MPlug model, BertTokenizer tokenizer) {
-    CaptionHead head = new CaptionHead(model, generation(tokenizer.vocabulary()));
+    CaptionHead head = head(model, tokenizer);
     if (!options.scst()) return new CaptionTraining(head);
     return new SelfCriticalTraining(head, tokenizer, SelfCriticalTraining.references(config.data().annotations(),
         config.data().root()), options.scstBeams());
@@ -99,11 +126,12 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
 
   @Override
   public Batches<CaptionBatch> trainingData(BertTokenizer tokenizer, long seed, int rank, int worldSize) {
-    return new CaptionData(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
+    return new CaptionData(config.data(), config.model().vision().imageRes(), tokenizer, options.prompt(), seed, rank,
+        worldSize);
   }
 
   @Override
   public TaskEvaluation evaluate(MPlug model, BertTokenizer tokenizer, FinetuneConfig.Eval set) {
-    return CaptionEvaluation.run(new CaptionHead(model, generation(tokenizer.vocabulary())), tokenizer, set);
+    return CaptionEvaluation.run(head(model, tokenizer), tokenizer, set);
   }
 }

@@ -30,7 +30,7 @@ import org.bytedeco.pytorch.Tensor;
  *   <li>reward = CIDEr-D of the hypothesis against the image's references (both PTB-tokenised), document frequencies
  *       from all reference sets of the training file; baseline = the mean reward of the image's hypotheses;</li>
  *   <li>loss = mean over all hypotheses of {@code -(logprob / length) x (reward - baseline)}, length = the
- *       hypothesis' ids with [CLS] (the official {@code numel()} of the ids).</li>
+ *       hypothesis' ids with [CLS] (the official {@code numel()} of the ids), a forced prompt not counted.</li>
  * </ol>
  * Difference from the official code: it back-propagates through the scores the beam search itself computed, which
  * are length-penalised ({@code sum / ((5 + n) / 6)^0.6}) and taken with the dropout of that search; here the
@@ -97,6 +97,8 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
     long[] ids = new long[n * longest];
     Arrays.fill(ids, head.model().config().text().padTokenId());
     long[] lengths = new long[n];
+    long[] scoredLengths = new long[n];
+    int promptLength = head.prompt().length;
     long[] owner = new long[n];
     double[] rewards = new double[n];
     int[] groups = new int[generated.size()];
@@ -111,6 +113,7 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
         long[] seq = h.ids();
         System.arraycopy(seq, 0, ids, row * longest, seq.length);
         lengths[row] = seq.length;
+        scoredLengths[row] = seq.length - promptLength;
         owner[row] = b;
         rewards[row] = cider.score(PtbTokenizer.tokenize(head.caption(h, tokenizer)), refs);
         row++;
@@ -121,7 +124,7 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
     double total = 0;
     for (double r : rewards) total += r;
     lastReward = total / n;
-    return Map.of("scst", loss(logProbs, lengths, rewards, groups));
+    return Map.of("scst", loss(logProbs, scoredLengths, rewards, groups));
   }
 
   /**

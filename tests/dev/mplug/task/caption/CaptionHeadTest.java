@@ -130,6 +130,40 @@ class CaptionHeadTest {
   }
 
   @Test
+  void aPromptIsForcedAtTheStartNotScoredAndNotPartOfTheCaption() {
+    Seeds.fresh("caption prompt");
+    MPlug m = new MPlug(MPlugConfig.tiny().withParts(Part.caption()));
+    m.eval();
+    long[] prompt = {7, 8};
+    CaptionHead plain = new CaptionHead(m, G);
+    CaptionHead prompted = new CaptionHead(m, G, prompt);
+    try (TensorScope _ = TensorScope.open(); NoGradGuard _ = new NoGradGuard()) {
+      Tensor v = prompted.imageStates(torch.randn(2, 3, 32, 32));
+      for (List<Hypothesis> hs : prompted.generate(v, true)) {
+        for (Hypothesis h : hs) assertArrayEquals(new long[] {101, 7, 8}, Arrays.copyOf(h.ids(), 3), h.toString());
+      }
+      // the prompted log-probability = the whole sequence's minus the prompt tokens'
+      Tensor ids = Tensors.longs(new long[] {101, 7, 8, 9, 102}, 1, 5);
+      Tensor head = Tensors.longs(new long[] {101, 7, 8}, 1, 3);
+      double whole = plain.sequenceLogProbs(v.narrow(0, 0, 1), ids, new long[] {5}).item_double();
+      double promptPart = plain.sequenceLogProbs(v.narrow(0, 0, 1), head, new long[] {3}).item_double();
+      assertEquals(whole - promptPart, prompted.sequenceLogProbs(v.narrow(0, 0, 1), ids, new long[] {5})
+          .item_double(), 1e-5);
+      assertThrows(IllegalArgumentException.class,
+          () -> prompted.sequenceLogProbs(v.narrow(0, 0, 1), ids, new long[] {2}), "shorter than [CLS] + prompt");
+    }
+    List<String> tokens = new ArrayList<>(Vocabulary.SPECIALS);
+    tokens.addAll(List.of("a", "picture", "of", "red", "circle"));
+    Vocabulary vocab = Vocabulary.of(tokens);
+    long a = vocab.id("a"), picture = vocab.id("picture"), of = vocab.id("of");
+    long red = vocab.id("red"), circle = vocab.id("circle");
+    CaptionHead captions = new CaptionHead(m, new GenerationConfig(1, 0, 5, vocab.clsId(), vocab.sepId(), 0.6),
+        new long[] {a, picture, of});
+    assertEquals("a red circle", captions.caption(new Hypothesis(new long[] {vocab.clsId(), a, picture, of, a, red,
+        circle, vocab.sepId()}, 0), new BertTokenizer(vocab)));
+  }
+
+  @Test
   void aModelWithoutDecoderIsRefusedAtOnce() {
     MPlug retrieval = new MPlug(MPlugConfig.tiny().withParts(Part.retrieval()));
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> new CaptionHead(retrieval, G));

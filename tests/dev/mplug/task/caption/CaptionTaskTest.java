@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -49,7 +50,7 @@ class CaptionTaskTest {
   @Test
   void theSectionDefaultsToTheOfficialCocoDecodingAndNamesBadKeys() {
     CaptionTask t = task();
-    assertEquals(new CaptionTask.Options(5, 8, 25, false, 5), t.options());
+    assertEquals(new CaptionTask.Options(5, 8, 25, false, 5, ""), t.options());
     assertEquals(EnumSet.of(Part.VISION, Part.DECODER), t.parts());
     assertEquals("CIDEr", t.metrics().get(0));
     assertTrue(error("caption.beam_size=0").startsWith("caption.beam_size"));
@@ -57,7 +58,8 @@ class CaptionTaskTest {
     assertTrue(error("caption.max_length=40").contains("max_position_embeddings 32"), "tiny model: 32 positions");
     assertTrue(error("caption.scst=true", "caption.scst_beams=1").startsWith("caption.scst_beams must be >= 2"));
     assertTrue(error("caption.scst_beams=3").contains("caption.scst is not true"));
-    assertTrue(error("caption.prompt=a picture of").startsWith("caption.prompt"));
+    assertEquals("a picture of", task("caption.prompt= a picture of ").options().prompt());
+    assertTrue(error("caption.prompt=a picture of", "caption.max_length=29").contains("the prompt's 3 words"));
   }
 
   @Test
@@ -74,7 +76,7 @@ class CaptionTaskTest {
       imageOfId.put(dataset.get(i).imageId(), dataset.get(i).image());
       captions.add(TextCleaning.preCaption(dataset.get(i).captions().get(0), 30));
     }
-    try (TensorScope _ = TensorScope.open(); CaptionData stream = new CaptionData(data, 32, tok, 0, 0, 1)) {
+    try (TensorScope _ = TensorScope.open(); CaptionData stream = new CaptionData(data, 32, tok, "", 0, 0, 1)) {
       CaptionBatch b = stream.next();
       assertEquals(2, b.size());
       assertArrayEquals(new long[] {2, 3, 32, 32}, Tensors.shape(b.images()));
@@ -89,6 +91,29 @@ class CaptionTaskTest {
         assertEquals(v.sepId(), ids[n - 2], "caption + \" [SEP]\", then the tokenizer's [SEP]");
         for (int j = n; j < ids.length; j++) assertEquals(v.padId(), ids[j]);
         assertTrue(captions.contains(tok.decode(ids)), tok.decode(ids));
+      }
+    }
+  }
+
+  @Test
+  void aPromptLeadsEveryTrainingCaptionAndItsWordsMustBeInTheVocabulary() throws IOException {
+    ShapesWorld.generate(root, new ShapesWorld.Config(6, 0, 3, 32, 0.25, 4));
+    BertTokenizer tok = BertTokenizer.load(root.resolve(SynthFiles.VOCAB));
+    Vocabulary v = tok.vocabulary();
+    long[] prompt = task("caption.prompt=there is").promptIds(tok);
+    assertArrayEquals(new long[] {v.id("there"), v.id("is")}, prompt);
+    assertEquals(0, task().promptIds(tok).length);
+    String e = assertThrows(IllegalArgumentException.class, () -> task("caption.prompt=a picture of").promptIds(tok))
+        .getMessage();
+    assertEquals("caption.prompt \"a picture of\": word 2 is not in the vocabulary", e);
+    FinetuneConfig.Data data = new FinetuneConfig.Data(root.resolve(SynthFiles.CAPTION_TRAIN), root, null, 2, 30, 32,
+        10, 0, false, 0.0);
+    try (TensorScope _ = TensorScope.open(); CaptionData stream = new CaptionData(data, 32, tok, "there is", 0, 0, 1)) {
+      CaptionBatch b = stream.next();
+      for (int i = 0; i < 2; i++) {
+        long[] ids = Tensors.toLongs(b.ids().select(0, i));
+        assertArrayEquals(new long[] {v.clsId(), v.id("there"), v.id("is")}, Arrays.copyOf(ids, 3));
+        assertTrue(tok.decode(ids).startsWith("there is "), tok.decode(ids));
       }
     }
   }
