@@ -4,7 +4,6 @@ import dev.mplug.data.dataset.Task;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.LoaderConfig;
-import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.loader.PipelineOptions;
 import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.TextOptions;
@@ -25,10 +24,11 @@ import java.util.List;
  * tokenizer adds its own, truncated to {@code data.max_tokens} (official {@code max_input_length} 25); with a prompt,
  * {@code [CLS] prompt caption [SEP] [SEP]}.
  */
-public final class CaptionData implements Batches<CaptionBatch> {
-  private final LoaderBatches<CaptionBatch> batches;
+public final class CaptionData {
+  private CaptionData() {}
 
-  public CaptionData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, String prompt, long seed,
+  /** The stream (close it to stop the loader's workers). */
+  public static Batches<CaptionBatch> open(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, String prompt, long seed,
       int rank, int worldSize) {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
@@ -36,7 +36,7 @@ public final class CaptionData implements Batches<CaptionBatch> {
     LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
         rank, worldSize);
     int maxTokens = data.maxTokens();
-    this.batches = new LoaderBatches<>(
+    return new LoaderBatches<>(
         Pipelines.loader(Task.CAPTION, Pipelines.annotations(Task.CAPTION, data.annotations(), data.root()), tokenizer,
             options, config),
         b -> {
@@ -54,25 +54,5 @@ public final class CaptionData implements Batches<CaptionBatch> {
    */
   static String target(String prompt, String caption) {
     return (prompt.isEmpty() ? "" : prompt + " ") + caption + " " + Vocabulary.SEP;
-  }
-
-  @Override
-  public CaptionBatch next() {
-    return batches.next();
-  }
-
-  @Override
-  public LoaderPosition position() {
-    return batches.position();
-  }
-
-  @Override
-  public void seek(LoaderPosition position) {
-    batches.seek(position);
-  }
-
-  @Override
-  public void close() {
-    batches.close();
   }
 }

@@ -126,7 +126,7 @@ public final class CaptionTask implements DownstreamTask<CaptionBatch> {
 
   @Override
   public Batches<CaptionBatch> trainingData(BertTokenizer tokenizer, long seed, int rank, int worldSize) {
-    return new CaptionData(config.data(), config.model().vision().imageRes(), tokenizer, options.prompt(), seed, rank,
+    return CaptionData.open(config.data(), config.model().vision().imageRes(), tokenizer, options.prompt(), seed, rank,
         worldSize);
   }
 

@@ -4,7 +4,6 @@ import dev.mplug.data.dataset.Task;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.LoaderConfig;
-import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.loader.PipelineOptions;
 import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.TextOptions;
@@ -23,17 +22,18 @@ import org.bytedeco.pytorch.global.torch;
  * augmentations when {@code data.augment} is on), the boxes turned into the decoder's targets; endless over epochs and
  * resumable.
  */
-public final class GroundingData implements Batches<GroundingBatch> {
-  private final LoaderBatches<GroundingBatch> batches;
+public final class GroundingData {
+  private GroundingData() {}
 
-  public GroundingData(FinetuneConfig.Data data, int canvas, BertTokenizer tokenizer, long seed, int rank,
+  /** The stream (close it to stop the loader's workers). */
+  public static Batches<GroundingBatch> open(FinetuneConfig.Data data, int canvas, BertTokenizer tokenizer, long seed, int rank,
       int worldSize) {
     PipelineOptions options = new PipelineOptions(canvas, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         TextOptions.training());
     LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
         rank, worldSize);
-    this.batches = new LoaderBatches<>(
+    return new LoaderBatches<>(
         Pipelines.loader(Task.GROUNDING, Pipelines.annotations(Task.GROUNDING, data.annotations(), data.root()),
             tokenizer, options, config),
         b -> new GroundingBatch(b.tensor(Batch.IMAGES).clone(), b.tensor(Batch.TEXT_IDS).clone(),
@@ -46,25 +46,5 @@ public final class GroundingData implements Batches<GroundingBatch> {
     Tensor wh = boxes.narrow(1, 2, 2);                                            // [B, 2]
     Tensor centre = boxes.narrow(1, 0, 2).add(wh.div(new Scalar(2.0)));          // [B, 2]
     return torch.cat(new TensorVector(centre, wh), 1).div(new Scalar(canvas));    // [B, 4]
-  }
-
-  @Override
-  public GroundingBatch next() {
-    return batches.next();
-  }
-
-  @Override
-  public LoaderPosition position() {
-    return batches.position();
-  }
-
-  @Override
-  public void seek(LoaderPosition position) {
-    batches.seek(position);
-  }
-
-  @Override
-  public void close() {
-    batches.close();
   }
 }

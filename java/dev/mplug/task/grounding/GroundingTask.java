@@ -59,7 +59,7 @@ public final class GroundingTask implements DownstreamTask<GroundingBatch> {
 
   @Override
   public Batches<GroundingBatch> trainingData(BertTokenizer tokenizer, long seed, int rank, int worldSize) {
-    return new GroundingData(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
+    return GroundingData.open(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
   }
 
   @Override

@@ -4,7 +4,6 @@ import dev.mplug.data.dataset.Task;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.LoaderConfig;
-import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.loader.PipelineOptions;
 import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.TextOptions;
@@ -18,10 +17,11 @@ import dev.mplug.train.Batches;
  * data loader (RandomResizedCrop(0.5-1) + flip + RandAugment when {@code data.augment}, cleaned and tokenised
  * captions, the image index as the batch's labels), endless over epochs and resumable.
  */
-public final class RetrievalData implements Batches<RetrievalBatch> {
-  private final LoaderBatches<RetrievalBatch> batches;
+public final class RetrievalData {
+  private RetrievalData() {}
 
-  public RetrievalData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
+  /** The stream (close it to stop the loader's workers). */
+  public static Batches<RetrievalBatch> open(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank,
       int worldSize) {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
@@ -29,30 +29,10 @@ public final class RetrievalData implements Batches<RetrievalBatch> {
     LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
         rank, worldSize);
     // copies owned by the caller's scope; the loader's batch is released as soon as this returns
-    this.batches = new LoaderBatches<>(Pipelines.loader(Task.RETRIEVAL,
+    return new LoaderBatches<>(Pipelines.loader(Task.RETRIEVAL,
         Pipelines.annotations(Task.RETRIEVAL, data.annotations(), data.root()), tokenizer, options, config),
         b -> new RetrievalBatch(b.tensor(Batch.IMAGES).clone(), b.tensor(Batch.TEXT_IDS).clone(),
             b.tensor(Batch.TEXT_MASK).clone(), b.tensor(Batch.LABELS).clone()),
         "data.annotations: " + data.annotations() + " (batch " + data.batchSize() + ")");
-  }
-
-  @Override
-  public RetrievalBatch next() {
-    return batches.next();
-  }
-
-  @Override
-  public LoaderPosition position() {
-    return batches.position();
-  }
-
-  @Override
-  public void seek(LoaderPosition position) {
-    batches.seek(position);
-  }
-
-  @Override
-  public void close() {
-    batches.close();
   }
 }

@@ -72,7 +72,7 @@ public final class RetrievalTask implements DownstreamTask<RetrievalBatch> {
 
   @Override
   public Batches<RetrievalBatch> trainingData(BertTokenizer tokenizer, long seed, int rank, int worldSize) {
-    return new RetrievalData(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
+    return RetrievalData.open(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
   }
 
   @Override

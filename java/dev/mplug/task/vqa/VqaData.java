@@ -5,7 +5,6 @@ import dev.mplug.data.loader.Batch;
 import dev.mplug.data.loader.DataLoader;
 import dev.mplug.data.loader.Example;
 import dev.mplug.data.loader.LoaderConfig;
-import dev.mplug.data.loader.LoaderPosition;
 import dev.mplug.data.loader.PipelineOptions;
 import dev.mplug.data.loader.Pipelines;
 import dev.mplug.data.loader.SampleFunction;
@@ -26,10 +25,12 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * answer gets "[SEP]" appended before tokenisation, as the official loader does ({@code answer + eos}), so the decoder
  * learns {@code [CLS] answer [SEP] [SEP]}.
  */
-public final class VqaData implements Batches<VqaBatch> {
-  private final LoaderBatches<VqaBatch> batches;
+public final class VqaData {
+  private VqaData() {}
 
-  public VqaData(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed, int rank, int worldSize) {
+  /** The stream (close it to stop the loader's workers). */
+  public static Batches<VqaBatch> open(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, long seed,
+      int rank, int worldSize) {
     PipelineOptions options = options(data, imageRes, data.augment());
     LoaderConfig config = LoaderBatches.trainingConfig(data.batchSize(), data.workers(), data.maxBadFraction(), seed,
         rank, worldSize);
@@ -37,7 +38,7 @@ public final class VqaData implements Batches<VqaBatch> {
     DataLoader<Example<Mat>> loader = new DataLoader<>(store, answersWithEos(Pipelines.preparation(Task.VQA, options)),
         Pipelines.collator(tokenizer, options), config);
     // copies owned by the caller's scope; the batch (and its worker-side memory) is released at once
-    this.batches = new LoaderBatches<>(loader, b -> new VqaBatch(b.tensor(Batch.IMAGES).clone(),
+    return new LoaderBatches<>(loader, b -> new VqaBatch(b.tensor(Batch.IMAGES).clone(),
         b.tensor(Batch.TEXT_IDS).clone(), b.tensor(Batch.TEXT_MASK).clone(), b.tensor(Batch.ANSWER_IDS).clone(),
         b.tensor(Batch.ANSWER_MASK).clone(), b.tensor(Batch.ANSWER_COUNTS).clone(),
         b.tensor(Batch.ANSWER_WEIGHTS).clone()),
@@ -67,29 +68,5 @@ public final class VqaData implements Batches<VqaBatch> {
       return new Example<>(e.media(), e.text(), e.answers().stream().map(VqaData::withEos).toList(),
           e.answerWeights(), e.label(), e.box(), e.id());
     };
-  }
-
-  public DataLoader<Example<Mat>> loader() {
-    return batches.loader();
-  }
-
-  @Override
-  public VqaBatch next() {
-    return batches.next();
-  }
-
-  @Override
-  public LoaderPosition position() {
-    return batches.position();
-  }
-
-  @Override
-  public void seek(LoaderPosition position) {
-    batches.seek(position);
-  }
-
-  @Override
-  public void close() {
-    batches.close();
   }
 }

@@ -53,7 +53,7 @@ public final class VqaTask implements DownstreamTask<VqaBatch> {
 
   @Override
   public Batches<VqaBatch> trainingData(BertTokenizer tokenizer, long seed, int rank, int worldSize) {
-    return new VqaData(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
+    return VqaData.open(config.data(), config.model().vision().imageRes(), tokenizer, seed, rank, worldSize);
   }
 
   @Override

@@ -18,6 +18,7 @@ import dev.mplug.task.Tasks;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import dev.mplug.train.Batches;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,7 +143,7 @@ class RetrievalTaskTest {
     for (JsonNode e : file) if (!distinct.contains(e.path("image_id").asText())) distinct.add(e.path("image_id").asText());
     BertTokenizer tok = BertTokenizer.load(world.resolve(SynthFiles.VOCAB));
     try (TensorScope scope = TensorScope.open();
-        var data = (RetrievalData) task.trainingData(tok, 5, 0, 1)) {
+        Batches<RetrievalBatch> data = ((RetrievalTask) task).trainingData(tok, 5, 0, 1)) {
       RetrievalBatch first = data.next();
       assertEquals(6, first.size());
       assertEquals(List.of(6L, 3L, 64L, 64L), Arrays.stream(Tensors.shape(first.images())).boxed().toList());

@@ -22,6 +22,7 @@ import dev.mplug.task.Tasks;
 import dev.mplug.testing.Seeds;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import dev.mplug.train.Batches;
 import dev.mplug.torch.TorchRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ class VqaTaskTest {
     BertTokenizer tok = BertTokenizer.load(cfg.data().vocab());
     int sep = tok.vocabulary().sepId();
     try (TensorScope _ = TensorScope.open();
-        VqaData data = (VqaData) Tasks.of(cfg).trainingData(tok, 1, 0, 1)) {
+        Batches<VqaBatch> data = ((VqaTask) Tasks.of(cfg)).trainingData(tok, 1, 0, 1)) {
       VqaBatch b = data.next();
       assertEquals(4, b.size());
       assertArrayEquals(new long[] {4, 3, 64, 64}, Tensors.shape(b.images()));
