@@ -302,6 +302,22 @@ class ShapesWorldTest {
     assertNotEquals("marker", new String(Files.readAllBytes(img), StandardCharsets.ISO_8859_1));
   }
 
+  @Test
+  void ensureRegeneratesAWorldWrittenByAnotherGeneratorVersion(@TempDir Path dir) throws IOException {
+    ShapesWorld.Config small = new ShapesWorld.Config(4, 0, 1, 32, 0.25, 2);
+    ShapesWorld.ensure(dir, small);
+    Path manifest = dir.resolve(SynthFiles.MANIFEST);
+    String text = Files.readString(manifest);
+    assertTrue(text.contains("\"format\":" + ShapesWorld.FORMAT), text);
+    Path img = dir.resolve(SynthFiles.image(0));
+    Files.writeString(img, "marker");
+    // a manifest from before the format was recorded (the same config, an older vocabulary layout)
+    Files.writeString(manifest, text.replace("\"format\":" + ShapesWorld.FORMAT + ",", ""));
+    ShapesWorld.ensure(dir, small);
+    assertNotEquals("marker", new String(Files.readAllBytes(img), StandardCharsets.ISO_8859_1));
+    assertTrue(Files.readString(manifest).contains("\"format\":" + ShapesWorld.FORMAT));
+  }
+
   // ---- pixel helpers (independent of the generator's own model of the scene) ----
 
   static int[] pixel(Mat m, int x, int y) {
