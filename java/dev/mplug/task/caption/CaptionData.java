@@ -28,8 +28,8 @@ public final class CaptionData {
   private CaptionData() {}
 
   /** The stream (close it to stop the loader's workers). */
-  public static Batches<CaptionBatch> open(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer, String prompt, long seed,
-      int rank, int worldSize) {
+  public static Batches<CaptionBatch> open(FinetuneConfig.Data data, int imageRes, BertTokenizer tokenizer,
+      String prompt, long seed, int rank, int worldSize) {
     PipelineOptions options = new PipelineOptions(imageRes, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         new TextOptions(data.maxWords(), 30, false, false, true, false));

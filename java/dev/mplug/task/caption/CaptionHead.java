@@ -24,8 +24,8 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>With a prompt ("a picture of", the official VATEX setting) the model is trained on {@code [CLS] prompt caption
  * [SEP]} as the official code does, and decoding starts from {@code [CLS] prompt}, the prompt forced rather than
- * generated (the official search starts from [CLS] and must produce the prompt itself); the caption text is what follows
- * the prompt.
+ * generated (the official search starts from [CLS] and must produce the prompt itself); the caption text is what
+ * follows the prompt.
  *
  * <pre>
  * images [B, 3, R, R] -> ViT -> ln_post [-> visn_fc -> LayerNorm]      = V0 [B, Nv, H]

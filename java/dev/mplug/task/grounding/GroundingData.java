@@ -26,8 +26,8 @@ public final class GroundingData {
   private GroundingData() {}
 
   /** The stream (close it to stop the loader's workers). */
-  public static Batches<GroundingBatch> open(FinetuneConfig.Data data, int canvas, BertTokenizer tokenizer, long seed, int rank,
-      int worldSize) {
+  public static Batches<GroundingBatch> open(FinetuneConfig.Data data, int canvas, BertTokenizer tokenizer,
+      long seed, int rank, int worldSize) {
     PipelineOptions options = new PipelineOptions(canvas, data.augment(), data.augment(), data.maxTokens(),
         PipelineOptions.DEFAULT_MAX_ANSWER_LENGTH, PipelineOptions.DEFAULT_VIDEO_FRAMES, Images.DEFAULT_MAX_PIXELS,
         TextOptions.training());

@@ -16,8 +16,8 @@ import java.util.List;
  * Visual grounding (RefCOCO, RefCOCO+, RefCOCOg in the official release): locate the object a referring expression
  * names. The model is the VQA one (vision, text encoder, fusion, decoder) writing the box as four coordinate tokens
  * ({@link GroundingHead}); the canvas is the model's {@code vision.image_res} (official: 336, letterboxed). Config
- * section {@code grounding { l1_weight giou_weight official_weight_broadcast bin_init }}: how much of each factor of the
- * token weighting the loss uses (default 1 each), whether to reproduce the released code's batch-coupled weighting
+ * section {@code grounding { l1_weight giou_weight official_weight_broadcast bin_init }}: how much of each factor of
+ * the token weighting the loss uses (default 1 each), whether to reproduce the released code's batch-coupled weighting
  * (default false; see {@link GroundingHead}), and how the coordinate tokens' embeddings start ({@code pretrained}, the
  * default, or {@code ordinal}: {@link OrdinalBins}).
  */

@@ -39,7 +39,7 @@ public final class OrdinalBins {
           .sum(new long[] {1}, false, new ScalarTypeOptional()).sqrt();                   // [V]
       double others = (norms.sum().item_double() - norms.narrow(0, tokens.firstBinId(), BoxTokens.TOKENS).sum()
           .item_double()) / (table.size(0) - BoxTokens.TOKENS);
-      double scale = others / Math.sqrt(h / 2.0);                                          // code rows have norm sqrt(H/2)
+      double scale = others / Math.sqrt(h / 2.0);                     // the code's rows have norm sqrt(H/2)
       table.narrow(0, tokens.firstBinId(), BoxTokens.TOKENS).copy_(rows.mul(new Scalar(scale)).to(table.scalar_type()));
     }
   }

@@ -77,7 +77,8 @@ class CaptionTaskTest {
       imageOfId.put(dataset.get(i).imageId(), dataset.get(i).image());
       captions.add(TextCleaning.preCaption(dataset.get(i).captions().get(0), 30));
     }
-    try (TensorScope _ = TensorScope.open(); Batches<CaptionBatch> stream = CaptionData.open(data, 32, tok, "", 0, 0, 1)) {
+    try (TensorScope _ = TensorScope.open();
+        Batches<CaptionBatch> stream = CaptionData.open(data, 32, tok, "", 0, 0, 1)) {
       CaptionBatch b = stream.next();
       assertEquals(2, b.size());
       assertArrayEquals(new long[] {2, 3, 32, 32}, Tensors.shape(b.images()));
@@ -109,7 +110,8 @@ class CaptionTaskTest {
     assertEquals("caption.prompt \"a picture of\": word 2 is not in the vocabulary", e);
     FinetuneConfig.Data data = new FinetuneConfig.Data(root.resolve(SynthFiles.CAPTION_TRAIN), root, null, 2, 30, 32,
         10, 0, false, 0.0);
-    try (TensorScope _ = TensorScope.open(); Batches<CaptionBatch> stream = CaptionData.open(data, 32, tok, "there is", 0, 0, 1)) {
+    try (TensorScope _ = TensorScope.open();
+        Batches<CaptionBatch> stream = CaptionData.open(data, 32, tok, "there is", 0, 0, 1)) {
       CaptionBatch b = stream.next();
       for (int i = 0; i < 2; i++) {
         long[] ids = Tensors.toLongs(b.ids().select(0, i));

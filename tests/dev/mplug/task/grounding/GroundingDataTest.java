@@ -48,7 +48,8 @@ class GroundingDataTest {
       annotated.add(String.format("%.4f %.4f %.4f %.4f", (b.get(0).asDouble() + b.get(2).asDouble() / 2) / 64,
           (b.get(1).asDouble() + b.get(3).asDouble() / 2) / 64, b.get(2).asDouble() / 64, b.get(3).asDouble() / 64));
     }
-    try (TensorScope _ = TensorScope.open(); Batches<GroundingBatch> data = GroundingData.open(cfg.data(), 32, tok, 5, 0, 1)) {
+    try (TensorScope _ = TensorScope.open();
+        Batches<GroundingBatch> data = GroundingData.open(cfg.data(), 32, tok, 5, 0, 1)) {
       GroundingBatch b = data.next();
       assertEquals(4, b.size());
       assertArrayEquals(new long[] {4, 3, 32, 32}, Tensors.shape(b.images()));
