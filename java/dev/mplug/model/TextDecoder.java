@@ -119,11 +119,6 @@ public final class TextDecoder extends ModuleBase {
     return head.forward(hidden, embeddings.wordEmbeddingWeight());
   }
 
-  /** The word-embedding matrix [V, H], also the LM head's output projection (tied). */
-  public Tensor wordEmbeddingWeight() {
-    return embeddings.wordEmbeddingWeight();
-  }
-
   public TextConfig config() {
     return config;
   }

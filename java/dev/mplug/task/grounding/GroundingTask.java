@@ -16,28 +16,20 @@ import java.util.List;
  * Visual grounding (RefCOCO, RefCOCO+, RefCOCOg in the official release): locate the object a referring expression
  * names. The model is the VQA one (vision, text encoder, fusion, decoder) writing the box as four coordinate tokens
  * ({@link GroundingHead}); the canvas is the model's {@code vision.image_res} (official: 336, letterboxed). Config
- * section {@code grounding { l1_weight giou_weight official_weight_broadcast bin_init }}: how much of each factor of
- * the token weighting the loss uses (default 1 each), whether to reproduce the released code's batch-coupled weighting
- * (default false; see {@link GroundingHead}), and how the coordinate tokens' embeddings start ({@code pretrained}, the
- * default, or {@code ordinal}: {@link OrdinalBins}).
+ * section {@code grounding { l1_weight giou_weight official_weight_broadcast }}: how much of each factor of the token
+ * weighting the loss uses (default 1 each), and whether to reproduce the released code's batch-coupled weighting
+ * (default false; see {@link GroundingHead}).
  */
 public final class GroundingTask implements DownstreamTask<GroundingBatch> {
   public static final String NAME = "grounding";
 
   private final FinetuneConfig config;
   private final GroundingHead.Weights weights;
-  private final boolean ordinalBins;
 
   public GroundingTask(FinetuneConfig config) {
     GroundingOptions o = config.file().getGrounding();
     this.weights = new GroundingHead.Weights(o.hasL1Weight() ? o.getL1Weight() : 1.0,
         o.hasGiouWeight() ? o.getGiouWeight() : 1.0, o.getOfficialWeightBroadcast());
-    this.ordinalBins = switch (o.getBinInit()) {
-      case "", "pretrained" -> false;
-      case "ordinal" -> true;
-      default -> throw new IllegalArgumentException("grounding.bin_init must be \"pretrained\" or \"ordinal\", got \""
-          + o.getBinInit() + "\"");
-    };
     this.config = config;
   }
 
@@ -60,16 +52,9 @@ public final class GroundingTask implements DownstreamTask<GroundingBatch> {
     return weights;
   }
 
-  /** Whether fine-tuning starts the coordinate tokens' embeddings from {@link OrdinalBins}. */
-  public boolean ordinalBins() {
-    return ordinalBins;
-  }
-
   @Override
   public TrainingTask<GroundingBatch> trainingTask(MPlug model, BertTokenizer tokenizer) {
-    GroundingHead head = head(model, tokenizer);
-    if (ordinalBins) OrdinalBins.write(model.decoder(), head.tokens());
-    return new GroundingTrainingTask(head);
+    return new GroundingTrainingTask(head(model, tokenizer));
   }
 
   @Override
