@@ -45,7 +45,8 @@ final class Answerer {
     List<String> texts = VqaHead.answers(beams, tokenizer);
     List<Answer> out = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
-      out.add(new Answer(texts.get(i), beams.get(i).isEmpty() ? Double.NEGATIVE_INFINITY : beams.get(i).get(0).score()));
+      List<Hypothesis> b = beams.get(i);
+      out.add(new Answer(texts.get(i), b.isEmpty() ? Double.NEGATIVE_INFINITY : b.get(0).score()));
     }
     return out;
   }

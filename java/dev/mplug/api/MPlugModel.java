@@ -52,8 +52,8 @@ import org.bytedeco.pytorch.global.torch;
  * <p><b>Checkpoints:</b> a trainer checkpoint folder ({@code step-N/}, model config in its {@code trainer.json}), a
  * {@code .safetensors} written by this project (config in its metadata), or an official {@code .pth} with
  * {@link Builder#model} naming its model config. The task is given with {@link Builder#task} or read from the
- * parts the checkpoint's config builds: vision + decoder only is captioning, encoders + fusion + ITC/ITM heads without a
- * decoder is retrieval; VQA and grounding build the same parts, so for them (and for a pretrained checkpoint, which has
+ * parts the checkpoint's config builds: vision + decoder only is captioning, encoders + fusion + ITC/ITM heads
+ * without a decoder is retrieval; VQA and grounding build the same parts, so for them (and for a pretrained checkpoint, which has
  * every part) the task must be given. The tokenizer's {@code vocab.txt} is {@link Builder#vocab}, by default the one
  * in the checkpoint folder or beside the checkpoint file.
  *
@@ -192,7 +192,9 @@ public final class MPlugModel implements AutoCloseable {
   }
 
   private MPlugModel(Builder b) {
-    if (!Files.exists(b.checkpoint)) throw new IllegalArgumentException("checkpoint " + b.checkpoint + " does not exist");
+    if (!Files.exists(b.checkpoint)) {
+      throw new IllegalArgumentException("checkpoint " + b.checkpoint + " does not exist");
+    }
     TorchRuntime.load();
     if (b.threads > 0) TorchRuntime.setThreads(b.threads);
     MPlugConfig config = b.model != null ? PretrainConfig.modelConfig(b.model) : null;
@@ -214,7 +216,8 @@ public final class MPlugModel implements AutoCloseable {
           : new Captioner(new CaptionHead(model, ((CaptionTask) downstream).generation(vocab)), tokenizer);
       this.answerer = task != Task.VQA ? null
           : new Answerer(new VqaHead(model, vocab.padId()), tokenizer, ((VqaTask) downstream).settings()
-              .generation(model.config().generation(), vocab.clsId(), vocab.sepId()), data.maxWords(), data.maxTokens());
+              .generation(model.config().generation(), vocab.clsId(), vocab.sepId()), data.maxWords(),
+              data.maxTokens());
       this.retriever = task != Task.RETRIEVAL ? null
           : new Retriever(new RetrievalHead(model), tokenizer, ((RetrievalTask) downstream).ranking(), data.maxWords(),
               data.maxTokens());
@@ -223,7 +226,8 @@ public final class MPlugModel implements AutoCloseable {
               data.maxTokens());
     } catch (RuntimeException e) {
       release(model);
-      throw new IllegalArgumentException("checkpoint " + b.checkpoint + " with " + vocabFile + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("checkpoint " + b.checkpoint + " with " + vocabFile + ": " + e.getMessage(),
+          e);
     }
   }
 

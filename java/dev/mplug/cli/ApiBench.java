@@ -74,14 +74,18 @@ final class ApiBench {
           model, config.vision().imageRes(), TorchRuntime.threads(), requests);
       System.out.println("| task | precision | batch | p50 ms / call | p99 ms / call | items/s |");
       System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+      String shared = "";
       for (Precision p : precisions) {
         for (Task task : List.of(Task.CAPTION, Task.VQA)) {
           try (MPlugModel api = MPlugModel.builder(checkpoint).task(task).precision(p).batchSize(batch).build()) {
             time(api, task, p, 1, images);
             time(api, task, p, batch, images);
+            if (task == Task.VQA && p == precisions.get(0)) shared = callers(api, images);
           }
         }
       }
+      System.out.println();
+      System.out.println(shared);
       try (MPlugModel api = MPlugModel.builder(checkpoint).task(Task.VQA).build();
           InferenceServer server = InferenceServer.start(api, ServerConfig.local(0).withMaxInFlight(32))) {
         System.out.println();
@@ -119,6 +123,30 @@ final class ApiBench {
         size, percentile(ms, 50), percentile(ms, 99), calls * size / seconds);
   }
 
+  /** Single VQA requests from 1 and from 8 threads sharing the model: what its one lock costs or gains. */
+  private String callers(MPlugModel api, List<ImageInput> images) throws Exception {
+    double[] rate = new double[2];
+    int[] threads = {1, 8};
+    for (int t = 0; t < threads.length; t++) {
+      int n = Math.max(threads[t], requests / threads[t] * threads[t]);
+      ExecutorService pool = Executors.newFixedThreadPool(threads[t]);
+      try {
+        long t0 = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          ImageInput im = images.get(i % images.size());
+          futures.add(pool.submit(() -> api.answer(im, QUESTION)));
+        }
+        for (Future<?> f : futures) f.get();
+        rate[t] = n / ((System.nanoTime() - t0) / 1e9);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    return String.format(Locale.ROOT, "VQA, batch 1, one shared model: %.2f answers/s from 1 calling thread, %.2f from "
+        + "8 (the forward passes take turns; the 8 threads overlap image decoding and tokenisation)", rate[0], rate[1]);
+  }
+
   private void serve(int port, int concurrency, byte[] body) throws Exception {
     HttpClient client = HttpClient.newHttpClient();
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/predict"))
@@ -135,7 +163,9 @@ final class ApiBench {
         futures.add(pool.submit(() -> {
           long s = System.nanoTime();
           HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() != 200) throw new IllegalStateException("server answered " + r.statusCode() + ": " + r.body());
+          if (r.statusCode() != 200) {
+            throw new IllegalStateException("server answered " + r.statusCode() + ": " + r.body());
+          }
           ms[at] = (System.nanoTime() - s) / 1e6;
           return null;
         }));

@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code mplug serve}: one {@link MPlugModel} behind a small HTTP JSON service on the JDK's built-in server.
  *
  * <pre>
- * GET  /health    200 {"status": "ok", "task", "in_flight", "max_in_flight", "answered", "refused"}
+ * GET  /health    200 {"status": "ok", "task", "in_flight", "max_in_flight", "answered", "refused"} (predictions)
  * POST /predict   JSON {"image": base64, "text": "...", "texts": ["..."], "task": "vqa"}   ("task" optional)
  *                 or multipart/form-data with the fields image (a file), text (retrieval: repeated), task
  *   vqa        -> {"task", "answer", "score"}          caption   -> {"task", "caption", "score"}
@@ -93,12 +93,12 @@ public final class InferenceServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** Requests answered with 200 so far. */
+  /** Prediction requests answered with 200 so far. */
   public long answered() {
     return answered.get();
   }
 
-  /** Requests refused (any 4xx or 5xx) so far. */
+  /** Requests other than health checks refused (any 4xx or 5xx) so far. */
   public long refused() {
     return refused.get();
   }
@@ -134,9 +134,12 @@ public final class InferenceServer implements AutoCloseable {
         if (status == 503) exchange.getResponseHeaders().set("Retry-After", "1");
       } catch (RuntimeException e) {
         status = 500;
-        body = error("internal error: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        String m = String.valueOf(e.getMessage());
+        body = error("internal error: " + e.getClass().getSimpleName() + ": " + m.lines().findFirst().orElse(""));
       }
-      (status == 200 ? answered : refused).incrementAndGet();
+      if (!exchange.getRequestURI().getPath().equals("/health")) {
+        (status == 200 ? answered : refused).incrementAndGet();
+      }
       // the client sends the whole body before it reads the answer: what a refusal left unread is read and dropped
       // (or, past DRAIN_LIMIT, the connection closed after the answer), so that the client gets the answer
       if (!drained(exchange)) exchange.getResponseHeaders().set("Connection", "close");
@@ -187,7 +190,8 @@ public final class InferenceServer implements AutoCloseable {
   }
 
   private ObjectNode health() {
-    ObjectNode o = JSON.createObjectNode().put("status", stopping ? "stopping" : "ok").put("task", model.task().label());
+    ObjectNode o = JSON.createObjectNode().put("status", stopping ? "stopping" : "ok")
+        .put("task", model.task().label());
     o.put("in_flight", config.maxInFlight() - admission.availablePermits()).put("max_in_flight", config.maxInFlight());
     return o.put("answered", answered.get()).put("refused", refused.get());
   }
@@ -237,7 +241,7 @@ public final class InferenceServer implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
     } catch (IllegalStateException e) {
-      throw new HttpError(503, e.getMessage());                                             // closed while shutting down
+      throw new HttpError(503, e.getMessage());                          // the model was closed: shutting down
     }
     return o;
   }
@@ -253,7 +257,7 @@ public final class InferenceServer implements AutoCloseable {
     try {
       header = ImageHeader.parse(image, "image");
     } catch (BadSampleException e) {
-      throw new HttpError(400, "image: not a JPEG, PNG, WebP or BMP image (" + e.reason() + ")");
+      throw new HttpError(400, "image: " + e.reason());
     }
     if (header.pixels() > config.maxPixels()) {
       throw new HttpError(413, String.format(Locale.ROOT, "image: %d x %d = %d pixels is over the limit of %d",

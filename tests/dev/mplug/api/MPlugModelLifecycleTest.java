@@ -62,7 +62,8 @@ class MPlugModelLifecycleTest {
     assertEquals("beam size and max length are for vqa and caption models, not retrieval", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> MPlugModel.builder(demo).batchSize(0));
     try (MPlugModel vqa = MPlugModel.builder(demo).task(Task.VQA).build()) {
-      e = assertThrows(IllegalArgumentException.class, () -> vqa.caption(ImageInput.of(RandomCheckpoint.image(world, 0))));
+      ImageInput image = ImageInput.of(RandomCheckpoint.image(world, 0));
+      e = assertThrows(IllegalArgumentException.class, () -> vqa.caption(image));
       assertEquals("caption needs a caption model; " + demo + " is loaded for vqa", e.getMessage());
       e = assertThrows(IllegalArgumentException.class,
           () -> vqa.answer(ImageInput.of("not an image".getBytes(), "upload"), "what?"));

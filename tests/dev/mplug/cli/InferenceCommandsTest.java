@@ -133,6 +133,8 @@ class InferenceCommandsTest {
     line = assertOneLine(run("vqa", image(0), "what?", "--checkpoint", checkpoint.toString(), "--precision", "fp8"),
         2, "mplug vqa: ");
     assertEquals("mplug vqa: --precision fp8 is not fp32 or bf16", line);
+    line = assertOneLine(run("serve", "--checkpoint", checkpoint.toString(), "--port", "70000"), 2, "mplug serve: ");
+    assertEquals("mplug serve: --port must be in 0..65535, got 70000", line);
     line = assertOneLine(run("retrieve", "--images", world.toString(), "--texts", text.toString(), "--checkpoint",
         checkpoint.toString()), 2, "mplug retrieve: ");
     assertEquals("mplug retrieve: --images " + world + " holds no [.jpg, .jpeg, .png, .webp, .bmp] files", line);
