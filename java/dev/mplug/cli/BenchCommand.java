@@ -81,12 +81,22 @@ public final class BenchCommand implements Callable<Integer> {
       + "or composite (default ${DEFAULT-VALUE}).")
   String attention = "auto";
 
+  @Option(names = "--api", description = "Time the inference API instead (random weights of --model, no download): "
+      + "caption and VQA latency p50/p99 and items/s at batch 1 and --batch, per --precision, over --steps "
+      + "requests; then the HTTP service's requests/s at 1, 4 and 16 clients.")
+  boolean api;
+
   /** One precision's trainer, matmul rate and timings. */
   private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}
 
   @Override
   public Integer call() throws Exception {
     if (task != null) return taskBenchmark();
+    if (api) {
+      if (threads != null) TorchRuntime.setThreads(threads);
+      return new ApiBench(model, batch, steps, precisions.stream().map(ModelOptions::precision).distinct().toList())
+          .run();
+    }
     if (batch < 2 || steps < 1 || warmup < 0 || tokens < 4) {
       throw new IllegalArgumentException("need --batch >= 2, --steps >= 1, --warmup >= 0, --tokens >= 4");
     }

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
         "70:internal error (a bug; rerun with --debug and report the trace)"},
     subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class, SynthCommand.class,
         PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class,
-        BenchCommand.class, FinetuneCommand.class, EvaluateCommand.class, ScoreCommand.class})
+        BenchCommand.class, FinetuneCommand.class, EvaluateCommand.class, ScoreCommand.class, CaptionCommand.class,
+        VqaCommand.class, RetrieveCommand.class, GroundCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 

@@ -1,0 +1,47 @@
+package dev.mplug.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mplug.api.Answer;
+import dev.mplug.api.ImageInput;
+import dev.mplug.api.MPlugModel;
+import dev.mplug.api.Task;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code mplug vqa IMG "question"}: the answer of a VQA checkpoint. */
+@Command(name = "vqa", mixinStandardHelpOptions = true,
+    description = "Answer a question about an image with a VQA checkpoint: prints the answer, or JSON with --json.")
+public final class VqaCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "IMG", description = "The image file.")
+  Path image;
+
+  @Parameters(index = "1", paramLabel = "QUESTION", description = "The question, e.g. \"what color is the circle?\".")
+  String question;
+
+  @Mixin ModelOptions model;
+
+  @Option(names = "--json", description = "Print {\"image\", \"question\", \"answer\", \"score\"} as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    Inputs.requireFile(image, "image");
+    if (question.isBlank()) throw new IllegalArgumentException("QUESTION is empty");
+    Answer a;
+    try (MPlugModel m = model.builder(Task.VQA).build()) {
+      a = m.answer(ImageInput.of(image), question);
+    }
+    if (json) {
+      ObjectMapper mapper = new ObjectMapper();
+      System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(mapper.createObjectNode()
+          .put("image", image.toString()).put("question", question).put("answer", a.text()).put("score", a.score())));
+    } else {
+      System.out.println(a.text());
+    }
+    return 0;
+  }
+}
