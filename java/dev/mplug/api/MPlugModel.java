@@ -11,7 +11,6 @@ import dev.mplug.task.DownstreamTask;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.Tasks;
 import dev.mplug.task.TrainedModel;
-import dev.mplug.task.caption.CaptionHead;
 import dev.mplug.task.caption.CaptionTask;
 import dev.mplug.task.grounding.BoxTokens;
 import dev.mplug.task.grounding.GroundingHead;
@@ -213,7 +212,7 @@ public final class MPlugModel implements AutoCloseable {
     FinetuneConfig.Data data = settings.data();
     try {
       this.captioner = task != Task.CAPTION ? null
-          : new Captioner(new CaptionHead(model, ((CaptionTask) downstream).generation(vocab)), tokenizer);
+          : new Captioner(((CaptionTask) downstream).head(model, tokenizer), tokenizer);
       this.answerer = task != Task.VQA ? null
           : new Answerer(new VqaHead(model, vocab.padId()), tokenizer, ((VqaTask) downstream).settings()
               .generation(model.config().generation(), vocab.clsId(), vocab.sepId()), data.maxWords(),
