@@ -4,7 +4,10 @@ import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.bytedeco.pytorch.BoolVector;
+import org.bytedeco.pytorch.Logger;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Reducer;
 import org.bytedeco.pytorch.SizeTStringMap;
@@ -21,9 +24,10 @@ import org.bytedeco.pytorch.TensorVector;
  * (names, shapes, dtypes) and take rank 0's values of the parameters and of the extra state (e.g. momentum encoders,
  * queues), so every rank starts identical.
  *
- * <p>Per micro-batch: {@link #beforeForward()}, the forward, {@link #beforeBackward(boolean, Tensor)}, backward. A
- * micro-step of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and the gradients
- * accumulate locally; the last micro-step synchronizes the accumulated sum, as Python's {@code no_sync()} does.
+ * <p>Per micro-batch: {@link #beforeForward(boolean)}, the forward, {@link #beforeBackward(boolean, Tensor)},
+ * backward. A micro-step of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and
+ * the gradients accumulate locally; the last micro-step synchronizes the accumulated sum, as Python's
+ * {@code no_sync()} does.
  *
  * <p>Buckets: parameters in reverse registration order (roughly the order backward produces their gradients), a
  * first small bucket so communication starts early, then buckets of up to {@code bucketBytes}.
@@ -36,6 +40,7 @@ public final class DistributedDataParallel {
   private final Reducer reducer;
   private final boolean findUnusedParameters;
   private final int buckets;
+  private final List<String> names;
 
   /**
    * @param parameters the trainable parameters by name (the same names, order and shapes on every rank)
@@ -58,12 +63,19 @@ public final class DistributedDataParallel {
     List<Tensor> params = new ArrayList<>(parameters.values());
     SizeTVectorVector assignment = bucketsBySize(params, bucketBytes);
     this.buckets = (int) assignment.size();
-    SizeTStringMap names = new SizeTStringMap();
-    int i = 0;
-    for (String n : parameters.keySet()) names.put(i++, n);
+    this.names = List.copyOf(parameters.keySet());
+    SizeTStringMap indexNames = new SizeTStringMap();
+    for (int i = 0; i < names.size(); i++) indexNames.put(i, names.get(i));
     boolean[] sparse = new boolean[params.size()];
     this.reducer = new Reducer(new TensorVector(params.toArray(Tensor[]::new)), assignment, group.nativeGroup(),
-        new BoolVector(sparse), bucketBytes, findUnusedParameters, true, names, FIRST_BUCKET_BYTES, false, false);
+        new BoolVector(sparse), bucketBytes, findUnusedParameters, true, indexNames, FIRST_BUCKET_BYTES, false, false);
+    // The reducer reports through a c10d Logger it reaches by weak pointer, and dereferences it without a check when
+    // the set of unused parameters changes between steps: it needs one. Both live as long as the process (one
+    // wrapper per training run; freeing the reducer while the logger holds it would free it twice).
+    this.reducer.retainReference();
+    Logger logger = new Logger(reducer);
+    logger.retainReference();
+    this.reducer.set_logger(logger);
   }
 
   /** "name [shape] dtype" per line, in order. */
@@ -113,12 +125,15 @@ public final class DistributedDataParallel {
   }
 
   /**
-   * Before each micro-batch's forward; after the first synchronized backward the reducer rebuilds its buckets in
-   * the order the gradients actually arrived (rank 0's order, broadcast), as Python DDP does.
+   * Before each micro-batch's forward ({@code synchronize}: as for {@link #beforeBackward}); after the first
+   * synchronized backward the reducer rebuilds its buckets in the order the gradients actually arrived (rank 0's
+   * order, broadcast to all), as Python DDP does.
    */
-  public void beforeForward() {
-    reducer.rebuild_buckets();
-    reducer.prepare_for_forward();
+  public void beforeForward(boolean synchronize) {
+    unusedParametersExplained(() -> {
+      reducer.rebuild_buckets();
+      if (synchronize) reducer.prepare_for_forward();
+    });
   }
 
   /**
@@ -127,6 +142,29 @@ public final class DistributedDataParallel {
    */
   public void beforeBackward(boolean synchronize, Tensor loss) {
     if (!synchronize) return;
-    reducer.prepare_for_backward(findUnusedParameters ? new TensorVector(loss) : new TensorVector());
+    unusedParametersExplained(() -> reducer.prepare_for_backward(findUnusedParameters ? new TensorVector(loss)
+        : new TensorVector()));
+  }
+
+  /**
+   * The reducer's error for parameters that got no gradient as one line: which parameters, and the config key that
+   * lets them be.
+   */
+  private void unusedParametersExplained(Runnable reducerCall) {
+    try {
+      reducerCall.run();
+    } catch (RuntimeException e) {
+      String message = String.valueOf(e.getMessage());
+      if (!message.contains("Expected to have finished reduction")) throw e;
+      Matcher m = Pattern.compile("did not receive grad for rank \\d+: ([0-9 ]+)").matcher(message);
+      List<String> unused = new ArrayList<>();
+      if (m.find()) {
+        for (String index : m.group(1).strip().split(" +")) unused.add(names.get(Integer.parseInt(index)));
+      }
+      throw new IllegalArgumentException("the last step gave " + (unused.isEmpty() ? "some parameters"
+          : unused.size() + " parameters (" + String.join(", ", unused.subList(0, Math.min(3, unused.size())))
+          + (unused.size() > 3 ? ", ..." : "") + ")") + " no gradient (an objective is off or a part of the model "
+          + "unused): set train.ddp_find_unused = true", e);
+    }
   }
 }

@@ -251,14 +251,14 @@ public final class DistributedGroup {
     }
   }
 
-  /** "rank 0 has `a`, rank r `b` (line n)". */
+  /** "rank 0 has `a`, this one `b` (item n)": the first differing line, or field of a record's one-line text. */
   static String firstDifference(String a, String b) {
-    String[] x = a.split("\n");
-    String[] y = b.split("\n");
+    String[] x = a.split("\n|, ");
+    String[] y = b.split("\n|, ");
     for (int i = 0; i < Math.max(x.length, y.length); i++) {
       String p = i < x.length ? x[i].strip() : "(end)";
       String q = i < y.length ? y[i].strip() : "(end)";
-      if (!p.equals(q)) return "rank 0 has `" + p + "`, this one `" + q + "` (line " + (i + 1) + ")";
+      if (!p.equals(q)) return "rank 0 has `" + p + "`, this one `" + q + "` (item " + (i + 1) + ")";
     }
     return "they differ in whitespace only";
   }

@@ -171,7 +171,8 @@ public final class Trainer<B> implements AutoCloseable {
         for (int micro = 0; micro < config.accumulation(); micro++) {
           B batch = data.next();
           batchSamples += task.batchSize(batch);
-          if (ddp != null) ddp.beforeForward();
+          boolean lastMicroStep = micro == config.accumulation() - 1;
+          if (ddp != null) ddp.beforeForward(lastMicroStep);
           Map<String, Tensor> named = forward(batch);
           Tensor sum = null;
           for (var e : named.entrySet()) {
@@ -185,7 +186,7 @@ public final class Trainer<B> implements AutoCloseable {
           Tensor scaled = sum.div(Tensors.scalar(config.accumulation()));
           if (ddp != null) {
             // every rank joins the gradient all-reduce, even with a non-finite loss: the mean then says skip to all
-            ddp.beforeBackward(micro == config.accumulation() - 1, scaled);
+            ddp.beforeBackward(lastMicroStep, scaled);
             scaled.backward();
           } else if (Double.isFinite(s)) {
             scaled.backward();

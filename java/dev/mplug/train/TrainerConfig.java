@@ -27,7 +27,8 @@ import dev.mplug.torch.Precision;
  * @param seed the run's seed
  * @param bucketMb data-parallel gradient bucket size in MiB (PyTorch's default: 25); unused on one process
  * @param findUnusedParameters data parallel: walk each step's loss graph so parameters a step does not use are marked
- *     ready (needed when an objective skips part of the model; costs a graph walk per step)
+ *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
+ *     per step)
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
@@ -80,7 +81,8 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
    * one): warmup min(2000, total) steps, lr 1e-4, visual lr 1e-5, warmup lr 1e-6, min lr 1e-6, weight decay 0.02, no
    * gradient clipping, 1 micro-batch per step, fp32, a metric line every 50 steps, a
    * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
-   * parallel: 25 MiB buckets, every parameter expected to get a gradient each step.
+   * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
+   * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used).
    */
   public static final class Builder {
     private long totalSteps;
@@ -99,7 +101,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int maxNonFiniteInARow = 10;
     private long seed = 42;
     private int bucketMb = 25;
-    private boolean findUnusedParameters = false;
+    private boolean findUnusedParameters = true;
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;

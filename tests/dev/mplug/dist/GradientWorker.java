@@ -32,7 +32,7 @@ public final class GradientWorker {
     int per = GLOBAL_BATCH / group.worldSize();
     for (int m = 0; m < MICRO_STEPS; m++) {
       Tensor[] xy = batch(m);
-      ddp.beforeForward();
+      ddp.beforeForward(m == MICRO_STEPS - 1);
       Tensor loss = loss(params, xy[0].narrow(0, (long) group.rank() * per, per),
           xy[1].narrow(0, (long) group.rank() * per, per)).div(new Scalar(MICRO_STEPS));
       ddp.beforeBackward(m == MICRO_STEPS - 1, loss);
