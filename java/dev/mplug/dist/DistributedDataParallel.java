@@ -1,5 +1,6 @@
 package dev.mplug.dist;
 
+import dev.mplug.torch.TorchException;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +25,7 @@ import org.bytedeco.pytorch.TensorVector;
  * (names, shapes, dtypes) and take rank 0's values of the parameters and of the extra state (e.g. momentum encoders,
  * queues), so every rank starts identical.
  *
- * <p>Per micro-batch: {@link #beforeForward(boolean)}, the forward, {@link #beforeBackward(boolean, Tensor)},
- * backward. A micro-step of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and
+ * <p>Per micro-batch: {@link #beforeForward(boolean)}, the forward, {@link #backward(Tensor, boolean)}. A micro-step of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and
  * the gradients accumulate locally; the last micro-step synchronizes the accumulated sum, as Python's
  * {@code no_sync()} does.
  *
@@ -41,6 +41,8 @@ public final class DistributedDataParallel {
   private final boolean findUnusedParameters;
   private final int buckets;
   private final List<String> names;
+  private final int rank;
+  private final long timeoutSeconds;
 
   /**
    * @param parameters the trainable parameters by name (the same names, order and shapes on every rank)
@@ -60,6 +62,8 @@ public final class DistributedDataParallel {
       group.broadcast(all, 0);
     }
     this.findUnusedParameters = findUnusedParameters;
+    this.rank = group.rank();
+    this.timeoutSeconds = group.environment().timeout().toSeconds();
     List<Tensor> params = new ArrayList<>(parameters.values());
     SizeTVectorVector assignment = bucketsBySize(params, bucketBytes);
     this.buckets = (int) assignment.size();
@@ -125,7 +129,7 @@ public final class DistributedDataParallel {
   }
 
   /**
-   * Before each micro-batch's forward ({@code synchronize}: as for {@link #beforeBackward}); after the first
+   * Before each micro-batch's forward ({@code synchronize}: as for {@link #backward}); after the first
    * synchronized backward the reducer rebuilds its buckets in the order the gradients actually arrived (rank 0's
    * order, broadcast to all), as Python DDP does.
    */
@@ -137,13 +141,22 @@ public final class DistributedDataParallel {
   }
 
   /**
-   * Before backward of a micro-batch: {@code synchronize} arms the all-reduce (the last micro-step of an optimizer
-   * step); otherwise the gradients accumulate locally. {@code loss} is the graph walked for unused parameters.
+   * Backward of a micro-batch's {@code loss}: with {@code synchronize} (the last micro-step of an optimizer step) the
+   * buckets are all-reduced while it runs and every rank ends with the mean gradient; otherwise the gradients
+   * accumulate locally. A rank that died or hangs makes this fail within the group's timeout.
    */
-  public void beforeBackward(boolean synchronize, Tensor loss) {
-    if (!synchronize) return;
-    unusedParametersExplained(() -> reducer.prepare_for_backward(findUnusedParameters ? new TensorVector(loss)
-        : new TensorVector()));
+  public void backward(Tensor loss, boolean synchronize) {
+    if (synchronize) {
+      unusedParametersExplained(() -> reducer.prepare_for_backward(findUnusedParameters ? new TensorVector(loss)
+          : new TensorVector()));
+    }
+    try {
+      loss.backward();
+    } catch (RuntimeException e) {
+      if (!synchronize) throw e;
+      throw new TorchException("rank " + rank + ": the gradient all-reduce failed, another rank died or is "
+          + "unreachable (timeout " + timeoutSeconds + " s): " + DistributedGroup.firstLine(e), e);
+    }
   }
 
   /**

@@ -11,16 +11,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the ranks of one node as child processes, as torchrun does: each gets the torchrun variables ({@code RANK},
  * {@code LOCAL_RANK}, {@code WORLD_SIZE}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT},
  * {@code TORCHELASTIC_RESTART_COUNT} = 0) and their output is forwarded line by line with a {@code [rank N]} prefix.
- * When a rank ends with a non-zero status (or a signal) the launcher names it and why, stops the other ranks and
- * returns that status; when all end with 0 it returns 0.
+ * When a rank ends with a non-zero status (or a signal) the launcher names it (the first to end, when several fail
+ * together) and why, stops the other ranks and returns that status; when all end with 0 it returns 0.
  */
 public final class Launcher {
   /** How long the other ranks get to exit after SIGTERM before they are killed. */
@@ -102,14 +104,17 @@ public final class Launcher {
   public int run(PrintStream out, PrintStream err) {
     List<Process> processes = new ArrayList<>();
     BlockingQueue<Line> lines = new ArrayBlockingQueue<>(1024);
+    Queue<Integer> exits = new ConcurrentLinkedQueue<>();   // local ranks in the order they ended
     List<Thread> pumps = new ArrayList<>();
     try {
-      for (int local = 0; local < plan.nprocPerNode(); local++) {
+      for (int i = 0; i < plan.nprocPerNode(); i++) {
+        int local = i;
         ProcessBuilder pb = new ProcessBuilder(plan.command()).redirectErrorStream(true);
         pb.environment().putAll(extraEnvironment);
         pb.environment().putAll(plan.environment(local));
         Process p = pb.start();
         processes.add(p);
+        p.onExit().thenRun(() -> exits.add(local));
         int rank = plan.nodeRank() * plan.nprocPerNode() + local;
         Thread pump = Thread.ofPlatform().daemon().name("rank-" + rank + "-output")
             .start(() -> pump(p.getInputStream(), rank, lines));
@@ -121,7 +126,6 @@ public final class Launcher {
     }
     Exit failed = null;
     Map<Integer, String> lastLine = new HashMap<>();
-    boolean[] done = new boolean[processes.size()];
     int remaining = processes.size();
     try {
       while (remaining > 0) {
@@ -130,10 +134,8 @@ public final class Launcher {
           forward(l, out, lastLine);
           l = lines.poll();
         }
-        for (int i = 0; i < processes.size(); i++) {
+        for (Integer i; (i = exits.poll()) != null; ) {
           Process p = processes.get(i);
-          if (done[i] || p.isAlive()) continue;
-          done[i] = true;
           remaining--;
           if (p.exitValue() != 0 && failed == null) {
             failed = new Exit(plan.nodeRank() * plan.nprocPerNode() + i, p.pid(), p.exitValue());

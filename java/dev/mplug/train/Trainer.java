@@ -186,8 +186,7 @@ public final class Trainer<B> implements AutoCloseable {
           Tensor scaled = sum.div(Tensors.scalar(config.accumulation()));
           if (ddp != null) {
             // every rank joins the gradient all-reduce, even with a non-finite loss: the mean then says skip to all
-            ddp.beforeBackward(lastMicroStep, scaled);
-            scaled.backward();
+            ddp.backward(scaled, lastMicroStep);
           } else if (Double.isFinite(s)) {
             scaled.backward();
           }

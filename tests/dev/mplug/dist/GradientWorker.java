@@ -35,8 +35,7 @@ public final class GradientWorker {
       ddp.beforeForward(m == MICRO_STEPS - 1);
       Tensor loss = loss(params, xy[0].narrow(0, (long) group.rank() * per, per),
           xy[1].narrow(0, (long) group.rank() * per, per)).div(new Scalar(MICRO_STEPS));
-      ddp.beforeBackward(m == MICRO_STEPS - 1, loss);
-      loss.backward();
+      ddp.backward(loss, m == MICRO_STEPS - 1);
       if (m == 0) params.forEach((n, p) -> out.put("unsynced/" + n, p.grad().clone()));
     }
     params.forEach((n, p) -> out.put("grad/" + n, p.grad().clone()));
