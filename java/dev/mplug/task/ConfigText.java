@@ -116,6 +116,7 @@ public final class ConfigText {
     if (s.hasSeed()) t.seed(s.getSeed());
     if (s.hasDdpBucketMb()) t.bucketMb(s.getDdpBucketMb());
     if (s.hasDdpFindUnused()) t.findUnusedParameters(s.getDdpFindUnused());
+    if (s.hasZeroStage()) t.zeroStage(s.getZeroStage());
     return t.build();
   }
 }

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongToDoubleFunction;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -44,7 +46,9 @@ import org.bytedeco.pytorch.global.torch;
  * configs, the logged losses are the means over the ranks, and a step whose mean loss or gradient is not finite is
  * skipped by all ranks together. Every rank evaluates at checkpoint steps (so collectives stay in the same order);
  * only rank 0 writes metrics and checkpoints, and a checkpoint holds every rank's generator state. The task receives
- * this rank's micro-batches from a rank-aware {@link Batches}; the queues gather through the task.
+ * this rank's micro-batches from a rank-aware {@link Batches}; the queues gather through the task. With
+ * {@code zero_stage = 1} the optimizer state is sharded ({@link ZeroRedundancyOptimizer}): each rank updates the
+ * parameters it owns and writes its own shard of the state into the checkpoint.
  */
 public final class Trainer<B> implements AutoCloseable {
   public static final String MODEL_FILE = "model.safetensors";
@@ -65,6 +69,8 @@ public final class Trainer<B> implements AutoCloseable {
   private final boolean writer;
   private final DistributedGroup group;
   private final DistributedDataParallel ddp;
+  private final ZeroRedundancyOptimizer zero;
+  private boolean zeroMemoryReported;
   private final AdamW optimizer;
   private final Map<String, Tensor> params;
   private final List<AdamW.Group> groups;
@@ -113,20 +119,22 @@ public final class Trainer<B> implements AutoCloseable {
     } else {
       this.ddp = null;
     }
+    this.zero = config.zeroStage() == 1 && group.distributed() ? new ZeroRedundancyOptimizer(group, params) : null;
+    Predicate<String> updatedHere = zero == null ? name -> true : zero::owns;
     this.optimizer = new AdamW(params, 0.9, 0.999, 1e-8);
     this.groups = new ArrayList<>();
     Map<String, Double> scales = task.learningRateScales();
     List<String> grouped = params.keySet().stream().filter(n -> !scales.containsKey(n)).toList();
     for (ParameterGroups.Group g : ParameterGroups.of(grouped)) {
-      AdamW.Group adamGroup = optimizer.addGroup(g.name(), g.parameters(),
+      AdamW.Group adamGroup = optimizer.addGroup(g.name(), g.parameters().stream().filter(updatedHere).toList(),
           g.visual() ? config.visualLr() : config.lr(), g.decay() ? config.weightDecay() : 0.0);
       groups.add(adamGroup);
       lrScale.put(adamGroup, 1.0);
     }
     for (var e : scales.entrySet()) {
       if (!params.containsKey(e.getKey())) throw new IllegalArgumentException("lr scale for unknown parameter " + e.getKey());
-      AdamW.Group adamGroup = optimizer.addGroup("scaled/" + e.getKey(), List.of(e.getKey()),
-          config.lr() * e.getValue(), 0);
+      AdamW.Group adamGroup = optimizer.addGroup("scaled/" + e.getKey(),
+          Stream.of(e.getKey()).filter(updatedHere).toList(), config.lr() * e.getValue(), 0);
       groups.add(adamGroup);
       lrScale.put(adamGroup, e.getValue());
     }
@@ -207,6 +215,7 @@ public final class Trainer<B> implements AutoCloseable {
         } else {
           nonFiniteInARow = 0;
           optimizer.step();
+          if (zero != null) shardedStepDone();
           optimizer.zeroGrad();
           task.afterOptimizerStep(step);
         }
@@ -240,6 +249,16 @@ public final class Trainer<B> implements AutoCloseable {
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     return new Summary(step, losses, skipped, seconds > 0 ? samples / seconds : 0, last);
+  }
+
+  /** ZeRO-1: the owners' updates reach every rank; after the first update the state's size per rank is reported. */
+  private void shardedStepDone() {
+    zero.broadcastParameters();
+    if (!zeroMemoryReported) {
+      String line = zero.memoryLine(optimizer);
+      if (writer) progress.message(line);
+      zeroMemoryReported = true;
+    }
   }
 
   /** Replaces {@code values} (the losses of this rank) by their means over the ranks; returns the mean total. */
@@ -298,12 +317,26 @@ public final class Trainer<B> implements AutoCloseable {
     CheckpointStore.Score score = scoreAt == null ? null
         : new CheckpointStore.Score(scoreMetric, scoreAt.applyAsDouble(at));
     List<byte[]> generators = group.allGatherBytes("generator state", TorchRuntime.cpuRngState());
-    if (!writer) return null;
+    if (!writer) {
+      if (zero != null) {
+        try {
+          zero.writeShards(null, optimizer, at);
+        } catch (IOException e) {
+          throw new UncheckedIOException("rank " + group.rank() + " cannot write its optimizer shard: " + e.getMessage(),
+              e);
+        }
+      }
+      return null;
+    }
     return checkpoints.save(at, score, dir -> {
       Map<String, Tensor> model = new LinkedHashMap<>(params);
       task.stateTensors().forEach((k, v) -> model.put("state/" + k, v));
       SafeTensors.write(dir.resolve(MODEL_FILE), model, Map.of("format", "mplug-java", "step", Long.toString(at)));
-      SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+      if (zero != null) {
+        zero.writeShards(dir, optimizer, at);
+      } else {
+        SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+      }
       ObjectNode state = JSON.createObjectNode();
       state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)
           .put("nonfinite_in_a_row", nonFiniteInARow);
@@ -339,7 +372,7 @@ public final class Trainer<B> implements AutoCloseable {
           + firstDifference(savedConfig, task.configText()));
     }
     try (StateDict model = readTensors(dir.resolve(MODEL_FILE));
-        StateDict opt = readTensors(dir.resolve(OPTIMIZER_FILE));
+        StateDict opt = ZeroRedundancyOptimizer.readState(dir, OPTIMIZER_FILE);
         NoGradGuard guard = new NoGradGuard()) {
       Map<String, Tensor> taskState = new LinkedHashMap<>();
       for (String key : model.keys()) {
@@ -362,7 +395,9 @@ public final class Trainer<B> implements AutoCloseable {
       Map<String, Long> counters = new LinkedHashMap<>();
       state.path("task_counters").fields().forEachRemaining(e -> counters.put(e.getKey(), e.getValue().asLong()));
       task.loadState(taskState, counters);
-      optimizer.loadState(opt.asMap(), state.path("optimizer_step").asLong());
+      Map<String, Tensor> moments = new LinkedHashMap<>(opt.asMap());
+      if (zero != null) moments.keySet().removeIf(k -> !zero.owns(k.substring(k.indexOf('/') + 1)));
+      optimizer.loadState(moments, state.path("optimizer_step").asLong());
     }
     step = state.path("step").asLong();
     skipped = state.path("skipped").asLong();
