@@ -25,9 +25,9 @@ import org.bytedeco.pytorch.TensorVector;
  * (names, shapes, dtypes) and take rank 0's values of the parameters and of the extra state (e.g. momentum encoders,
  * queues), so every rank starts identical.
  *
- * <p>Per micro-batch: {@link #beforeForward(boolean)}, the forward, {@link #backward(Tensor, boolean)}. A micro-step of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and
- * the gradients accumulate locally; the last micro-step synchronizes the accumulated sum, as Python's
- * {@code no_sync()} does.
+ * <p>Per micro-batch: {@link #beforeForward(boolean)}, the forward, {@link #backward(Tensor, boolean)}. A micro-step
+ * of gradient accumulation passes {@code synchronize = false}: the hooks then do nothing and the gradients accumulate
+ * locally; the last micro-step synchronizes the accumulated sum, as Python's {@code no_sync()} does.
  *
  * <p>Buckets: parameters in reverse registration order (roughly the order backward produces their gradients), a
  * first small bucket so communication starts early, then buckets of up to {@code bucketBytes}.

@@ -15,9 +15,12 @@ import java.util.Map;
  *
  * @param host the address Gloo binds to (null: 127.0.0.1 when the master is on loopback, else the host name's address)
  * @param networkInterface the interface Gloo binds to (null: by {@code host}); wins over {@code host}
+ * @param agentStore torchrun's agent already serves the store at the master ({@code TORCHELASTIC_USE_AGENT_STORE}):
+ *     rank 0 connects to it instead of listening
  */
 public record DistributedEnvironment(int rank, int localRank, int worldSize, int localWorldSize, String masterAddr,
-    int masterPort, int restartCount, String backend, Duration timeout, String host, String networkInterface) {
+    int masterPort, int restartCount, String backend, Duration timeout, String host, String networkInterface,
+    boolean agentStore) {
   /** The default collective and rendezvous timeout, as torch.distributed's for Gloo is 30 min; shorter here. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(300);
   public static final String GLOO = "gloo";
@@ -49,7 +52,7 @@ public record DistributedEnvironment(int rank, int localRank, int worldSize, int
 
   /** One process, nothing distributed. */
   public static DistributedEnvironment single() {
-    return new DistributedEnvironment(0, 0, 1, 1, null, 0, 0, AUTO, DEFAULT_TIMEOUT, null, null);
+    return new DistributedEnvironment(0, 0, 1, 1, null, 0, 0, AUTO, DEFAULT_TIMEOUT, null, null, false);
   }
 
   /** This process's environment ({@link System#getenv()}). */
@@ -68,7 +71,8 @@ public record DistributedEnvironment(int rank, int localRank, int worldSize, int
     Duration timeout = Duration.ofSeconds(integer(env, "MPLUG_DIST_TIMEOUT", (int) DEFAULT_TIMEOUT.toSeconds()));
     return new DistributedEnvironment(rank, localRank, world, localWorld, env.get("MASTER_ADDR"),
         integer(env, "MASTER_PORT", world > 1 ? null : 0), integer(env, "TORCHELASTIC_RESTART_COUNT", 0), backend,
-        timeout, blankToNull(env.get("MPLUG_DIST_HOST")), blankToNull(env.get("GLOO_SOCKET_IFNAME")));
+        timeout, blankToNull(env.get("MPLUG_DIST_HOST")), blankToNull(env.get("GLOO_SOCKET_IFNAME")),
+        "true".equalsIgnoreCase(env.getOrDefault("TORCHELASTIC_USE_AGENT_STORE", "").strip()));
   }
 
   private static int integer(Map<String, String> env, String key, Integer fallback) {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
@@ -40,7 +41,8 @@ import org.bytedeco.pytorch.nccl.ProcessGroupNCCL;
  * their input, so callers need no second code path.
  *
  * <p>Stores: c10d constructors adopt the Store they are given (one owner each), so the process group and the backend
- * each get a {@code clone()} and this class keeps the original for its own key exchanges.
+ * each get a {@code clone()} and this class keeps the original for its own key exchanges. An adopted object must
+ * never be freed from Java as well ({@link #adopted}).
  */
 public final class DistributedGroup {
   private final DistributedEnvironment env;
@@ -74,15 +76,15 @@ public final class DistributedGroup {
     }
     Store store = connect(env);
     Milliseconds timeout = new Milliseconds(env.timeout().toMillis());
-    ProcessGroup group = new ProcessGroup(store.clone(), env.rank(), env.worldSize());
+    ProcessGroup group = new ProcessGroup(adopted(store.clone()), env.rank(), env.worldSize());
     Backend backend;
     try {
       if (nccl) {
-        backend = new ProcessGroupNCCL(store.clone(), env.rank(), env.worldSize());
+        backend = new ProcessGroupNCCL(adopted(store.clone()), env.rank(), env.worldSize());
       } else {
         ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(timeout);
         options.devices(new GlooDeviceVector(glooDevice(env)));
-        backend = new ProcessGroupGloo(store.clone(), env.rank(), env.worldSize(), options);
+        backend = new ProcessGroupGloo(adopted(store.clone()), env.rank(), env.worldSize(), options);
       }
     } catch (RuntimeException e) {
       throw new TorchException("rank " + env.rank() + ": the " + (nccl ? "NCCL" : "Gloo") + " group of "
@@ -91,16 +93,20 @@ public final class DistributedGroup {
     }
     torch.DeviceType device = nccl ? torch.DeviceType.CUDA : torch.DeviceType.CPU;
     ProcessGroup.BackendType type = nccl ? ProcessGroup.BackendType.NCCL : ProcessGroup.BackendType.GLOO;
-    group.setBackend(device, type, new BackendOptional(backend));
+    group.setBackend(device, type, new BackendOptional(adopted(backend)));
     group.setDefaultBackend(type);
-    return new DistributedGroup(env, store, group);
+    return new DistributedGroup(env, store, adopted(group));   // a data-parallel reducer holds it too
   }
 
-  /** The TCPStore: rank 0 listens on MASTER_PORT, the others connect, retrying until the timeout. */
+  /**
+   * The store: a TCPStore where rank 0 listens on MASTER_PORT (unless torchrun's agent serves it already) and the
+   * others connect, retrying until the timeout. (Not under a per-restart PrefixStore as Python's elastic runs do: a
+   * JavaCPP PrefixStore over a Java-made TCPStore crashed in its first {@code set} here.)
+   */
   private static Store connect(DistributedEnvironment env) {
     TCPStoreOptions o = new TCPStoreOptions();
     o.port((short) env.masterPort());
-    o.isServer(env.rank() == 0);
+    o.isServer(env.rank() == 0 && !env.agentStore());
     o.numWorkers(new SizeTPointer(1).put(env.worldSize()));
     o.waitWorkers(false);
     o.timeout(new Milliseconds(env.timeout().toMillis()));
@@ -120,6 +126,16 @@ public final class DistributedGroup {
           + " within " + env.timeout().toSeconds() + " s (is rank 0 running, MASTER_ADDR right and the port "
           + "open?): " + why, e);
     }
+  }
+
+  /**
+   * {@code p}, handed to a c10d constructor that takes it over (an intrusive or shared pointer): JavaCPP must never
+   * free it too, or the native owner is left with freed memory (a crash at its next use). It lives as long as the
+   * process; a process joins one group.
+   */
+  private static <P extends Pointer> P adopted(P p) {
+    p.retainReference();
+    return p;
   }
 
   /** Gloo's network device: the named interface, else the configured host, else loopback for a loopback master. */

@@ -322,8 +322,8 @@ public final class Trainer<B> implements AutoCloseable {
         try {
           zero.writeShards(null, optimizer, at);
         } catch (IOException e) {
-          throw new UncheckedIOException("rank " + group.rank() + " cannot write its optimizer shard: " + e.getMessage(),
-              e);
+          throw new UncheckedIOException("rank " + group.rank() + " cannot write its optimizer shard: "
+              + e.getMessage(), e);
         }
       }
       return null;

@@ -94,9 +94,12 @@ public final class ZeroRedundancyOptimizer {
     for (Tensor t : optimizer.stateTensors().values()) mine += t.numel() * t.element_size();
     long all = 0;
     for (Tensor p : params.values()) all += 2 * p.numel() * p.element_size();
-    List<byte[]> perRank = group.allGatherBytes("optimizer state bytes", Long.toString(mine).getBytes(StandardCharsets.US_ASCII));
+    List<byte[]> perRank = group.allGatherBytes("optimizer state bytes",
+        Long.toString(mine).getBytes(StandardCharsets.US_ASCII));
     StringBuilder ranks = new StringBuilder();
-    for (byte[] b : perRank) ranks.append(ranks.isEmpty() ? "" : " / ").append(mib(Long.parseLong(new String(b, StandardCharsets.US_ASCII))));
+    for (byte[] b : perRank) {
+      ranks.append(ranks.isEmpty() ? "" : " / ").append(mib(Long.parseLong(new String(b, StandardCharsets.US_ASCII))));
+    }
     return "optimizer state (ZeRO-1): " + ranks + " MiB on ranks 0.." + (group.worldSize() - 1) + ", " + mib(all)
         + " MiB unsharded";
   }

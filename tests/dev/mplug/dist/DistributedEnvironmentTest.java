@@ -24,8 +24,9 @@ class DistributedEnvironmentTest {
     Map<String, String> env = torchrun("3", "4");
     env.put("MPLUG_DIST_TIMEOUT", "45");
     env.put("GLOO_SOCKET_IFNAME", "eth1");
+    env.put("TORCHELASTIC_USE_AGENT_STORE", "True");
     assertEquals(new DistributedEnvironment(3, 3, 4, 4, "10.0.0.7", 29500, 2, "auto", Duration.ofSeconds(45), null,
-        "eth1"), DistributedEnvironment.fromEnvironment(env));
+        "eth1", true), DistributedEnvironment.fromEnvironment(env));
     assertEquals("10.0.0.7:29500", DistributedEnvironment.fromEnvironment(env).master());
   }
 

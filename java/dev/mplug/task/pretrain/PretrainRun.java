@@ -124,7 +124,8 @@ public final class PretrainRun {
       var bad = data.loader().badSamples();
       Path best = store.best().map(CheckpointStore.Best::checkpoint).orElse(null);
       Path tensorboard = tb == null ? null : tb.file().getParent();
-      return new Report(before, after, summary, summary.lastCheckpoint(), best, tensorboard, peak, task.flopsPerSample(), new BadSamples(bad.distinct(), bad.substitutions()));
+      return new Report(before, after, summary, summary.lastCheckpoint(), best, tensorboard, peak,
+          task.flopsPerSample(), new BadSamples(bad.distinct(), bad.substitutions()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
     }
