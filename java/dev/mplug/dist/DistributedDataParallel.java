@@ -21,7 +21,8 @@ import org.bytedeco.pytorch.TensorVector;
  * Data-parallel training on libtorch's c10d {@code Reducer}, the engine under PyTorch's DistributedDataParallel: the
  * reducer hooks every parameter's gradient accumulator, and as soon as the gradients of a bucket are complete during
  * backward it all-reduces that bucket (averaging over the ranks) while backward goes on; at the end each parameter's
- * {@code grad} is a view of its bucket (no extra copy). At start the ranks check that they hold the same parameters
+ * {@code grad} is a view of its bucket (a gradient that is still a bucket view is reduced in place; one freed by the
+ * optimizer since is copied into the bucket once). At start the ranks check that they hold the same parameters
  * (names, shapes, dtypes) and take rank 0's values of the parameters and of the extra state (e.g. momentum encoders,
  * queues), so every rank starts identical.
  *
