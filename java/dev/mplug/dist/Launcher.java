@@ -15,6 +15,7 @@ import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -102,10 +103,13 @@ public final class Launcher {
    * {@code err}. Returns 0 when every rank succeeded, else the first failed rank's status.
    */
   public int run(PrintStream out, PrintStream err) {
-    List<Process> processes = new ArrayList<>();
+    List<Process> processes = new CopyOnWriteArrayList<>();   // read by the shutdown hook too
     BlockingQueue<Line> lines = new ArrayBlockingQueue<>(1024);
     Queue<Integer> exits = new ConcurrentLinkedQueue<>();   // local ranks in the order they ended
     List<Thread> pumps = new ArrayList<>();
+    // the launcher stopped from outside (SIGTERM, Ctrl-C) takes its ranks with it
+    Thread stopRanks = new Thread(() -> stopAll(processes));
+    Runtime.getRuntime().addShutdownHook(stopRanks);
     try {
       for (int i = 0; i < plan.nprocPerNode(); i++) {
         int local = i;
@@ -151,6 +155,7 @@ public final class Launcher {
     }
     for (Line l; (l = lines.poll()) != null; ) forward(l, out, lastLine);
     out.flush();
+    Runtime.getRuntime().removeShutdownHook(stopRanks);
     if (failed == null) return 0;
     String last = lastLine.get(failed.rank());
     err.println("mplug launch: rank " + failed.rank() + " (pid " + failed.pid() + ") " + failed.reason()
