@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Time full pretraining steps (ITC + ITM + MLM + prefix LM, forward, backward, AdamW, momentum "
         + "update) of mPLUG-base at 256 px, batch 8, on synthetic inputs, and print samples/s and model FLOPs "
-        + "utilisation against this machine's measured matmul rate of each precision.")
+        + "utilisation against this machine's measured matmul rate of each precision; with --nproc N, data-parallel "
+        + "scaling (N ranks x 1 thread against 1 x 1).")
 public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--model", description = "Model preset or config (default ${DEFAULT-VALUE}: ViT-B/16 at 256 px).")
   String model = "model-base-256";
@@ -86,6 +87,14 @@ public final class BenchCommand implements Callable<Integer> {
       + "requests; then the HTTP service's requests/s at 1, 4 and 16 clients.")
   boolean api;
 
+  @Option(names = "--nproc", description = "Data-parallel scaling instead: the pretraining step as 1 rank x 1 thread "
+      + "and as N ranks x 1 thread (separate processes, Gloo), global samples/s and speed-up, and an all-reduce of "
+      + "the model's gradient (default ${DEFAULT-VALUE}: off).")
+  int nproc = 1;
+
+  @Option(names = "--dp-rank", hidden = true, description = "One rank of --nproc's arms (set by the launcher).")
+  boolean dataParallelRank;
+
   /** One precision's trainer, matmul rate and timings. */
   private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}
 
@@ -97,9 +106,12 @@ public final class BenchCommand implements Callable<Integer> {
       return new ApiBench(model, batch, steps, precisions.stream().map(ModelOptions::precision).distinct().toList())
           .run();
     }
-    if (batch < 2 || steps < 1 || warmup < 0 || tokens < 4) {
-      throw new IllegalArgumentException("need --batch >= 2, --steps >= 1, --warmup >= 0, --tokens >= 4");
+    if (batch < 2 || steps < 1 || warmup < 0 || tokens < 4 || nproc < 1) {
+      throw new IllegalArgumentException("need --batch >= 2, --steps >= 1, --warmup >= 0, --tokens >= 4, "
+          + "--nproc >= 1");
     }
+    if (dataParallelRank) return DataParallelBench.rank(model, batch, steps, warmup, tokens);
+    if (nproc > 1) return DataParallelBench.compare(model, nproc, batch, steps, warmup, tokens);
     List<Precision> wanted = precisions.stream().map(Precision::parse).distinct().toList();
     AttentionCore.Impl path = switch (attention) {
       case "auto" -> AttentionCore.Impl.AUTO;

@@ -1,5 +1,6 @@
 package dev.mplug.cli;
 
+import dev.mplug.dist.DistributedEnvironment;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.FinetuneRun;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
     FinetuneRun.Report report = FinetuneRun.run(cfg, new FinetuneRun.Options(resume,
         untilStep == null ? Long.MAX_VALUE : untilStep, compareUntrained), System.out);
-    FinetuneRun.printTable(report, System.out);
+    if (DistributedEnvironment.fromEnvironment().rank() == 0) FinetuneRun.printTable(report, System.out);
     return 0;
   }
 }

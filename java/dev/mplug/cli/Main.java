@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
     subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class, SynthCommand.class,
         PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class,
         BenchCommand.class, FinetuneCommand.class, EvaluateCommand.class, ScoreCommand.class, CaptionCommand.class,
-        VqaCommand.class, RetrieveCommand.class, GroundCommand.class, ServeCommand.class})
+        VqaCommand.class, RetrieveCommand.class, GroundCommand.class, ServeCommand.class, LaunchCommand.class})
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
@@ -58,6 +58,8 @@ public final class Main implements Runnable {
     cli.setErr(err);
     // JMH's own options (-f, -wi, -p ...) pass through `mplug jmh` untouched.
     cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
+    // everything after the first positional of `mplug launch` is the command the ranks run, options included.
+    cli.getSubcommands().get("launch").setStopAtPositional(true);
     boolean envDebug = debugRequested(System.getenv("MPLUG_DEBUG"));
     cli.setParameterExceptionHandler((e, ignored) ->
         fail(err, e.getCommandLine(), Failure.usage(e), e, main.debug || envDebug));

@@ -1,5 +1,6 @@
 package dev.mplug.cli;
 
+import dev.mplug.dist.DistributedEnvironment;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainRun;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public final class PretrainCommand implements Callable<Integer> {
         : new PretrainRun.Evaluation(eval, cfg.data().root(), evalImages, 16);
     PretrainRun.Report report = PretrainRun.run(cfg, resume, evaluation, System.out,
         untilStep == null ? Long.MAX_VALUE : untilStep);
-    PretrainRun.printTable(report, System.out);
+    if (DistributedEnvironment.fromEnvironment().rank() == 0) PretrainRun.printTable(report, System.out);
     return 0;
   }
 }

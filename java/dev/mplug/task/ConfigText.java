@@ -114,6 +114,9 @@ public final class ConfigText {
     if (s.hasKeepLast()) t.keepLast(s.getKeepLast());
     if (s.hasMaxNonfiniteInARow()) t.maxNonFiniteInARow(s.getMaxNonfiniteInARow());
     if (s.hasSeed()) t.seed(s.getSeed());
+    if (s.hasDdpBucketMb()) t.bucketMb(s.getDdpBucketMb());
+    if (s.hasDdpFindUnused()) t.findUnusedParameters(s.getDdpFindUnused());
+    if (s.hasZeroStage()) t.zeroStage(s.getZeroStage());
     return t.build();
   }
 }

@@ -2,6 +2,8 @@ package dev.mplug.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.dist.DistributedEnvironment;
+import dev.mplug.dist.DistributedGroup;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.pretrain.InitialWeights;
@@ -16,6 +18,7 @@ import dev.mplug.train.metrics.JsonLinesSink;
 import dev.mplug.train.metrics.MetricsSink;
 import dev.mplug.train.metrics.TensorBoardSink;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.LongToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
  * One fine-tuning run of a downstream task end to end: validate the config, build the task (it validates its own
@@ -30,6 +34,8 @@ import java.util.function.LongToDoubleFunction;
  * (a pretrained mPLUG) and score them; train on the shared {@link Trainer} (schedules, accumulation, bf16, exact
  * resume, metrics, progress), scoring every checkpoint by {@code train.best_metric} (default: the task's headline);
  * score the result; write the final results in the official format to {@code <output_dir>/results.json}.
+ * Data parallel when started as several ranks, as {@link dev.mplug.task.pretrain.PretrainRun} is: every rank trains
+ * its shard and evaluates, rank 0 alone logs and writes.
  */
 public final class FinetuneRun {
   /** How to run: resume from the newest checkpoint, stop early, score the untrained model first. */
@@ -54,7 +60,10 @@ public final class FinetuneRun {
     return runTyped(Tasks.of(cfg), cfg, options, log);
   }
 
-  private static <B> Report runTyped(DownstreamTask<B> task, FinetuneConfig cfg, Options options, PrintStream log) {
+  private static <B> Report runTyped(DownstreamTask<B> task, FinetuneConfig cfg, Options options,
+      PrintStream console) {
+    DistributedGroup group = DistributedGroup.join(DistributedEnvironment.fromEnvironment());
+    PrintStream log = group.writer() ? console : new PrintStream(OutputStream.nullOutputStream());   // rank 0 speaks
     cfg.checkTrainingInputs();
     if (!options.resume()) cfg.checkInit();
     String bestMetric = cfg.bestMetric().isEmpty() ? task.metrics().get(0) : cfg.bestMetric();
@@ -86,13 +95,15 @@ public final class FinetuneRun {
           + report.summary()));
     }
     try (TrainingTask<B> objective = task.trainingTask(model, tokenizer);
-        Batches<B> data = task.trainingData(tokenizer, cfg.train().seed(), 0, 1);
-        JsonLinesSink jsonl = new JsonLinesSink(out.resolve("metrics.jsonl"));
-        TensorBoardSink tb = new TensorBoardSink(out.resolve("tensorboard"));
-        Trainer<B> trainer = new Trainer<>(cfg.train(), objective, data, store, List.<MetricsSink>of(jsonl, tb),
+        Batches<B> data = task.trainingData(tokenizer, cfg.train().seed(), group.rank(), group.worldSize());
+        JsonLinesSink jsonl = group.writer() ? new JsonLinesSink(out.resolve("metrics.jsonl")) : null;
+        TensorBoardSink tb = group.writer() ? new TensorBoardSink(out.resolve("tensorboard")) : null;
+        Trainer<B> trainer = new Trainer<>(cfg.train(), objective, data, store,
+            Stream.<MetricsSink>of(jsonl, tb).filter(s -> s != null).toList(),
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
-                cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
-      Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
+                cfg.train().totalSteps(), cfg.train().logEvery()), group)) {
+      if (group.rank() > 0) TorchRuntime.seed(cfg.train().seed() + group.rank());   // own dropout masks
+      if (group.writer()) Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
       double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision());
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "%s: %,d parameters; batch %d; threads %d%n", task.name(),
@@ -113,13 +124,13 @@ public final class FinetuneRun {
       TaskEvaluation after = cfg.eval() == null ? null
           : scoredNow ? scores.last : evaluate(task, model, tokenizer, cfg, "after", log);
       Path results = null;
-      if (after != null) {
+      if (after != null && group.writer()) {
         results = out.resolve("results.json");
         JSON.writerWithDefaultPrettyPrinter().writeValue(results.toFile(), after.results());
       }
       Path best = store.best().map(CheckpointStore.Best::checkpoint).orElse(null);
       return new Report(task.name(), task.metrics(), untrained, before, after, summary, summary.lastCheckpoint(), best,
-          results, tb.file().getParent());
+          results, tb == null ? null : tb.file().getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.dist.DistributedDataParallel;
+import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
 import dev.mplug.torch.Autocast;
@@ -26,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongToDoubleFunction;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -36,8 +40,15 @@ import org.bytedeco.pytorch.global.torch;
  * clipping, optional bf16 autocast, non-finite detection (skip the step, count it, stop after N in a row), every
  * step's native memory released by a {@link TensorScope}, metrics, progress, and checkpoints that resume exactly.
  *
- * <p>Data-parallel ready: the task receives whole micro-batches from a rank-aware {@link Batches}, the queues gather
- * through the task, and only {@code writer = true} (rank 0) writes checkpoints and metrics.
+ * <p>Data parallel (a {@link DistributedGroup} of more than one rank): the parameters are wrapped in a
+ * {@link DistributedDataParallel} (rank 0's values at start, gradients averaged over the ranks in buckets during
+ * backward, no communication on accumulation micro-steps), the ranks refuse to start with different trainer or model
+ * configs, the logged losses are the means over the ranks, and a step whose mean loss or gradient is not finite is
+ * skipped by all ranks together. Every rank evaluates at checkpoint steps (so collectives stay in the same order);
+ * only rank 0 writes metrics and checkpoints, and a checkpoint holds every rank's generator state. The task receives
+ * this rank's micro-batches from a rank-aware {@link Batches}; the queues gather through the task. With
+ * {@code zero_stage = 1} the optimizer state is sharded ({@link ZeroRedundancyOptimizer}): each rank updates the
+ * parameters it owns and writes its own shard of the state into the checkpoint.
  */
 public final class Trainer<B> implements AutoCloseable {
   public static final String MODEL_FILE = "model.safetensors";
@@ -56,6 +67,10 @@ public final class Trainer<B> implements AutoCloseable {
   private final List<MetricsSink> sinks;
   private final Progress progress;
   private final boolean writer;
+  private final DistributedGroup group;
+  private final DistributedDataParallel ddp;
+  private final ZeroRedundancyOptimizer zero;
+  private boolean zeroMemoryReported;
   private final AdamW optimizer;
   private final Map<String, Tensor> params;
   private final List<AdamW.Group> groups;
@@ -67,8 +82,23 @@ public final class Trainer<B> implements AutoCloseable {
   private String scoreMetric;
   private LongToDoubleFunction scoreAt;
 
+  /** A single-process trainer; {@code writer}: whether it writes metrics and checkpoints. */
   public Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
       List<MetricsSink> sinks, Progress progress, boolean writer) {
+    this(config, task, data, checkpoints, sinks, progress, writer, DistributedGroup.single());
+  }
+
+  /**
+   * A trainer on this rank of {@code group} (rank 0 writes); with more than one rank every rank must construct its
+   * trainer (the ranks exchange configs and rank 0's parameters here).
+   */
+  public Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
+      List<MetricsSink> sinks, Progress progress, DistributedGroup group) {
+    this(config, task, data, checkpoints, sinks, progress, group.writer(), group);
+  }
+
+  private Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
+      List<MetricsSink> sinks, Progress progress, boolean writer, DistributedGroup group) {
     TorchRuntime.load();
     this.config = config;
     this.precision = Precision.parse(config.precision());
@@ -78,23 +108,35 @@ public final class Trainer<B> implements AutoCloseable {
     this.sinks = List.copyOf(sinks);
     this.progress = progress;
     this.writer = writer;
+    this.group = group;
     if (writer && precision.hardwareWarning() != null) progress.message("warning: " + precision.hardwareWarning());
     this.params = task.parameters();
+    if (group.distributed()) {
+      group.requireSame("trainer config", config.toString());
+      group.requireSame("model config", task.configText());
+      this.ddp = new DistributedDataParallel(group, params, task.stateTensors(), (long) config.bucketMb() << 20,
+          config.findUnusedParameters());
+    } else {
+      this.ddp = null;
+    }
+    this.zero = config.zeroStage() == 1 && group.distributed() ? new ZeroRedundancyOptimizer(group, params) : null;
+    Predicate<String> updatedHere = zero == null ? name -> true : zero::owns;
     this.optimizer = new AdamW(params, 0.9, 0.999, 1e-8);
     this.groups = new ArrayList<>();
     Map<String, Double> scales = task.learningRateScales();
     List<String> grouped = params.keySet().stream().filter(n -> !scales.containsKey(n)).toList();
     for (ParameterGroups.Group g : ParameterGroups.of(grouped)) {
-      AdamW.Group group = optimizer.addGroup(g.name(), g.parameters(), g.visual() ? config.visualLr() : config.lr(),
-          g.decay() ? config.weightDecay() : 0.0);
-      groups.add(group);
-      lrScale.put(group, 1.0);
+      AdamW.Group adamGroup = optimizer.addGroup(g.name(), g.parameters().stream().filter(updatedHere).toList(),
+          g.visual() ? config.visualLr() : config.lr(), g.decay() ? config.weightDecay() : 0.0);
+      groups.add(adamGroup);
+      lrScale.put(adamGroup, 1.0);
     }
     for (var e : scales.entrySet()) {
       if (!params.containsKey(e.getKey())) throw new IllegalArgumentException("lr scale for unknown parameter " + e.getKey());
-      AdamW.Group group = optimizer.addGroup("scaled/" + e.getKey(), List.of(e.getKey()), config.lr() * e.getValue(), 0);
-      groups.add(group);
-      lrScale.put(group, e.getValue());
+      AdamW.Group adamGroup = optimizer.addGroup("scaled/" + e.getKey(),
+          Stream.of(e.getKey()).filter(updatedHere).toList(), config.lr() * e.getValue(), 0);
+      groups.add(adamGroup);
+      lrScale.put(adamGroup, e.getValue());
     }
   }
 
@@ -137,6 +179,8 @@ public final class Trainer<B> implements AutoCloseable {
         for (int micro = 0; micro < config.accumulation(); micro++) {
           B batch = data.next();
           batchSamples += task.batchSize(batch);
+          boolean lastMicroStep = micro == config.accumulation() - 1;
+          if (ddp != null) ddp.beforeForward(lastMicroStep);
           Map<String, Tensor> named = forward(batch);
           Tensor sum = null;
           for (var e : named.entrySet()) {
@@ -147,10 +191,15 @@ public final class Trainer<B> implements AutoCloseable {
           if (sum == null) throw new IllegalStateException("the task returned no losses");
           double s = sum.item_double();
           total += s / config.accumulation();
-          if (Double.isFinite(s)) {
-            sum.div(Tensors.scalar(config.accumulation())).backward();
+          Tensor scaled = sum.div(Tensors.scalar(config.accumulation()));
+          if (ddp != null) {
+            // every rank joins the gradient all-reduce, even with a non-finite loss: the mean then says skip to all
+            ddp.backward(scaled, lastMicroStep);
+          } else if (Double.isFinite(s)) {
+            scaled.backward();
           }
         }
+        if (group.distributed()) total = meanOverRanks(total, values);
         loss = total;
         gradNorm = Double.isFinite(loss) ? clipAndMeasure() : Double.NaN;
         if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
@@ -166,10 +215,12 @@ public final class Trainer<B> implements AutoCloseable {
         } else {
           nonFiniteInARow = 0;
           optimizer.step();
+          if (zero != null) shardedStepDone();
           optimizer.zeroGrad();
           task.afterOptimizerStep(step);
         }
       }
+      batchSamples *= group.worldSize();   // the global batch
       samples += batchSamples;
       double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
       double throughput = batchSamples / stepSeconds;
@@ -190,12 +241,35 @@ public final class Trainer<B> implements AutoCloseable {
           sink.flush();
         }
       }
-      if (writer && ((config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || step == end)) {
-        last = save();
+      boolean checkpointStep = (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) || step == end;
+      if (checkpointStep && (writer || group.distributed())) {
+        Path saved = save();   // all ranks: evaluation and generator states; rank 0 writes
+        if (writer) last = saved;
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     return new Summary(step, losses, skipped, seconds > 0 ? samples / seconds : 0, last);
+  }
+
+  /** ZeRO-1: the owners' updates reach every rank; after the first update the state's size per rank is reported. */
+  private void shardedStepDone() {
+    zero.broadcastParameters();
+    if (!zeroMemoryReported) {
+      String line = zero.memoryLine(optimizer);
+      if (writer) progress.message(line);
+      zeroMemoryReported = true;
+    }
+  }
+
+  /** Replaces {@code values} (the losses of this rank) by their means over the ranks; returns the mean total. */
+  private double meanOverRanks(double total, Map<String, Double> values) {
+    List<String> keys = new ArrayList<>(values.keySet());
+    double[] local = new double[keys.size() + 1];
+    local[0] = total;
+    for (int i = 0; i < keys.size(); i++) local[i + 1] = values.get(keys.get(i));
+    double[] mean = group.mean(local);
+    for (int i = 0; i < keys.size(); i++) values.put(keys.get(i), mean[i + 1]);
+    return mean[0];
   }
 
   /**
@@ -234,17 +308,35 @@ public final class Trainer<B> implements AutoCloseable {
 
   /**
    * Writes a checkpoint of everything a resume needs; returns its folder. The files are a function of the state alone
-   * (safetensors headers and {@code trainer.json} in a fixed order), so identical state gives identical bytes.
+   * (safetensors headers and {@code trainer.json} in a fixed order), so identical state gives identical bytes. With
+   * several ranks every rank calls it (each evaluates and hands over its generator state) and rank 0 writes; the
+   * others return null.
    */
   public Path save() {
     long at = step;
     CheckpointStore.Score score = scoreAt == null ? null
         : new CheckpointStore.Score(scoreMetric, scoreAt.applyAsDouble(at));
+    List<byte[]> generators = group.allGatherBytes("generator state", TorchRuntime.cpuRngState());
+    if (!writer) {
+      if (zero != null) {
+        try {
+          zero.writeShards(null, optimizer, at);
+        } catch (IOException e) {
+          throw new UncheckedIOException("rank " + group.rank() + " cannot write its optimizer shard: "
+              + e.getMessage(), e);
+        }
+      }
+      return null;
+    }
     return checkpoints.save(at, score, dir -> {
       Map<String, Tensor> model = new LinkedHashMap<>(params);
       task.stateTensors().forEach((k, v) -> model.put("state/" + k, v));
       SafeTensors.write(dir.resolve(MODEL_FILE), model, Map.of("format", "mplug-java", "step", Long.toString(at)));
-      SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+      if (zero != null) {
+        zero.writeShards(dir, optimizer, at);
+      } else {
+        SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+      }
       ObjectNode state = JSON.createObjectNode();
       state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)
           .put("nonfinite_in_a_row", nonFiniteInARow);
@@ -252,7 +344,12 @@ public final class Trainer<B> implements AutoCloseable {
       state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
       ObjectNode counters = state.putObject("task_counters");
       new TreeMap<>(task.stateCounters()).forEach(counters::put);   // tasks may return Map.of: fix the order
-      state.put("torch_cpu_rng", Base64.getEncoder().encodeToString(TorchRuntime.cpuRngState()));
+      state.put("torch_cpu_rng", Base64.getEncoder().encodeToString(generators.get(0)));
+      if (group.distributed()) {
+        state.put("world_size", group.worldSize());
+        var perRank = state.putArray("rank_torch_cpu_rng");
+        generators.forEach(g -> perRank.add(Base64.getEncoder().encodeToString(g)));
+      }
       state.put("model_config", task.configText());
       state.put("trainer_config", config.toString());
       if (score != null) state.putObject("score").put("metric", score.metric()).put("value", score.value());
@@ -275,7 +372,7 @@ public final class Trainer<B> implements AutoCloseable {
           + firstDifference(savedConfig, task.configText()));
     }
     try (StateDict model = readTensors(dir.resolve(MODEL_FILE));
-        StateDict opt = readTensors(dir.resolve(OPTIMIZER_FILE));
+        StateDict opt = ZeroRedundancyOptimizer.readState(dir, OPTIMIZER_FILE);
         NoGradGuard guard = new NoGradGuard()) {
       Map<String, Tensor> taskState = new LinkedHashMap<>();
       for (String key : model.keys()) {
@@ -298,13 +395,36 @@ public final class Trainer<B> implements AutoCloseable {
       Map<String, Long> counters = new LinkedHashMap<>();
       state.path("task_counters").fields().forEachRemaining(e -> counters.put(e.getKey(), e.getValue().asLong()));
       task.loadState(taskState, counters);
-      optimizer.loadState(opt.asMap(), state.path("optimizer_step").asLong());
+      Map<String, Tensor> moments = new LinkedHashMap<>(opt.asMap());
+      if (zero != null) moments.keySet().removeIf(k -> !zero.owns(k.substring(k.indexOf('/') + 1)));
+      optimizer.loadState(moments, state.path("optimizer_step").asLong());
     }
     step = state.path("step").asLong();
     skipped = state.path("skipped").asLong();
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
-    TorchRuntime.setCpuRngState(Base64.getDecoder().decode(state.path("torch_cpu_rng").asText()));
-    data.seek(new LoaderPosition(state.path("data").path("epoch").asInt(), state.path("data").path("offset").asInt()));
+    int savedWorld = state.path("world_size").asInt(1);
+    JsonNode perRank = state.path("rank_torch_cpu_rng");
+    String generator = savedWorld == group.worldSize() && perRank.isArray()
+        ? perRank.get(group.rank()).asText() : state.path("torch_cpu_rng").asText();
+    TorchRuntime.setCpuRngState(Base64.getDecoder().decode(generator));
+    data.seek(rescaled(new LoaderPosition(state.path("data").path("epoch").asInt(),
+        state.path("data").path("offset").asInt()), savedWorld, dir));
+  }
+
+  /**
+   * This rank's position when a run saved by {@code savedWorld} ranks resumes on this group: rank r visits every
+   * W-th sample of the epoch's order from r, so after {@code offset} samples per rank the ranks together have visited
+   * the first {@code offset * W} of the order, and any other rank count continues from there when it divides them.
+   */
+  private LoaderPosition rescaled(LoaderPosition saved, int savedWorld, Path dir) {
+    if (savedWorld == group.worldSize()) return saved;
+    long visited = (long) saved.offset() * savedWorld;
+    if (visited % group.worldSize() != 0) {
+      throw new IllegalArgumentException("checkpoint " + dir + " was written by " + savedWorld + " ranks after "
+          + visited + " samples of epoch " + saved.epoch() + ", which " + group.worldSize() + " ranks cannot split "
+          + "evenly; resume on a rank count that divides " + visited);
+    }
+    return new LoaderPosition(saved.epoch(), (int) (visited / group.worldSize()));
   }
 
   /** Where two config texts part: "it has `a`, this run `b`" for the first differing line (trimmed). */

@@ -25,10 +25,16 @@ import dev.mplug.torch.Precision;
  * @param keepLast checkpoints kept besides the best
  * @param maxNonFiniteInARow stop after this many consecutive non-finite losses or gradients
  * @param seed the run's seed
+ * @param bucketMb data-parallel gradient bucket size in MiB (PyTorch's default: 25); unused on one process
+ * @param findUnusedParameters data parallel: walk each step's loss graph so parameters a step does not use are marked
+ *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
+ *     per step)
+ * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
-    long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed) {
+    long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed, int bucketMb,
+    boolean findUnusedParameters, int zeroStage) {
 
   public TrainerConfig {
     require(totalSteps >= 1, "total_steps", totalSteps, ">= 1");
@@ -45,6 +51,8 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, ">= 0");
     require(keepLast >= 1, "keep_last", keepLast, ">= 1");
     require(maxNonFiniteInARow >= 1, "max_nonfinite_in_a_row", maxNonFiniteInARow, ">= 1");
+    require(bucketMb >= 1, "ddp_bucket_mb", bucketMb, ">= 1");
+    require(zeroStage == 0 || zeroStage == 1, "zero_stage", zeroStage, "0 or 1");
   }
 
   private static void require(boolean ok, String key, Object value, String rule) {
@@ -66,14 +74,18 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     return new Builder(totalSteps).warmupSteps(warmupSteps).lr(lr).visualLr(visualLr).warmupLr(warmupLr).minLr(minLr)
         .weightDecay(weightDecay).clipNorm(clipNorm).accumulation(accumulation).precision(precision)
         .logEvery(logEvery).checkpointEvery(checkpointEvery).keepLast(keepLast)
-        .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed);
+        .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed).bucketMb(bucketMb)
+        .findUnusedParameters(findUnusedParameters).zeroStage(zeroStage);
   }
 
   /**
    * {@link TrainerConfig} by name; {@link #build} validates. Defaults (official mPLUG base pretraining where it has
    * one): warmup min(2000, total) steps, lr 1e-4, visual lr 1e-5, warmup lr 1e-6, min lr 1e-6, weight decay 0.02, no
    * gradient clipping, 1 micro-batch per step, fp32, a metric line every 50 steps, a
-   * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42.
+   * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
+   * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
+   * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used),
+   * the optimizer state not sharded (ZeRO stage 0).
    */
   public static final class Builder {
     private long totalSteps;
@@ -91,6 +103,9 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int keepLast = 3;
     private int maxNonFiniteInARow = 10;
     private long seed = 42;
+    private int bucketMb = 25;
+    private boolean findUnusedParameters = true;
+    private int zeroStage = 0;
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;
@@ -171,11 +186,27 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
       return this;
     }
 
+    public Builder bucketMb(int v) {
+      bucketMb = v;
+      return this;
+    }
+
+    public Builder findUnusedParameters(boolean v) {
+      findUnusedParameters = v;
+      return this;
+    }
+
+    public Builder zeroStage(int v) {
+      zeroStage = v;
+      return this;
+    }
+
     /** The validated configuration; an invalid value is an error naming its key. */
     public TrainerConfig build() {
       long warmup = warmupSteps != null ? warmupSteps : Math.min(2000, totalSteps);
       return new TrainerConfig(totalSteps, warmup, lr, visualLr, warmupLr, minLr, weightDecay, clipNorm, accumulation,
-          precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed);
+          precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed, bucketMb, findUnusedParameters,
+          zeroStage);
     }
   }
 

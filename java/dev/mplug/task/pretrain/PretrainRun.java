@@ -1,6 +1,8 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.data.text.BertTokenizer;
+import dev.mplug.dist.DistributedEnvironment;
+import dev.mplug.dist.DistributedGroup;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
@@ -13,12 +15,14 @@ import dev.mplug.train.metrics.JsonLinesSink;
 import dev.mplug.train.metrics.MetricsSink;
 import dev.mplug.train.metrics.TensorBoardSink;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Locale;
 import java.util.function.LongToDoubleFunction;
 
@@ -28,6 +32,11 @@ import java.util.function.LongToDoubleFunction;
  * trainer, optionally resume, evaluate before and after (when an evaluation set is given; then every checkpoint is
  * scored by {@code train.best_metric} and the best is kept), train, and leave metrics (JSON lines, TensorBoard) and
  * checkpoints in the output folder.
+ *
+ * <p>Data parallel when started as several ranks ({@code ./mplug launch}, torchrun; see {@link DistributedEnvironment}):
+ * each rank reads its shard of the data, the ITC queues take the momentum features of all ranks, every rank trains
+ * and evaluates, and rank 0 alone logs and writes metrics and checkpoints (the output folder must be one all ranks
+ * see, e.g. a shared file system, for {@code --resume}).
  */
 public final class PretrainRun {
   /** What the run did and measured. */
@@ -48,8 +57,10 @@ public final class PretrainRun {
 
   /** As {@link #run(PretrainConfig, boolean, Evaluation, PrintStream)}, stopping (with a checkpoint) after step
    * {@code untilStep} of the configured schedule. */
-  public static Report run(PretrainConfig cfg, boolean resume, Evaluation evaluation, PrintStream log,
+  public static Report run(PretrainConfig cfg, boolean resume, Evaluation evaluation, PrintStream console,
       long untilStep) {
+    DistributedGroup group = DistributedGroup.join(DistributedEnvironment.fromEnvironment());
+    PrintStream log = group.writer() ? console : new PrintStream(OutputStream.nullOutputStream());   // rank 0 speaks
     cfg.checkInputsAndOutputs();
     if (!resume) cfg.checkInit();
     TorchRuntime.load();
@@ -75,23 +86,27 @@ public final class PretrainRun {
     }
     int res = cfg.model().vision().imageRes();
     try (PretrainingTask task = new PretrainingTask(model, tokenizer, cfg.objectives(), cfg.data().maxTokens(),
-            cfg.train().seed(), null);
-        PretrainData data = new PretrainData(cfg.data(), res, tokenizer, cfg.train().seed(), 0, 1);
+            cfg.train().seed(), group.distributed() ? group::allGather : null);
+        PretrainData data = new PretrainData(cfg.data(), res, tokenizer, cfg.train().seed(), group.rank(),
+            group.worldSize());
         PretrainEvaluation eval = evaluation == null ? null : new PretrainEvaluation(evaluation.file(),
             evaluation.root(), res, tokenizer, cfg.data().maxTokens(), cfg.data().maxWords(), evaluation.maxImages(),
             evaluation.rerankK());
-        JsonLinesSink jsonl = new JsonLinesSink(out.resolve("metrics.jsonl"));
-        TensorBoardSink tb = new TensorBoardSink(out.resolve("tensorboard"));
-        Trainer<PretrainBatch> trainer = new Trainer<>(cfg.train(), task, data, store, List.<MetricsSink>of(jsonl, tb),
+        JsonLinesSink jsonl = group.writer() ? new JsonLinesSink(out.resolve("metrics.jsonl")) : null;
+        TensorBoardSink tb = group.writer() ? new TensorBoardSink(out.resolve("tensorboard")) : null;
+        Trainer<PretrainBatch> trainer = new Trainer<>(cfg.train(), task, data, store,
+            Stream.<MetricsSink>of(jsonl, tb).filter(s -> s != null).toList(),
             new Progress(log, log == System.out && System.console() != null && System.console().isTerminal(),
-                cfg.train().totalSteps(), cfg.train().logEvery()), true)) {
-      Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
+                cfg.train().totalSteps(), cfg.train().logEvery()), group)) {
+      if (group.rank() > 0) TorchRuntime.seed(cfg.train().seed() + group.rank());   // own masks and negatives
+      if (group.writer()) Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
       double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision());
       trainer.setPeakFlops(peak);
-      log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d); threads %d; "
-          + "matmul peak %.1f GFLOP/s; ~%.2f GFLOP per sample%n", model.namedParameters().values().stream()
-          .mapToLong(t -> t.numel()).sum(), data.loader().samplesPerEpoch(), data.loader().batchesPerEpoch(),
-          cfg.data().batchSize(), TorchRuntime.threads(), peak / 1e9, task.flopsPerSample() / 1e9);
+      log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d) per rank, %d rank(s); "
+          + "threads %d; matmul peak %.1f GFLOP/s; ~%.2f GFLOP per sample%n", model.namedParameters().values()
+          .stream().mapToLong(t -> t.numel()).sum(), data.loader().samplesPerEpoch(), data.loader().batchesPerEpoch(),
+          cfg.data().batchSize(), group.worldSize(), TorchRuntime.threads(), peak / 1e9,
+          task.flopsPerSample() / 1e9);
       if (resumeFrom != null) {
         trainer.resume(resumeFrom);
         log.println("resumed from " + resumeFrom + " at step " + trainer.step());
@@ -108,7 +123,8 @@ public final class PretrainRun {
           : scoredNow ? scores.last : eval.evaluate(model, cfg.train().seed());
       var bad = data.loader().badSamples();
       Path best = store.best().map(CheckpointStore.Best::checkpoint).orElse(null);
-      return new Report(before, after, summary, summary.lastCheckpoint(), best, tb.file().getParent(), peak,
+      Path tensorboard = tb == null ? null : tb.file().getParent();
+      return new Report(before, after, summary, summary.lastCheckpoint(), best, tensorboard, peak,
           task.flopsPerSample(), new BadSamples(bad.distinct(), bad.substitutions()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to " + out + ": " + e.getMessage(), e);
