@@ -148,6 +148,66 @@ public final class mplug_native_h {
     }
   }
 
+  private static class mplug_joint_attention_forward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_DOUBLE, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_LONG, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_joint_attention_forward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_joint_attention_forward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+   *                                       const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+   *                                       double scale, double dropout_p, uint64_t seed, int32_t threads,
+   *                                       const mplug_tensor *out, const mplug_tensor *lse)
+   * }
+   */
+  public static int mplug_joint_attention_forward(MemorySegment q, int n_query, MemorySegment k, MemorySegment v,
+      MemorySegment key_mask, int n_key, double scale, double dropout_p, long seed, int threads, MemorySegment out,
+      MemorySegment lse) {
+    var mh$ = mplug_joint_attention_forward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, n_query, k, v, key_mask, n_key, scale, dropout_p, seed, threads, out, lse);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_joint_attention_backward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_DOUBLE, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_LONG, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_joint_attention_backward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+   *                                        const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+   *                                        double scale, double dropout_p, uint64_t seed, int32_t threads,
+   *                                        const mplug_tensor *out, const mplug_tensor *lse,
+   *                                        const mplug_tensor *grad_out, const mplug_tensor *grad_q,
+   *                                        const mplug_tensor *grad_k, const mplug_tensor *grad_v)
+   * }
+   */
+  public static int mplug_joint_attention_backward(MemorySegment q, int n_query, MemorySegment k, MemorySegment v,
+      MemorySegment key_mask, int n_key, double scale, double dropout_p, long seed, int threads, MemorySegment out,
+      MemorySegment lse, MemorySegment grad_out, MemorySegment grad_q, MemorySegment grad_k, MemorySegment grad_v) {
+    var mh$ = mplug_joint_attention_backward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, n_query, k, v, key_mask, n_key, scale, dropout_p, seed, threads, out, lse,
+          grad_out, grad_q, grad_k, grad_v);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
   private static class mplug_cuda_masked_softmax {
     public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_LONG,
