@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
@@ -55,6 +56,7 @@ public final class FusedAttention {
   }
 
   private static volatile Mode mode = Mode.FUSED;
+  private static final AtomicLong CALLS = new AtomicLong();
 
   /** The state of forwards awaiting their backward: keeps the hooks (native callbacks) reachable. */
   private static final Set<Backward> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(
@@ -75,12 +77,18 @@ public final class FusedAttention {
 
   /** Whether a call with inputs like {@code x} now takes the fused path. */
   public static boolean enabledFor(Tensor x) {
-    return mode == Mode.FUSED && !Autocast.active() && x.scalar_type() == torch.ScalarType.Float
+    // JavaCPP enums from native code: compare codes, not identity
+    return mode == Mode.FUSED && !Autocast.active() && x.scalar_type().value == torch.ScalarType.Float.value
         && x.device().is_cpu();
   }
 
+  /** How many fused forwards have run in this process: lets tests and benchmarks confirm the path taken. */
+  public static long calls() {
+    return CALLS.get();
+  }
+
   /** Forwards whose backward has not run yet (graphs built but not yet backpropagated). */
-  static int pendingBackwards() {
+  public static int pendingBackwards() {
     return PENDING.size();
   }
 
@@ -125,6 +133,7 @@ public final class FusedAttention {
       long seed = dropoutP > 0 ? drawSeed() : 0;
       int threads = torch.get_num_threads();
       NativeOps.jointAttentionForward(queries, keys, values, masks, scale, dropoutP, seed, threads, heads, lse);
+      CALLS.incrementAndGet();
 
       List<Tensor> inputs = new ArrayList<>();
       for (List<Tensor> list : List.of(queries, keys, values)) inputs.addAll(list);
