@@ -102,6 +102,31 @@ MPLUG_API int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t 
 MPLUG_API int32_t mplug_cuda_masked_softmax(const float *scores, const float *mask, float *out, int64_t rows,
                                             int64_t cols, int64_t rows_per_mask, float scale, void *stream);
 
+/*
+ * CUDA kernels of the joint attention (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise), over contiguous float32
+ * device buffers, for up to 4 segments and head sizes up to 128; the same arithmetic and dropout draw as the CPU op.
+ *   q[s]: [B, H, q_len[s], d]; k[s]: [B, H, k_len[s], d]; v[s]: [B, H, k_len[s], dv]; mask: NULL, or per key segment
+ *   NULL or an additive [B, k_len[s]]; out[s]: [B, H, q_len[s], dv] and lse[s]: [B, H, q_len[s]] written
+ *   (the pointer arrays and lengths live in host memory); stream: a cudaStream_t or NULL.
+ * Backward also needs delta[s]: a [B, H, q_len[s]] scratch buffer, and writes grad_q/grad_k/grad_v in full.
+ * native/cuda/check_on_gpu.sh checks both against PyTorch on a CUDA machine.
+ */
+MPLUG_API int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                                     const float *const *k, const float *const *v,
+                                                     const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
+                                                     float dropout_p, uint64_t seed, float *const *out,
+                                                     float *const *lse, void *stream);
+
+MPLUG_API int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                                      const float *const *k, const float *const *v,
+                                                      const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                      int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
+                                                      float dropout_p, uint64_t seed, const float *const *out,
+                                                      const float *const *lse, const float *const *grad_out,
+                                                      float *const *delta, float *const *grad_q, float *const *grad_k,
+                                                      float *const *grad_v, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

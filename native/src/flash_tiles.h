@@ -1,12 +1,15 @@
 // The arithmetic of the fused CPU attention kernels: register tiles written with GCC vector extensions (8 floats, one
 // AVX register), an exp that vectorises, and the counter-based dropout draw. Header-only so that every function is
-// inlined into the kernels, which are compiled twice (an AVX2+FMA clone and a baseline x86-64 clone picked at load
-// time): the same source is the vectorised path and the portable fallback.
+// inlined into the kernels, which are compiled twice (for AVX2+FMA and for baseline x86-64, picked at run time by the
+// CPU's features): the same source is the vectorised path and the portable fallback. The dropout draw is in
+// dropout_hash.h.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "dropout_hash.h"
 
 namespace mplug::tiles {
 
@@ -133,28 +136,6 @@ inline float exp_row(float *row, int64_t n, float shift) {
     acc += e;
   }
   return sum8(acc);
-}
-
-// Dropout draws: a counter-based hash, so the backward pass recomputes the forward's mask from (seed, row, key)
-// without storing it. The row key mixes the seed with the global row index (batch x head x query); each key index
-// then gets an independent 32-bit draw, dropped when below p * 2^32.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-inline uint32_t mix32(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
-inline uint32_t row_key(uint64_t seed, uint64_t row) { return static_cast<uint32_t>(mix64(seed ^ mix64(row))); }
-inline bool kept(uint32_t row_key, uint32_t key, uint32_t threshold) {
-  return mix32(row_key ^ (key * 0x9e3779b9U)) >= threshold;
 }
 
 }  // namespace mplug::tiles

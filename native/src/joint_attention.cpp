@@ -17,7 +17,7 @@
 // mask without storing it.
 //
 // Work is split over batch x heads on a std::thread pool of the caller's thread count. The tile loops are compiled
-// twice (target_clones): AVX2+FMA and baseline x86-64, chosen when the library loads.
+// twice, AVX2+FMA and baseline x86-64, and picked by the CPU's features at run time.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -35,6 +35,7 @@ namespace {
 using mplug::fail;
 using mplug::StridedView;
 namespace t = mplug::tiles;
+namespace drop = mplug::dropout;
 
 constexpr int32_t kMaxSegments = 8;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -211,15 +212,10 @@ std::pair<size_t, int64_t> locate(const std::vector<int64_t> &starts, int64_t r)
   return {s, r - starts[s]};
 }
 
-uint32_t dropout_threshold(float p) {
-  return static_cast<uint32_t>(std::min(4294967295.0, std::ldexp(static_cast<double>(p), 32)));
-}
-
-__attribute__((target_clones("arch=haswell", "default")))
-void forward_slice(const Problem &p, int64_t bh, Workspace &w) {
+__attribute__((always_inline)) inline void forward_slice(const Problem &p, int64_t bh, Workspace &w) {
   const int64_t b = bh / p.heads, h = bh % p.heads;
   gather(p, b, h, false, w);
-  const uint32_t threshold = dropout_threshold(p.dropout);
+  const uint32_t threshold = drop::threshold(p.dropout);
   const float keep_scale = 1.f / (1.f - p.dropout);
   float *s = w.s.data();
   for (int64_t i0 = 0; i0 < p.tq; i0 += t::kRows) {
@@ -228,7 +224,7 @@ void forward_slice(const Problem &p, int64_t bh, Workspace &w) {
     for (int r = 0; r < t::kRows; ++r) {
       m[r] = kNegInf;
       l[r] = 0.f;
-      key[r] = t::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + r));
+      key[r] = drop::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + r));
     }
     std::fill(w.acc.begin(), w.acc.begin() + t::kRows * p.dv_pad, 0.f);
     for (int64_t j0 = 0; j0 < p.tk_pad; j0 += t::kBlock) {
@@ -245,7 +241,7 @@ void forward_slice(const Problem &p, int64_t bh, Workspace &w) {
         m[r] = next;
         if (p.dropout > 0.f) {
           for (int64_t j = 0; j < n; ++j) {
-            row[j] = t::kept(key[r], static_cast<uint32_t>(j0 + j), threshold) ? row[j] * keep_scale : 0.f;
+            row[j] = drop::kept(key[r], static_cast<uint32_t>(j0 + j), threshold) ? row[j] * keep_scale : 0.f;
           }
         }
         float *acc = w.acc.data() + r * p.dv_pad;
@@ -266,17 +262,16 @@ void forward_slice(const Problem &p, int64_t bh, Workspace &w) {
   }
 }
 
-__attribute__((target_clones("arch=haswell", "default")))
-void backward_slice(const Problem &p, int64_t bh, Workspace &w) {
+__attribute__((always_inline)) inline void backward_slice(const Problem &p, int64_t bh, Workspace &w) {
   const int64_t b = bh / p.heads, h = bh % p.heads;
   gather(p, b, h, true, w);
-  const uint32_t threshold = dropout_threshold(p.dropout);
+  const uint32_t threshold = drop::threshold(p.dropout);
   const float keep_scale = 1.f / (1.f - p.dropout);
   float *prob = w.s.data();     // P with dropout applied (the weights v saw)
   float *dscore = w.s2.data();  // dP, then dS in place
   for (int64_t i0 = 0; i0 < p.tq; i0 += t::kRows) {
     uint32_t key[t::kRows];
-    for (int r = 0; r < t::kRows; ++r) key[r] = t::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + r));
+    for (int r = 0; r < t::kRows; ++r) key[r] = drop::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + r));
     std::fill(w.grad_q.begin(), w.grad_q.begin() + t::kRows * p.d_pad, 0.f);
     for (int64_t j0 = 0; j0 < p.tk_pad; j0 += t::kBlock) {
       const int64_t n = std::min<int64_t>(t::kBlock, p.tk_pad - j0);
@@ -292,7 +287,7 @@ void backward_slice(const Problem &p, int64_t bh, Workspace &w) {
         t::exp_row(pr, n, lse);
         if (p.dropout > 0.f) {
           for (int64_t j = 0; j < n; ++j) {
-            const float keep = t::kept(key[r], static_cast<uint32_t>(j0 + j), threshold) ? keep_scale : 0.f;
+            const float keep = drop::kept(key[r], static_cast<uint32_t>(j0 + j), threshold) ? keep_scale : 0.f;
             ds[j] = pr[j] * (ds[j] * keep - delta);
             pr[j] *= keep;
           }
@@ -325,6 +320,23 @@ void backward_slice(const Problem &p, int64_t bh, Workspace &w) {
   }
 }
 
+// The slices compiled twice: for CPUs with AVX2 and FMA (8-float registers, fused multiply-add) and for baseline
+// x86-64 (SSE2). Chosen by CPU features, not model: GCC's target_clones("arch=haswell") tests the CPU model and would
+// take the baseline clone on every AMD CPU.
+__attribute__((target("avx2,fma"))) void forward_avx2(const Problem &p, int64_t bh, Workspace &w) {
+  forward_slice(p, bh, w);
+}
+__attribute__((target("avx2,fma"))) void backward_avx2(const Problem &p, int64_t bh, Workspace &w) {
+  backward_slice(p, bh, w);
+}
+void forward_baseline(const Problem &p, int64_t bh, Workspace &w) { forward_slice(p, bh, w); }
+void backward_baseline(const Problem &p, int64_t bh, Workspace &w) { backward_slice(p, bh, w); }
+
+bool has_avx2_fma() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
 // Checks outputs of the query segments ([B, H, Tq_s, w] rows and [B, H, Tq_s] log-sum-exp).
 std::string check_query_outputs(const Problem &p, const std::vector<StridedView> &x, const char *name, int64_t width) {
   for (size_t s = 0; s < x.size(); ++s) {
@@ -351,7 +363,11 @@ int32_t run(const char *who, const std::string &problem, int32_t threads, Proble
   mplug::parallel_tasks<Workspace>(p.batch * p.heads, std::max(1, threads), [&](Workspace &w, int64_t bh) {
     try {
       w.size_for(p, backward);
-      backward ? backward_slice(p, bh, w) : forward_slice(p, bh, w);
+      if (has_avx2_fma()) {
+        backward ? backward_avx2(p, bh, w) : forward_avx2(p, bh, w);
+      } else {
+        backward ? backward_baseline(p, bh, w) : forward_baseline(p, bh, w);
+      }
     } catch (const std::exception &) {
       ok = false;   // only bad_alloc can get here
     }

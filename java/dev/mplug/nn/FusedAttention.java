@@ -28,10 +28,12 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Autograd: the kernel is raw (no {@code torch::autograd::Function} can be written from Java), so the gradients are
  * wired with tensor hooks. Each output is the kernel's result plus a zero that depends on every input requiring grad
  * (the sum of an empty slice of it), which puts the inputs below the outputs in the graph at the cost of one small
- * add. A hook on each output records its incoming gradient; the first hook on an input to fire (all output hooks have
- * fired by then, the inputs being upstream of every output) runs the fused backward, and each input's hook adds that
- * input's gradient to what reached it otherwise. One backward per forward: retaining the graph for a second backward
- * is not supported (the hooks' state is released after the first).
+ * add. Inputs are seen through fresh views used by nothing else, so their hooks belong to this graph alone. A hook on
+ * each output records its incoming gradient; the first hook on an input view to fire (all output hooks have fired by
+ * then, the inputs being upstream of every output) runs the fused backward, and each view's hook replaces the zero
+ * that reached it by that input's gradient. One backward per forward: retaining the graph for a second backward is not
+ * supported (the hooks' state is released after the first), and a graph dropped without any backward keeps its
+ * saved tensors until the process ends ({@link #pendingBackwards} counts them).
  *
  * <p>{@link Mode} is the process-wide switch between this path and the composite reference (op by op over the
  * concatenated streams); {@link #enabledFor} says whether the fused path applies to a tensor: float32 on the CPU and
@@ -135,18 +137,30 @@ public final class FusedAttention {
       NativeOps.jointAttentionForward(queries, keys, values, masks, scale, dropoutP, seed, threads, heads, lse);
       CALLS.incrementAndGet();
 
-      List<Tensor> inputs = new ArrayList<>();
-      for (List<Tensor> list : List.of(queries, keys, values)) inputs.addAll(list);
-      boolean needsGrad = GradMode.is_enabled() && inputs.stream().anyMatch(Tensor::requires_grad);
+      // Each input that requires grad is seen through a fresh view: the hooks go on the views, so they live in this
+      // graph only (a hook on a leaf would stay on the leaf for every later graph) and see only this op's gradient.
+      List<List<Tensor>> viewed = new ArrayList<>();
+      boolean needsGrad = false;
+      for (List<Tensor> list : List.of(queries, keys, values)) {
+        List<Tensor> views = new ArrayList<>();
+        for (Tensor x : list) {
+          boolean grad = GradMode.is_enabled() && x.requires_grad();
+          views.add(grad ? x.view_as(x) : null);
+          needsGrad |= grad;
+        }
+        viewed.add(views);
+      }
       if (!needsGrad) {
         for (Tensor out : outs) scope.keep(out);
         return outs;
       }
       Tensor zero = null;                       // 0, depending on every input that requires grad
-      for (Tensor x : inputs) {
-        if (!x.requires_grad()) continue;
-        Tensor none = x.narrow(x.dim() - 1, 0, 0).sum();
-        zero = zero == null ? none : zero.add(none);
+      for (List<Tensor> views : viewed) {
+        for (Tensor x : views) {
+          if (x == null) continue;
+          Tensor none = x.narrow(x.dim() - 1, 0, 0).sum();
+          zero = zero == null ? none : zero.add(none);
+        }
       }
       Backward backward = new Backward(queries, keys, values, masks, scale, dropoutP, seed, threads, heads, lse);
       List<Tensor> results = new ArrayList<>();
@@ -155,9 +169,12 @@ public final class FusedAttention {
         backward.captureGradientOf(y, s);
         results.add(scope.keep(y));
       }
-      for (int s = 0; s < queries.size(); s++) backward.deliverTo(queries.get(s), Role.QUERY, s);
-      for (int s = 0; s < keys.size(); s++) backward.deliverTo(keys.get(s), Role.KEY, s);
-      for (int s = 0; s < values.size(); s++) backward.deliverTo(values.get(s), Role.VALUE, s);
+      Role[] roles = {Role.QUERY, Role.KEY, Role.VALUE};
+      for (int r = 0; r < roles.length; r++) {
+        for (int s = 0; s < viewed.get(r).size(); s++) {
+          if (viewed.get(r).get(s) != null) backward.deliverTo(viewed.get(r).get(s), roles[r], s);
+        }
+      }
       PENDING.add(backward);
       return results;
     }
@@ -217,14 +234,14 @@ public final class FusedAttention {
       y.register_hook(hook);
     }
 
-    void deliverTo(Tensor input, Role role, int segment) {
-      if (!input.requires_grad()) return;
+    /** Hooks {@code view} (a fresh view of an input, used only by this op) to receive that input's gradient. */
+    void deliverTo(Tensor view, Role role, int segment) {
       undelivered++;
       TensorTensorHook hook = new TensorTensorHook() {
         private Tensor result;   // held until the next call or collection: libtorch copies it after call returns
 
         @Override
-        public TensorBase call(TensorBase grad) {
+        public TensorBase call(TensorBase ignored) {
           try (TensorScope scope = TensorScope.open()) {
             if (gradQ == null) runBackward();
             Tensor own = switch (role) {
@@ -232,14 +249,14 @@ public final class FusedAttention {
               case KEY -> gradK.get(segment);
               case VALUE -> gradV.get(segment);
             };
-            result = Handles.own(new Tensor(grad).add(own));
+            result = Handles.own(new Tensor(own));   // what reached the view is the join's zero
             if (--undelivered == 0) release();
             return result;
           }
         }
       };
       hooks.add(Handles.own(hook));
-      input.register_hook(hook);
+      view.register_hook(hook);
     }
 
     private void runBackward() {

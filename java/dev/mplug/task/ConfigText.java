@@ -114,6 +114,7 @@ public final class ConfigText {
     if (s.hasKeepLast()) t.keepLast(s.getKeepLast());
     if (s.hasMaxNonfiniteInARow()) t.maxNonFiniteInARow(s.getMaxNonfiniteInARow());
     if (s.hasSeed()) t.seed(s.getSeed());
+    if (s.hasAttention()) t.attention(s.getAttention());
     return t.build();
   }
 }

@@ -25,10 +25,13 @@ import dev.mplug.torch.Precision;
  * @param keepLast checkpoints kept besides the best
  * @param maxNonFiniteInARow stop after this many consecutive non-finite losses or gradients
  * @param seed the run's seed
+ * @param attention the fusion layers' attention path: "fused" (the native fused kernel, taken for fp32 CPU tensors;
+ *     under bf16 autocast the composite path runs) or "composite" (the reference, op by op over the concatenated
+ *     streams)
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
-    long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed) {
+    long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed, String attention) {
 
   public TrainerConfig {
     require(totalSteps >= 1, "total_steps", totalSteps, ">= 1");
@@ -45,6 +48,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(checkpointEvery >= 0, "checkpoint_every", checkpointEvery, ">= 0");
     require(keepLast >= 1, "keep_last", keepLast, ">= 1");
     require(maxNonFiniteInARow >= 1, "max_nonfinite_in_a_row", maxNonFiniteInARow, ">= 1");
+    require("fused".equals(attention) || "composite".equals(attention), "attention", attention, "fused or composite");
   }
 
   private static void require(boolean ok, String key, Object value, String rule) {
@@ -66,14 +70,14 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     return new Builder(totalSteps).warmupSteps(warmupSteps).lr(lr).visualLr(visualLr).warmupLr(warmupLr).minLr(minLr)
         .weightDecay(weightDecay).clipNorm(clipNorm).accumulation(accumulation).precision(precision)
         .logEvery(logEvery).checkpointEvery(checkpointEvery).keepLast(keepLast)
-        .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed);
+        .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed).attention(attention);
   }
 
   /**
    * {@link TrainerConfig} by name; {@link #build} validates. Defaults (official mPLUG base pretraining where it has
    * one): warmup min(2000, total) steps, lr 1e-4, visual lr 1e-5, warmup lr 1e-6, min lr 1e-6, weight decay 0.02, no
    * gradient clipping, 1 micro-batch per step, fp32, a metric line every 50 steps, a
-   * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42.
+   * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42, fused attention.
    */
   public static final class Builder {
     private long totalSteps;
@@ -91,6 +95,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int keepLast = 3;
     private int maxNonFiniteInARow = 10;
     private long seed = 42;
+    private String attention = "fused";
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;
@@ -172,10 +177,15 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     }
 
     /** The validated configuration; an invalid value is an error naming its key. */
+    public Builder attention(String v) {
+      attention = v;
+      return this;
+    }
+
     public TrainerConfig build() {
       long warmup = warmupSteps != null ? warmupSteps : Math.min(2000, totalSteps);
       return new TrainerConfig(totalSteps, warmup, lr, visualLr, warmupLr, minLr, weightDecay, clipNorm, accumulation,
-          precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed);
+          precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed, attention);
     }
   }
 

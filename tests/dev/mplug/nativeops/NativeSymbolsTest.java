@@ -35,7 +35,8 @@ class NativeSymbolsTest {
     List<String> names = declaredFunctions();
     assertEquals(List.of("mplug_abi_version", "mplug_last_error", "mplug_cuda_compiled", "mplug_tensor_free",
         "mplug_attention", "mplug_joint_attention_forward", "mplug_joint_attention_backward",
-        "mplug_cuda_masked_softmax"), names, "functions parsed from " + HEADER);
+        "mplug_cuda_masked_softmax", "mplug_cuda_joint_attention_forward", "mplug_cuda_joint_attention_backward"),
+        names, "functions parsed from " + HEADER);
     Path lib = NativeLibrary.load();
     try (Arena arena = Arena.ofConfined()) {
       SymbolLookup lookup = SymbolLookup.libraryLookup(lib, arena);
