@@ -5,6 +5,7 @@ import dev.mplug.model.ConnectedAttentionLayer;
 import dev.mplug.model.FusionLayer;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.model.TextConfig;
+import dev.mplug.nn.AttentionCore;
 import dev.mplug.nn.FusedAttention;
 import dev.mplug.nn.Masks;
 import dev.mplug.torch.TensorScope;
@@ -34,7 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * at mPLUG-base shapes (hidden 768, 12 heads, FFN 3072, 257 image tokens, 25 text tokens), fp32; and the GEMMs alone
  * of the same layers at the same shapes (this machine's limit for them).
  *
- * <p>{@code unit}: {@code coattention} (one co-attention layer), {@code connected} (one connected-attention layer),
+ * <p>{@code impl}: {@code fused} (the native fused kernel), {@code composite} (the reference: concatenated streams, the
+ * attention core op by op), {@code sdpa} (concatenated streams, the attention core in ATen's fused SDPA kernel: the
+ * project's NATIVE attention path). {@code unit}: {@code coattention} (one co-attention layer), {@code connected} (one connected-attention layer),
  * {@code fusion} (the 6-layer skip-connected fusion at stride 3: five co-attention layers and one connected),
  * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip). {@code pass}:
  * {@code forward} (eval mode, no autograd: inference) or {@code train} (train mode, forward + backward of a fixed
@@ -63,7 +66,7 @@ public class FusionBenchmark {
   public String unit;
 
   @Param({"fused", "composite"})
-  public String impl;
+  public String impl;   // fused | composite (op by op) | sdpa (concatenated streams, ATen's attention kernel)
 
   @Param({"forward", "train"})
   public String pass;
@@ -96,9 +99,13 @@ public class FusionBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
+    if (!List.of("fused", "composite", "sdpa").contains(impl)) {
+      throw new IllegalArgumentException("impl " + impl + ": expected fused, composite or sdpa");
+    }
     TorchRuntime.setThreads(threads);
     TorchRuntime.seed(0);
-    FusedAttention.use(FusedAttention.Mode.parse(impl, "impl"));
+    FusedAttention.use(impl.equals("fused") ? FusedAttention.Mode.FUSED : FusedAttention.Mode.COMPOSITE);
+    AttentionCore.use(impl.equals("sdpa") ? AttentionCore.Impl.NATIVE : AttentionCore.Impl.COMPOSITE);
     TextConfig c = base(3);
     switch (unit) {
       case "coattention" -> add(new CoAttentionLayer(c));
