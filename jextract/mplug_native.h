@@ -62,6 +62,38 @@ MPLUG_API int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v
                                   int32_t causal, double dropout_p, mplug_tensor *out);
 
 /*
+ * Joint (segmented) multi-head attention, fused on the CPU: queries from n_query segments attend over the keys and
+ * values of n_key segments as if each list were concatenated along the sequence (segment 0 first), without building
+ * the concatenation. The connected-attention layer's joint attention is queries [V; L] over keys/values [V; L]
+ * (n_query = n_key = 2); the co-attention layer's self- and cross-attention are n_query = n_key = 1.
+ * Online (flash-style) softmax: no score matrix is kept; lse (the row log-sum-exp) is what backward needs.
+ *   q[s]: [B, H, Tq_s, d]; k[s]: [B, H, Tk_s, d]; v[s]: [B, H, Tk_s, dv]   (float32, CPU, any strides with the last
+ *         dimension contiguous, e.g. the head-split view of a [B, T, H*d] projection)
+ *   key_mask: NULL, or n_key entries each NULL or an additive float32 [B, Tk_s] mask (0 keeps, -10000 / -1e9 drops)
+ *   scale: the score scale (1/sqrt(d)); dropout_p in [0, 1): dropout on the probabilities, the kept ones scaled by
+ *     1 / (1 - dropout_p), drawn from a counter-based hash of (seed, row, key) so that backward redraws the same mask
+ *   threads: worker threads (libtorch's intra-op thread count); the work is split over B x H
+ *   out[s]: [B, H, Tq_s, dv] written (e.g. the head-split view of a [B, Tq_s, H*dv] tensor); lse[s]: [B, H, Tq_s] written
+ * Raw kernel: autograd does not see it. Returns MPLUG_OK or MPLUG_ERR_ARGUMENT (message: mplug_last_error()).
+ */
+MPLUG_API int32_t mplug_joint_attention_forward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+                                                const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+                                                double scale, double dropout_p, uint64_t seed, int32_t threads,
+                                                const mplug_tensor *out, const mplug_tensor *lse);
+
+/*
+ * The gradients of mplug_joint_attention_forward for one upstream gradient grad_out[s] ([B, H, Tq_s, dv]), recomputing
+ * the probabilities block by block from the forward's out and lse (same q, k, v, masks, scale, dropout_p and seed).
+ * Writes grad_q[s] ([B, H, Tq_s, d]), grad_k[s] ([B, H, Tk_s, d]) and grad_v[s] ([B, H, Tk_s, dv]) in full.
+ */
+MPLUG_API int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+                                                 const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+                                                 double scale, double dropout_p, uint64_t seed, int32_t threads,
+                                                 const mplug_tensor *out, const mplug_tensor *lse,
+                                                 const mplug_tensor *grad_out, const mplug_tensor *grad_q,
+                                                 const mplug_tensor *grad_k, const mplug_tensor *grad_v);
+
+/*
  * CUDA kernel (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise): row-wise softmax(scores * scale + mask)
  * over device buffers. scores/out: [rows, cols] float32; mask: [rows / rows_per_mask, cols] float32 or NULL,
  * so one mask row serves rows_per_mask consecutive score rows (the heads and queries of one sample).
@@ -69,6 +101,31 @@ MPLUG_API int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v
  */
 MPLUG_API int32_t mplug_cuda_masked_softmax(const float *scores, const float *mask, float *out, int64_t rows,
                                             int64_t cols, int64_t rows_per_mask, float scale, void *stream);
+
+/*
+ * CUDA kernels of the joint attention (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise), over contiguous float32
+ * device buffers, for up to 4 segments and head sizes up to 128; the same arithmetic and dropout draw as the CPU op.
+ *   q[s]: [B, H, q_len[s], d]; k[s]: [B, H, k_len[s], d]; v[s]: [B, H, k_len[s], dv]; mask: NULL, or per key segment
+ *   NULL or an additive [B, k_len[s]]; out[s]: [B, H, q_len[s], dv] and lse[s]: [B, H, q_len[s]] written
+ *   (the pointer arrays and lengths live in host memory); stream: a cudaStream_t or NULL.
+ * Backward also needs delta[s]: a [B, H, q_len[s]] scratch buffer, and writes grad_q/grad_k/grad_v in full.
+ * native/cuda/check_on_gpu.sh checks both against PyTorch on a CUDA machine.
+ */
+MPLUG_API int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                                     const float *const *k, const float *const *v,
+                                                     const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
+                                                     float dropout_p, uint64_t seed, float *const *out,
+                                                     float *const *lse, void *stream);
+
+MPLUG_API int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                                      const float *const *k, const float *const *v,
+                                                      const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                      int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
+                                                      float dropout_p, uint64_t seed, const float *const *out,
+                                                      const float *const *lse, const float *const *grad_out,
+                                                      float *const *delta, float *const *grad_q, float *const *grad_k,
+                                                      float *const *grad_v, void *stream);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@ import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainingTask;
 import dev.mplug.nn.AttentionCore;
+import dev.mplug.nn.FusedAttention;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
@@ -95,6 +96,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--dp-rank", hidden = true, description = "One rank of --nproc's arms (set by the launcher).")
   boolean dataParallelRank;
 
+  @Option(names = "--fusion-attention", description = "The fusion layers' attention: fused (the native fused kernel, "
+      + "fp32 only) or composite (op by op over the concatenated streams) (default ${DEFAULT-VALUE}).")
+  String fusionAttention = "composite";
+
   /** One precision's trainer, matmul rate and timings. */
   private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}
 
@@ -119,6 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
       case "composite" -> AttentionCore.Impl.COMPOSITE;
       default -> throw new IllegalArgumentException("--attention " + attention + ": expected auto, native or composite");
     };
+    FusedAttention.Mode.parse(fusionAttention, "--fusion-attention");   // fails before any compute
     TorchRuntime.load();
     if (threads != null) TorchRuntime.setThreads(threads);
     AttentionCore.Impl previousPath = AttentionCore.use(path);
@@ -128,9 +134,9 @@ public final class BenchCommand implements Callable<Integer> {
     BertTokenizer tokenizer = new BertTokenizer(syntheticVocabulary(vocab));
     TorchRuntime.seed(0);
     System.out.printf(Locale.ROOT, "model %s: image %d px, vision width %d x %d layers, text hidden %d, fusion stride "
-        + "%d; batch %d, %d tokens, %s, attention %s, %d threads (OPENBLAS_NUM_THREADS=%s)%n", model,
-        config.vision().imageRes(), config.vision().width(), config.vision().layers(), config.text().hidden(),
-        config.text().strideLayer(), batch, tokens, wanted, attention, TorchRuntime.threads(),
+        + "%d; batch %d, %d tokens, %s, attention %s, fusion attention %s, %d threads (OPENBLAS_NUM_THREADS=%s)%n",
+        model, config.vision().imageRes(), config.vision().width(), config.vision().layers(), config.text().hidden(),
+        config.text().strideLayer(), batch, tokens, wanted, attention, fusionAttention, TorchRuntime.threads(),
         System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "unset"));
     for (Precision p : wanted) {
       if (p.hardwareWarning() != null) System.out.println("warning: " + p.hardwareWarning());
@@ -150,7 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
         double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
         System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
         TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
-            .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0).build();
+            .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0).attention(fusionAttention).build();
         arms.add(new Arm(p, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(p.label()), 1),
             List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
             new ArrayList<>()));

@@ -1,7 +1,9 @@
 package dev.mplug.model;
 
 import dev.mplug.nn.BertLayer;
+import dev.mplug.nn.FusedAttention;
 import dev.mplug.torch.TensorScope;
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -15,7 +17,8 @@ import org.bytedeco.pytorch.global.torch;
  *   Y  = LN(A + Drop(W_2 . GELU(W_1 . A)))
  *   V_out, L' = split(Y, [Nv, T]);  V' = V + V_out
  * </pre>
- * The layer owns cross-attention weights (as every official fusion layer) but does not use them.
+ * The layer owns cross-attention weights (as every official fusion layer) but does not use them. With
+ * {@link FusedAttention} on, the attention runs over the two streams as segments, without building X.
  */
 public final class ConnectedAttentionLayer extends BertLayer implements FusionLayer {
   public ConnectedAttentionLayer(TextConfig c) {
@@ -25,6 +28,26 @@ public final class ConnectedAttentionLayer extends BertLayer implements FusionLa
 
   @Override
   public Streams fuse(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
+    return FusedAttention.enabledFor(text) ? fuseSegmented(image, text, imageMask, textMask)
+        : fuseConcatenated(image, text, imageMask, textMask);
+  }
+
+  /**
+   * The fused path: the joint attention reads the two streams as two segments (no [V; L] tensor), and everything
+   * after it is row-wise, so each stream goes through the output projection and the FFN on its own.
+   */
+  private Streams fuseSegmented(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
+    try (TensorScope scope = TensorScope.open()) {
+      List<Tensor> streams = List.of(image, text);
+      List<Tensor> a = attention.forwardJointly(streams, streams, List.of(imageMask, textMask)); // [B, Nv, H], [B, T, H]
+      Tensor vOut = feedForward(a.get(0));                               // [B, Nv, H]
+      Tensor l = feedForward(a.get(1));                                  // [B, T, H]
+      return new Streams(scope.keep(image.add(vOut)), scope.keep(l));
+    }
+  }
+
+  /** The reference path: the equations as written, over the concatenated streams. */
+  private Streams fuseConcatenated(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
     try (TensorScope scope = TensorScope.open()) {
       long nv = image.size(1);
       long t = text.size(1);

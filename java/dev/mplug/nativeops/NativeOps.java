@@ -5,6 +5,7 @@ import static dev.mplug.nativeops.mplug_native_h.C_POINTER;
 import dev.mplug.torch.TorchException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Tensor;
 
@@ -46,6 +47,48 @@ public final class NativeOps {
     }
   }
 
+  /**
+   * The fused CPU joint attention's forward ({@code mplug_joint_attention_forward}): queries of every query segment over
+   * the keys/values of all key segments as if each list were concatenated (segment 0 first), online softmax. A raw
+   * kernel: it writes {@code out} and {@code lse} and autograd does not see it ({@code dev.mplug.nn.FusedAttention}
+   * wires the gradients).
+   *
+   * @param q per query segment [B, H, Tq_s, d], float32 CPU, last dimension contiguous (any other strides)
+   * @param k per key segment [B, H, Tk_s, d]
+   * @param v per key segment [B, H, Tk_s, dv]
+   * @param keyMasks null, or per key segment null or an additive float32 [B, Tk_s] mask
+   * @param seed the dropout draw's seed (unused when {@code dropoutP} is 0)
+   * @param threads worker threads over B x H
+   * @param out per query segment [B, H, Tq_s, dv], written
+   * @param lse per query segment [B, H, Tq_s], the rows' log-sum-exp, written
+   */
+  public static void jointAttentionForward(List<Tensor> q, List<Tensor> k, List<Tensor> v, List<Tensor> keyMasks,
+      double scale, double dropoutP, long seed, int threads, List<Tensor> out, List<Tensor> lse) {
+    NativeLibrary.load();
+    try (Arena arena = Arena.ofConfined()) {
+      check(mplug_native_h.mplug_joint_attention_forward(handles(arena, q), q.size(), handles(arena, k),
+          handles(arena, v), keyMasks == null ? MemorySegment.NULL : handles(arena, keyMasks), k.size(), scale,
+          dropoutP, seed, threads, handles(arena, out), handles(arena, lse)));
+    }
+  }
+
+  /**
+   * The gradients of {@link #jointAttentionForward} for the upstream gradients {@code gradOut} (per query segment
+   * [B, H, Tq_s, dv]), from the same inputs and the forward's {@code out} and {@code lse}: writes {@code gradQ},
+   * {@code gradK}, {@code gradV} (shaped as q, k, v) in full.
+   */
+  public static void jointAttentionBackward(List<Tensor> q, List<Tensor> k, List<Tensor> v, List<Tensor> keyMasks,
+      double scale, double dropoutP, long seed, int threads, List<Tensor> out, List<Tensor> lse, List<Tensor> gradOut,
+      List<Tensor> gradQ, List<Tensor> gradK, List<Tensor> gradV) {
+    NativeLibrary.load();
+    try (Arena arena = Arena.ofConfined()) {
+      check(mplug_native_h.mplug_joint_attention_backward(handles(arena, q), q.size(), handles(arena, k),
+          handles(arena, v), keyMasks == null ? MemorySegment.NULL : handles(arena, keyMasks), k.size(), scale,
+          dropoutP, seed, threads, handles(arena, out), handles(arena, lse), handles(arena, gradOut),
+          handles(arena, gradQ), handles(arena, gradK), handles(arena, gradV)));
+    }
+  }
+
   /** Whether the library was compiled with its CUDA kernels. */
   public static boolean cudaCompiled() {
     NativeLibrary.load();
@@ -56,6 +99,16 @@ public final class NativeOps {
   public static int abiVersion() {
     NativeLibrary.load();
     return mplug_native_h.mplug_abi_version();
+  }
+
+  /** A C array of the tensors' handles (null entries become NULL), allocated in {@code arena}. */
+  static MemorySegment handles(Arena arena, List<Tensor> tensors) {
+    MemorySegment array = arena.allocate(C_POINTER, tensors.size());
+    for (int i = 0; i < tensors.size(); i++) {
+      Tensor t = tensors.get(i);
+      array.setAtIndex(C_POINTER, i, t == null ? MemorySegment.NULL : handle(t));
+    }
+    return array;
   }
 
   static MemorySegment handle(Tensor t) {

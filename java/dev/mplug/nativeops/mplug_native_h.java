@@ -148,6 +148,66 @@ public final class mplug_native_h {
     }
   }
 
+  private static class mplug_joint_attention_forward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_DOUBLE, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_LONG, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_joint_attention_forward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_joint_attention_forward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+   *                                       const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+   *                                       double scale, double dropout_p, uint64_t seed, int32_t threads,
+   *                                       const mplug_tensor *out, const mplug_tensor *lse)
+   * }
+   */
+  public static int mplug_joint_attention_forward(MemorySegment q, int n_query, MemorySegment k, MemorySegment v,
+      MemorySegment key_mask, int n_key, double scale, double dropout_p, long seed, int threads, MemorySegment out,
+      MemorySegment lse) {
+    var mh$ = mplug_joint_attention_forward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, n_query, k, v, key_mask, n_key, scale, dropout_p, seed, threads, out, lse);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_joint_attention_backward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_DOUBLE, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_LONG, mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_joint_attention_backward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
+   *                                        const mplug_tensor *v, const mplug_tensor *key_mask, int32_t n_key,
+   *                                        double scale, double dropout_p, uint64_t seed, int32_t threads,
+   *                                        const mplug_tensor *out, const mplug_tensor *lse,
+   *                                        const mplug_tensor *grad_out, const mplug_tensor *grad_q,
+   *                                        const mplug_tensor *grad_k, const mplug_tensor *grad_v)
+   * }
+   */
+  public static int mplug_joint_attention_backward(MemorySegment q, int n_query, MemorySegment k, MemorySegment v,
+      MemorySegment key_mask, int n_key, double scale, double dropout_p, long seed, int threads, MemorySegment out,
+      MemorySegment lse, MemorySegment grad_out, MemorySegment grad_q, MemorySegment grad_k, MemorySegment grad_v) {
+    var mh$ = mplug_joint_attention_backward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, n_query, k, v, key_mask, n_key, scale, dropout_p, seed, threads, out, lse,
+          grad_out, grad_q, grad_k, grad_v);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
   private static class mplug_cuda_masked_softmax {
     public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_LONG,
@@ -167,6 +227,71 @@ public final class mplug_native_h {
     var mh$ = mplug_cuda_masked_softmax.HANDLE;
     try {
       return (int) mh$.invokeExact(scores, mask, out, rows, cols, rows_per_mask, scale, stream);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_joint_attention_forward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT,
+        mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG,
+        mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_joint_attention_forward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
+   *     const float *const *k, const float *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
+   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
+   *     float *const *out, float *const *lse, void *stream)
+   * }
+   */
+  public static int mplug_cuda_joint_attention_forward(MemorySegment q, MemorySegment q_len, int n_query,
+      MemorySegment k, MemorySegment v, MemorySegment mask, MemorySegment k_len, int n_key, long batch, long heads,
+      long d, long dv, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
+      MemorySegment stream) {
+    var mh$ = mplug_cuda_joint_attention_forward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, out, lse, stream);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_joint_attention_backward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT,
+        mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG,
+        mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_joint_attention_backward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
+   *     const float *const *k, const float *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
+   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
+   *     const float *const *out, const float *const *lse, const float *const *grad_out, float *const *delta,
+   *     float *const *grad_q, float *const *grad_k, float *const *grad_v, void *stream)
+   * }
+   */
+  public static int mplug_cuda_joint_attention_backward(MemorySegment q, MemorySegment q_len, int n_query,
+      MemorySegment k, MemorySegment v, MemorySegment mask, MemorySegment k_len, int n_key, long batch, long heads,
+      long d, long dv, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
+      MemorySegment grad_out, MemorySegment delta, MemorySegment grad_q, MemorySegment grad_k, MemorySegment grad_v,
+      MemorySegment stream) {
+    var mh$ = mplug_cuda_joint_attention_backward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, out, lse, grad_out, delta, grad_q, grad_k, grad_v, stream);
     } catch (Throwable ex$) {
       throw new AssertionError("should not reach here", ex$);
     }

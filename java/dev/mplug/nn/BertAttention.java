@@ -1,5 +1,7 @@
 package dev.mplug.nn;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -34,6 +36,20 @@ public final class BertAttention extends ModuleBase {
   /** Attention over precomputed (e.g. cached) keys/values -> [B, Tq, H]. */
   public Tensor attend(Tensor x, KeyValues kv, Tensor mask) {
     return output.forward(self.attend(x, kv, mask), x);
+  }
+
+  /**
+   * The fused path: every stream of {@code queries} attends over all {@code sources} jointly (see
+   * {@link BertSelfAttention#attendJointly}), then each stream gets its own output projection, dropout, residual and
+   * LayerNorm (row-wise, so per stream is the same as over the concatenation).
+   *
+   * @return per query stream [B, Tq_s, H]
+   */
+  public List<Tensor> forwardJointly(List<Tensor> queries, List<Tensor> sources, List<Tensor> sourceMasks) {
+    List<Tensor> context = self.attendJointly(queries, sources, sourceMasks);
+    List<Tensor> out = new ArrayList<>();
+    for (int s = 0; s < queries.size(); s++) out.add(output.forward(context.get(s), queries.get(s)));
+    return out;
   }
 
   public KeyValues keysValues(Tensor source) {

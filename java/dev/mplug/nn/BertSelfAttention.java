@@ -1,5 +1,7 @@
 package dev.mplug.nn;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 
@@ -57,6 +59,31 @@ public final class BertSelfAttention extends ModuleBase {
     Tensor q = split(query.forward(x));                                             // [B, h, Tq, d]
     return AttentionCore.apply(q, kv.keys(), kv.values(), mask, 1.0 / Math.sqrt(hidden / heads), false,
         activeDropout(attentionDropout));                                           // [B, Tq, H]
+  }
+
+  /**
+   * The fused path ({@link FusedAttention}): the queries of every stream in {@code queries} attend jointly over the
+   * keys and values of every stream in {@code sources}, as if each list were concatenated along the sequence, without
+   * concatenating them. A stream that appears in both lists is projected once per role.
+   *
+   * @param queries per stream [B, Tq_s, hidden]
+   * @param sources per stream [B, Tk_s, keyWidth]
+   * @param sourceMasks per source stream an additive key mask broadcastable to [B, 1, 1, Tk_s], or null
+   * @return per query stream [B, Tq_s, hidden]
+   */
+  public List<Tensor> attendJointly(List<Tensor> queries, List<Tensor> sources, List<Tensor> sourceMasks) {
+    List<Tensor> q = new ArrayList<>(), k = new ArrayList<>(), v = new ArrayList<>();
+    for (Tensor x : queries) {
+      requireShape(x, name + " input", -1, -1, hidden);
+      q.add(split(query.forward(x)));                                               // [B, h, Tq_s, d]
+    }
+    for (Tensor source : sources) {
+      KeyValues kv = keysValues(source);                                            // [B, h, Tk_s, d] each
+      k.add(kv.keys());
+      v.add(kv.values());
+    }
+    return FusedAttention.apply(q, k, v, sourceMasks, 1.0 / Math.sqrt(hidden / heads),
+        activeDropout(attentionDropout));                                           // [B, Tq_s, H] each
   }
 
   private Tensor split(Tensor x) {                                                  // [B, T, H]

@@ -117,6 +117,7 @@ public final class ConfigText {
     if (s.hasDdpBucketMb()) t.bucketMb(s.getDdpBucketMb());
     if (s.hasDdpFindUnused()) t.findUnusedParameters(s.getDdpFindUnused());
     if (s.hasZeroStage()) t.zeroStage(s.getZeroStage());
+    if (s.hasAttention()) t.attention(s.getAttention());
     return t.build();
   }
 }

@@ -8,6 +8,7 @@ import dev.mplug.dist.DistributedDataParallel;
 import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
+import dev.mplug.nn.FusedAttention;
 import dev.mplug.torch.Autocast;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
@@ -102,6 +103,7 @@ public final class Trainer<B> implements AutoCloseable {
     TorchRuntime.load();
     this.config = config;
     this.precision = Precision.parse(config.precision());
+    FusedAttention.use(FusedAttention.Mode.parse(config.attention(), "attention"));   // process-wide, as the threads
     this.task = task;
     this.data = data;
     this.checkpoints = checkpoints;

@@ -30,11 +30,14 @@ import dev.mplug.torch.Precision;
  *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
  *     per step)
  * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
+ * @param attention the fusion layers' attention path: "composite" (the reference, op by op over the concatenated
+ *     streams) or "fused" (the native fused kernel, taken for fp32 CPU tensors; under bf16 autocast the composite
+ *     path runs)
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
     long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed, int bucketMb,
-    boolean findUnusedParameters, int zeroStage) {
+    boolean findUnusedParameters, int zeroStage, String attention) {
 
   public TrainerConfig {
     require(totalSteps >= 1, "total_steps", totalSteps, ">= 1");
@@ -53,6 +56,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(maxNonFiniteInARow >= 1, "max_nonfinite_in_a_row", maxNonFiniteInARow, ">= 1");
     require(bucketMb >= 1, "ddp_bucket_mb", bucketMb, ">= 1");
     require(zeroStage == 0 || zeroStage == 1, "zero_stage", zeroStage, "0 or 1");
+    require("fused".equals(attention) || "composite".equals(attention), "attention", attention, "fused or composite");
   }
 
   private static void require(boolean ok, String key, Object value, String rule) {
@@ -75,7 +79,8 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
         .weightDecay(weightDecay).clipNorm(clipNorm).accumulation(accumulation).precision(precision)
         .logEvery(logEvery).checkpointEvery(checkpointEvery).keepLast(keepLast)
         .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed).bucketMb(bucketMb)
-        .findUnusedParameters(findUnusedParameters).zeroStage(zeroStage);
+        .findUnusedParameters(findUnusedParameters).zeroStage(zeroStage)
+        .attention(attention);
   }
 
   /**
@@ -85,7 +90,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
    * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
    * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
    * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used),
-   * the optimizer state not sharded (ZeRO stage 0).
+   * the optimizer state not sharded (ZeRO stage 0); composite attention.
    */
   public static final class Builder {
     private long totalSteps;
@@ -106,6 +111,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int bucketMb = 25;
     private boolean findUnusedParameters = true;
     private int zeroStage = 0;
+    private String attention = "composite";
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;
@@ -202,11 +208,16 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     }
 
     /** The validated configuration; an invalid value is an error naming its key. */
+    public Builder attention(String v) {
+      attention = v;
+      return this;
+    }
+
     public TrainerConfig build() {
       long warmup = warmupSteps != null ? warmupSteps : Math.min(2000, totalSteps);
       return new TrainerConfig(totalSteps, warmup, lr, visualLr, warmupLr, minLr, weightDecay, clipNorm, accumulation,
           precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed, bucketMb, findUnusedParameters,
-          zeroStage);
+          zeroStage, attention);
     }
   }
 

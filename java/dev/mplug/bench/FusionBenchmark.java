@@ -1,0 +1,232 @@
+package dev.mplug.bench;
+
+import dev.mplug.model.CoAttentionLayer;
+import dev.mplug.model.ConnectedAttentionLayer;
+import dev.mplug.model.FusionLayer;
+import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.model.TextConfig;
+import dev.mplug.nn.AttentionCore;
+import dev.mplug.nn.FusedAttention;
+import dev.mplug.nn.Masks;
+import dev.mplug.torch.TensorScope;
+import dev.mplug.torch.TorchRuntime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The fusion network's layers on the fused native path against the composite path, in one JVM with the same threads,
+ * at mPLUG-base shapes (hidden 768, 12 heads, FFN 3072, 257 image tokens, 25 text tokens), fp32; and the GEMMs alone
+ * of the same layers at the same shapes (this machine's limit for them).
+ *
+ * <p>{@code impl}: {@code fused} (the native fused kernel), {@code composite} (the reference: concatenated streams, the
+ * attention core op by op), {@code sdpa} (concatenated streams, the attention core in ATen's fused SDPA kernel: the
+ * project's NATIVE attention path). {@code unit}: {@code coattention} (one co-attention layer), {@code connected} (one connected-attention layer),
+ * {@code fusion} (the 6-layer skip-connected fusion at stride 3: five co-attention layers and one connected),
+ * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip). {@code pass}:
+ * {@code forward} (eval mode, no autograd: inference) or {@code train} (train mode, forward + backward of a fixed
+ * random projection of both streams). {@code batch} 8 is the training shape, 1 inference. Threads: {@code -p threads=N}
+ * sets libtorch's intra-op, OpenBLAS's and the fused kernel's thread count alike.
+ *
+ * <p>{@code gemmOnly} runs only the matrix products of the unit (linear layers as [B*T, in] x [in, out], the attention
+ * products as batched [T_q, d] x [d, T_k] and [T_q, T_k] x [T_k, d] per head; with {@code train} each also in its two
+ * backward forms), so {@code layers / gemmOnly} is the overhead left outside the GEMMs. The FLOP count of each unit is
+ * printed at setup, for the stride-3 versus six-connected-layers ratio beside the measured one.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 1, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+public class FusionBenchmark {
+  static final int HIDDEN = 768;
+  static final int HEADS = 12;
+  static final int FFN = 3072;
+  static final int IMAGE_TOKENS = 257;
+  static final int TEXT_TOKENS = 25;
+
+  @Param({"coattention", "connected", "fusion", "connected6"})
+  public String unit;
+
+  @Param({"fused", "composite"})
+  public String impl;   // fused | composite (op by op) | sdpa (concatenated streams, ATen's attention kernel)
+
+  @Param({"forward", "train"})
+  public String pass;
+
+  @Param({"8"})
+  public int batch;
+
+  @Param({"2"})
+  public int threads;
+
+  private final List<Module> modules = new ArrayList<>();
+  private final List<FusionLayer> layers = new ArrayList<>();
+  private Tensor image, text, imageMask, textMask, upImage, upText;
+  private List<Gemm> gemms;
+
+  /** One matrix product {@code [batch, m, k] x [batch, k, n]} with its operands. */
+  record Gemm(long batch, long m, long k, long n, Tensor a, Tensor b) {
+    static Gemm of(long batch, long m, long k, long n) {
+      return new Gemm(batch, m, k, n, torch.randn(batch, m, k), torch.randn(batch, k, n));
+    }
+
+    double flops() {
+      return 2.0 * batch * m * k * n;
+    }
+  }
+
+  static TextConfig base(int strideLayer) {
+    return new TextConfig(HIDDEN, HEADS, FFN, 30522, 512, 2, 1e-12, 0.1, 0.1, 6, 6, strideLayer, 12, 0);
+  }
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    if (!List.of("fused", "composite", "sdpa").contains(impl)) {
+      throw new IllegalArgumentException("impl " + impl + ": expected fused, composite or sdpa");
+    }
+    TorchRuntime.setThreads(threads);
+    TorchRuntime.seed(0);
+    FusedAttention.use(impl.equals("fused") ? FusedAttention.Mode.FUSED : FusedAttention.Mode.COMPOSITE);
+    AttentionCore.use(impl.equals("sdpa") ? AttentionCore.Impl.NATIVE : AttentionCore.Impl.COMPOSITE);
+    TextConfig c = base(3);
+    switch (unit) {
+      case "coattention" -> add(new CoAttentionLayer(c));
+      case "connected" -> add(new ConnectedAttentionLayer(c));
+      case "fusion" -> {
+        SkipConnectedFusion fusion = new SkipConnectedFusion(c);
+        modules.add(fusion);
+        layers.addAll(fusion.layers());
+      }
+      case "connected6" -> {
+        for (int i = 0; i < 6; i++) add(new ConnectedAttentionLayer(c));
+      }
+      default -> throw new IllegalArgumentException("unknown unit " + unit);
+    }
+    boolean train = pass.equals("train");
+    for (Module m : modules) m.train(train);
+    image = torch.randn(batch, IMAGE_TOKENS, HIDDEN);
+    text = torch.randn(batch, TEXT_TOKENS, HIDDEN);
+    Tensor keep = torch.ones(batch, TEXT_TOKENS);
+    keep.narrow(1, TEXT_TOKENS - 5, 5).zero_();                      // the last 5 text tokens are padding
+    textMask = Masks.additive(keep, Masks.SELF_ATTENTION_MASKED, text);
+    imageMask = Masks.additive(torch.ones(batch, IMAGE_TOKENS), Masks.CROSS_ATTENTION_MASKED, image);
+    upImage = torch.randn(batch, IMAGE_TOKENS, HIDDEN);
+    upText = torch.randn(batch, TEXT_TOKENS, HIDDEN);
+    gemms = gemmsOf(unit, batch, train);
+    double flops = gemms.stream().mapToDouble(Gemm::flops).sum();
+    System.out.printf("%n%s %s batch %d: %.2f GFLOP in GEMMs (fusion/connected6 FLOP ratio %.3f)%n", unit, pass,
+        batch, flops / 1e9, flopsOf("fusion", batch, train) / flopsOf("connected6", batch, train));
+  }
+
+  private void add(Module layer) {
+    modules.add(layer);
+    layers.add((FusionLayer) layer);
+  }
+
+  @Benchmark
+  public double layers() {
+    try (TensorScope scope = TensorScope.open()) {
+      if (pass.equals("forward")) {
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+          return run().image().data_ptr_float().get();
+        }
+      }
+      for (Module m : modules) m.zero_grad(true);
+      FusionLayer.Streams out = run();
+      out.image().mul(upImage).sum().add(out.text().mul(upText).sum()).backward();
+      return out.text().data_ptr_float().get();
+    }
+  }
+
+  private FusionLayer.Streams run() {
+    Tensor v = image, l = text;
+    for (FusionLayer layer : layers) {
+      FusionLayer.Streams s = layer.fuse(v, l, imageMask, textMask);
+      v = s.image();
+      l = s.text();
+    }
+    return new FusionLayer.Streams(v, l);
+  }
+
+  @Benchmark
+  public double gemmOnly() {
+    try (TensorScope scope = TensorScope.open(); NoGradGuard noGrad = new NoGradGuard()) {
+      double sink = 0;
+      for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).data_ptr_float().get();
+      return sink;
+    }
+  }
+
+  static double flopsOf(String unit, int batch, boolean train) {
+    try (TensorScope scope = TensorScope.open()) {
+      return shapesOf(unit, batch, train).stream().mapToDouble(s -> 2.0 * s[0] * s[1] * s[2] * s[3]).sum();
+    }
+  }
+
+  static List<Gemm> gemmsOf(String unit, int batch, boolean train) {
+    List<Gemm> r = new ArrayList<>();
+    for (long[] s : shapesOf(unit, batch, train)) r.add(Gemm.of(s[0], s[1], s[2], s[3]));
+    return r;
+  }
+
+  /** {batch, m, k, n} of every product of the unit; with {@code train} also the two backward products of each. */
+  static List<long[]> shapesOf(String unit, int batch, boolean train) {
+    List<long[]> fwd = new ArrayList<>();
+    long b = batch, t = TEXT_TOKENS, nv = IMAGE_TOKENS, n = nv + t, d = HIDDEN / HEADS;
+    Runnable co = () -> {
+      for (int i = 0; i < 4; i++) fwd.add(new long[] {1, b * t, HIDDEN, HIDDEN});   // self q, k, v, o
+      fwd.add(new long[] {b * HEADS, t, d, t});
+      fwd.add(new long[] {b * HEADS, t, t, d});
+      for (int i = 0; i < 2; i++) fwd.add(new long[] {1, b * t, HIDDEN, HIDDEN});   // cross q, o
+      for (int i = 0; i < 2; i++) fwd.add(new long[] {1, b * nv, HIDDEN, HIDDEN});  // cross k, v over the image
+      fwd.add(new long[] {b * HEADS, t, d, nv});
+      fwd.add(new long[] {b * HEADS, t, nv, d});
+      fwd.add(new long[] {1, b * t, HIDDEN, FFN});
+      fwd.add(new long[] {1, b * t, FFN, HIDDEN});
+    };
+    Runnable connected = () -> {
+      for (int i = 0; i < 4; i++) fwd.add(new long[] {1, b * n, HIDDEN, HIDDEN});   // q, k, v, o over [V; L]
+      fwd.add(new long[] {b * HEADS, n, d, n});
+      fwd.add(new long[] {b * HEADS, n, n, d});
+      fwd.add(new long[] {1, b * n, HIDDEN, FFN});
+      fwd.add(new long[] {1, b * n, FFN, HIDDEN});
+    };
+    switch (unit) {
+      case "coattention" -> co.run();
+      case "connected" -> connected.run();
+      case "fusion" -> {
+        for (int layer = 0; layer < 6; layer++) (layer == 3 ? connected : co).run();
+      }
+      case "connected6" -> {
+        for (int layer = 0; layer < 6; layer++) connected.run();
+      }
+      default -> throw new IllegalArgumentException("unknown unit " + unit);
+    }
+    if (!train) return fwd;
+    List<long[]> all = new ArrayList<>();
+    for (long[] s : fwd) {
+      all.add(s);
+      all.add(new long[] {s[0], s[1], s[3], s[2]});   // d input  = d output x W^T
+      all.add(new long[] {s[0], s[2], s[1], s[3]});   // d weight = input^T x d output
+    }
+    return all;
+  }
+}

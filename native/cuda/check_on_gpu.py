@@ -1,0 +1,216 @@
+"""Checks the CUDA joint attention kernels (native/cuda/joint_attention.cu) against PyTorch and times them.
+
+Run by check_on_gpu.sh on a CUDA machine with Python PyTorch (no Java needed); argv[1] is the built shared library.
+For each case: queries of the query segments attend over the keys/values of the key segments as if concatenated,
+with additive key-padding masks. The reference concatenates and runs softmax attention in float64 through autograd;
+the kernels must match it in values and in the gradients of every q, k, v segment (fp32: max |diff| / max |ref|
+<= 1e-5 for values, 1e-4 for gradients). Then mPLUG-base shapes are timed, forward and forward + backward, against
+torch's scaled_dot_product_attention on the concatenation (plus the cat), and the fused eager ops.
+Prints OK / NOT OK per check and exits non-zero when any check fails.
+"""
+import ctypes
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+lib = ctypes.CDLL(sys.argv[1])
+P = ctypes.c_void_p
+I64 = ctypes.c_int64
+lib.mplug_last_error.restype = ctypes.c_char_p
+lib.mplug_cuda_joint_attention_forward.restype = ctypes.c_int32
+lib.mplug_cuda_joint_attention_backward.restype = ctypes.c_int32
+
+
+def ptrs(tensors):
+    """A C array of device pointers (None -> NULL)."""
+    return (P * len(tensors))(*[None if t is None else t.data_ptr() for t in tensors])
+
+
+def lengths(xs):
+    return (I64 * len(xs))(*xs)
+
+
+def check(rc, what):
+    if rc != 0:
+        raise RuntimeError(f"{what}: code {rc}: {lib.mplug_last_error().decode()}")
+
+
+class Fused(torch.autograd.Function):
+    """The kernels as an autograd function over lists flattened to q..., k..., v... ."""
+
+    @staticmethod
+    def forward(ctx, nq, nk, masks, scale, p, seed, *qkv):
+        q, k, v = list(qkv[:nq]), list(qkv[nq:nq + nk]), list(qkv[nq + nk:])
+        b, h, _, d = q[0].shape
+        dv = v[0].shape[-1]
+        out = [torch.empty(b, h, x.shape[2], dv, device=x.device) for x in q]
+        lse = [torch.empty(b, h, x.shape[2], device=x.device) for x in q]
+        check(lib.mplug_cuda_joint_attention_forward(
+            ptrs(q), lengths([x.shape[2] for x in q]), nq, ptrs(k), ptrs(v), ptrs(masks),
+            lengths([x.shape[2] for x in k]), nk, b, h, d, dv, ctypes.c_float(scale), ctypes.c_float(p),
+            ctypes.c_uint64(seed), ptrs(out), ptrs(lse), None), "forward")
+        ctx.save_for_backward(*qkv, *out, *lse)
+        ctx.args = (nq, nk, masks, scale, p, seed)
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grad_out):
+        nq, nk, masks, scale, p, seed = ctx.args
+        saved = ctx.saved_tensors
+        q, k, v = list(saved[:nq]), list(saved[nq:nq + nk]), list(saved[nq + nk:nq + 2 * nk])
+        out, lse = list(saved[nq + 2 * nk:2 * nq + 2 * nk]), list(saved[2 * nq + 2 * nk:])
+        b, h, _, d = q[0].shape
+        dv = v[0].shape[-1]
+        go = [g.contiguous() for g in grad_out]
+        delta = [torch.empty_like(x) for x in lse]
+        dq, dk, dvs = [torch.empty_like(x) for x in q], [torch.empty_like(x) for x in k], [torch.empty_like(x) for x in v]
+        check(lib.mplug_cuda_joint_attention_backward(
+            ptrs(q), lengths([x.shape[2] for x in q]), nq, ptrs(k), ptrs(v), ptrs(masks),
+            lengths([x.shape[2] for x in k]), nk, b, h, d, dv, ctypes.c_float(scale), ctypes.c_float(p),
+            ctypes.c_uint64(seed), ptrs(out), ptrs(lse), ptrs(go), ptrs(delta), ptrs(dq), ptrs(dk), ptrs(dvs), None),
+            "backward")
+        return (None,) * 6 + tuple(dq + dk + dvs)
+
+
+def fused(q, k, v, masks, scale, p=0.0, seed=0):
+    return Fused.apply(len(q), len(k), masks, scale, p, seed, *q, *k, *v)
+
+
+def reference(q, k, v, masks, scale):
+    """Softmax attention over the concatenation: [B, H, Tq, dv], differentiable."""
+    qc, kc, vc = torch.cat(q, 2), torch.cat(k, 2), torch.cat(v, 2)
+    b = qc.shape[0]
+    m = torch.cat([torch.zeros(b, x.shape[2], device=x.device, dtype=x.dtype) if mk is None else mk.to(x.dtype)
+                   for x, mk in zip(k, masks)], 1)
+    scores = qc @ kc.transpose(-2, -1) * scale + m[:, None, None, :]
+    return torch.softmax(scores, -1) @ vc
+
+
+failures = 0
+
+
+def report(ok, what, value):
+    global failures
+    failures += 0 if ok else 1
+    print(f"{'OK    ' if ok else 'NOT OK'} {what}: {value:.3e}")
+
+
+def rel(a, b):
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item()
+
+
+def case(b, h, d, dv, q_lens, k_lens, pads, dev="cuda"):
+    torch.manual_seed(sum(q_lens) * 31 + sum(k_lens))
+    q = [torch.randn(b, h, t, d, device=dev) for t in q_lens]
+    k = [torch.randn(b, h, t, d, device=dev) for t in k_lens]
+    v = [torch.randn(b, h, t, dv, device=dev) for t in k_lens]
+    masks = []
+    for i, (t, pad) in enumerate(zip(k_lens, pads)):
+        keep = torch.ones(b, t, device=dev)
+        if pad:
+            keep[:, t - pad:] = 0
+        masks.append(((1 - keep) * (-1e9 if i == 0 else -10000.0)).contiguous())
+    scale = d ** -0.5
+    qd, kd, vd = ([x.double().requires_grad_() for x in xs] for xs in (q, k, v))
+    qf, kf, vf = ([x.clone().requires_grad_() for x in xs] for xs in (q, k, v))
+    ref = reference(qd, kd, vd, masks, scale)
+    outs = fused(qf, kf, vf, masks, scale)
+    name = f"B{b} H{h} d{d} dv{dv} q{q_lens} k{k_lens} pad{pads}"
+    report(rel(torch.cat(outs, 2).double(), ref) <= 1e-5, name + " output", rel(torch.cat(outs, 2).double(), ref))
+    up = torch.randn_like(ref)
+    (ref * up).sum().backward()
+    (torch.cat(outs, 2) * up.float()).sum().backward()
+    for label, a, bb in (("dq", qf, qd), ("dk", kf, kd), ("dv", vf, vd)):
+        for i, (x, y) in enumerate(zip(a, bb)):
+            r = rel(x.grad.double(), y.grad)
+            report(r <= 1e-4, f"{name} {label}{i}", r)
+
+
+def dropout_check(dev="cuda"):
+    """Dropout: rate, 1/(1-p) scaling and seed reproducibility (v = identity shows the probabilities)."""
+    b, h, tv, tl, d, p = 2, 2, 40, 24, 16, 0.25
+    tk = tv + tl
+    q = [torch.randn(b, h, tv, d, device=dev), torch.randn(b, h, tl, d, device=dev)]
+    k = [torch.randn(b, h, tv, d, device=dev), torch.randn(b, h, tl, d, device=dev)]
+    eye = torch.eye(tk, device=dev).expand(b, h, tk, tk).contiguous()
+    v = [eye[:, :, :tv].contiguous(), eye[:, :, tv:].contiguous()]
+    with torch.no_grad():
+        a = torch.cat(fused(q, k, v, [None, None], d ** -0.5, p, 1234), 2)
+        again = torch.cat(fused(q, k, v, [None, None], d ** -0.5, p, 1234), 2)
+        probs = reference(q, k, v, [None, None], d ** -0.5)
+    kept = a != 0
+    report(abs((1 - kept.double().mean().item()) - p) <= 0.04, "dropout: dropped fraction - p",
+           abs((1 - kept.double().mean().item()) - p))
+    report(rel(a[kept], probs[kept] / (1 - p)) <= 1e-5, "dropout: kept scaled by 1/(1-p)", rel(a[kept], probs[kept] / (1 - p)))
+    report((a - again).abs().max().item() == 0, "dropout: same seed, same draws", (a - again).abs().max().item())
+
+
+def timed(fn, reps=20):
+    fn()
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / reps * 1e3
+
+
+def benchmark(b, label):
+    """mPLUG-base connected layer attention: 12 heads, d 64, 257 image + 25 text tokens."""
+    h, d, nv, t = 12, 64, 257, 25
+    q = [torch.randn(b, h, n, d, device="cuda", requires_grad=True) for n in (nv, t)]
+    k = [torch.randn(b, h, n, d, device="cuda", requires_grad=True) for n in (nv, t)]
+    v = [torch.randn(b, h, n, d, device="cuda", requires_grad=True) for n in (nv, t)]
+    keep = torch.ones(b, t, device="cuda")
+    keep[:, -5:] = 0
+    masks = [torch.zeros(b, nv, device="cuda"), ((1 - keep) * -10000.0).contiguous()]
+    scale = d ** -0.5
+    up = torch.randn(b, h, nv + t, d, device="cuda")
+
+    def fused_fwd():
+        with torch.no_grad():
+            fused(q, k, v, masks, scale)
+
+    def fused_train():
+        (torch.cat(fused(q, k, v, masks, scale), 2) * up).sum().backward()
+
+    def sdpa_fwd():
+        with torch.no_grad():
+            m = torch.cat(masks, 1)[:, None, None, :]
+            F.scaled_dot_product_attention(torch.cat(q, 2), torch.cat(k, 2), torch.cat(v, 2), attn_mask=m, scale=scale)
+
+    def sdpa_train():
+        m = torch.cat(masks, 1)[:, None, None, :]
+        out = F.scaled_dot_product_attention(torch.cat(q, 2), torch.cat(k, 2), torch.cat(v, 2), attn_mask=m,
+                                             scale=scale)
+        (out * up).sum().backward()
+
+    def eager_fwd():
+        with torch.no_grad():
+            reference(q, k, v, masks, scale)
+
+    def eager_train():
+        (reference(q, k, v, masks, scale) * up).sum().backward()
+
+    print(f"\n| {label} (B {b}) | forward ms | forward+backward ms |")
+    print("| --- | ---: | ---: |")
+    for name, f, ft in (("fused CUDA kernel", fused_fwd, fused_train), ("cat + SDPA", sdpa_fwd, sdpa_train),
+                        ("cat + eager ops", eager_fwd, eager_train)):
+        print(f"| {name} | {timed(f):.3f} | {timed(ft):.3f} |")
+
+
+if __name__ == "__main__":
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}")
+    case(2, 3, 8, 8, [7, 5], [7, 5], [1, 2])           # connected layer: two padded streams, odd lengths
+    case(2, 2, 16, 16, [9, 1], [9, 1], [0, 0])         # a single text token
+    case(1, 4, 64, 64, [3, 6], [11, 6], [2, 3])        # batch 1, unequal query/key lengths
+    case(3, 2, 8, 8, [5], [13], [4])                   # cross-attention
+    case(2, 12, 64, 64, [257, 25], [257, 25], [0, 5])  # mPLUG-base shapes, several key tiles
+    case(2, 2, 20, 12, [70, 33], [70, 33], [0, 5])     # head sizes not multiples of anything
+    dropout_check()
+    benchmark(8, "training shapes")
+    benchmark(1, "inference")
+    print("\nALL OK" if failures == 0 else f"\n{failures} checks NOT OK")
+    sys.exit(1 if failures else 0)

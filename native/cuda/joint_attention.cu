@@ -1,0 +1,352 @@
+// The fused joint (segmented) attention of native/src/joint_attention.cpp on the GPU, over raw device buffers: queries
+// of up to kMaxSegments query segments attend over the keys/values of up to kMaxSegments key segments as if each list
+// were concatenated, with an online softmax; backward recomputes the probabilities from the saved log-sum-exp. The
+// dropout draw is the CPU kernel's (dropout_hash.h), so both devices drop the same probabilities for one seed.
+//
+// Straightforward CUDA-core kernels (no tensor cores), written to be checked against PyTorch first:
+//   forward: one thread per query row, key/value tiles of kTile keys staged in shared memory;
+//   backward: delta = rowsum(dO * O); dK/dV with one thread per key row over query tiles; dQ with one thread per query
+//   row over key tiles. Head sizes up to kMaxHead.
+// native/cuda/check_on_gpu.sh builds this file alone and checks it against PyTorch from Python.
+#include <cuda_runtime.h>
+#include <math.h>
+
+#include <string>
+
+#include "../src/dropout_hash.h"
+#include "../src/status.h"
+
+namespace {
+
+constexpr int kMaxSegments = 4;
+constexpr int kMaxHead = 128;
+constexpr int kTile = 32;       // keys (or queries) per shared-memory tile
+constexpr int kThreads = 64;    // rows per block
+
+// The segments of one call, passed by value to the kernels. Buffers are contiguous: q/out [B, H, T_s, d|dv],
+// k/v [B, H, Tk_s, d|dv], mask [B, Tk_s] (or NULL), lse [B, H, Tq_s].
+struct Segments {
+  const float *q[kMaxSegments];
+  const float *k[kMaxSegments];
+  const float *v[kMaxSegments];
+  const float *mask[kMaxSegments];
+  float *out[kMaxSegments];
+  float *lse[kMaxSegments];
+  const float *grad_out[kMaxSegments];
+  float *grad_q[kMaxSegments];
+  float *grad_k[kMaxSegments];
+  float *grad_v[kMaxSegments];
+  float *delta[kMaxSegments];   // [B, H, Tq_s] scratch for backward
+  int64_t q_len[kMaxSegments], k_len[kMaxSegments];
+  int n_query, n_key;
+  int64_t batch, heads, tq, tk, d, dv;
+  float scale, dropout;
+  uint64_t seed;
+};
+
+// Segment and local index of joint index i.
+__device__ void locate(const int64_t *len, int n, int64_t i, int *seg, int64_t *local) {
+  int s = 0;
+  while (s < n - 1 && i >= len[s]) {
+    i -= len[s];
+    ++s;
+  }
+  *seg = s;
+  *local = i;
+}
+
+__device__ const float *q_row(const Segments &p, int64_t bh, int64_t i) {
+  int s;
+  int64_t r;
+  locate(p.q_len, p.n_query, i, &s, &r);
+  return p.q[s] + (bh * p.q_len[s] + r) * p.d;
+}
+
+// Stages keys [j0, j0 + kTile) of (b, h) in shared memory: k rows, v rows, mask (padding keys -inf).
+__device__ void stage_keys(const Segments &p, int64_t bh, int64_t j0, float *ks, float *vs, float *ms) {
+  const int64_t b = bh / p.heads;
+  for (int64_t x = threadIdx.x; x < kTile; x += blockDim.x) {
+    const int64_t j = j0 + x;
+    if (j >= p.tk) {
+      ms[x] = -INFINITY;
+      for (int64_t c = 0; c < p.d; ++c) ks[x * p.d + c] = 0.f;
+      for (int64_t c = 0; c < p.dv; ++c) vs[x * p.dv + c] = 0.f;
+      continue;
+    }
+    int s;
+    int64_t r;
+    locate(p.k_len, p.n_key, j, &s, &r);
+    const float *kr = p.k[s] + (bh * p.k_len[s] + r) * p.d;
+    const float *vr = p.v[s] + (bh * p.k_len[s] + r) * p.dv;
+    for (int64_t c = 0; c < p.d; ++c) ks[x * p.d + c] = kr[c];
+    for (int64_t c = 0; c < p.dv; ++c) vs[x * p.dv + c] = vr[c];
+    ms[x] = p.mask[s] != nullptr ? p.mask[s][b * p.k_len[s] + r] : 0.f;
+  }
+}
+
+__device__ float keep_factor(const Segments &p, uint32_t row_key, int64_t j) {
+  if (p.dropout <= 0.f) return 1.f;
+  return mplug::dropout::kept(row_key, static_cast<uint32_t>(j), mplug::dropout::threshold(p.dropout))
+             ? 1.f / (1.f - p.dropout) : 0.f;
+}
+
+extern __shared__ float shared[];
+
+__global__ void forward_kernel(Segments p) {
+  const int64_t bh = blockIdx.y;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  float *ks = shared, *vs = ks + kTile * p.d, *ms = vs + kTile * p.dv;
+  float q[kMaxHead], acc[kMaxHead];
+  const bool active = i < p.tq;
+  if (active) {
+    const float *qr = q_row(p, bh, i);
+    for (int64_t c = 0; c < p.d; ++c) q[c] = qr[c] * p.scale;
+  }
+  for (int64_t c = 0; c < p.dv; ++c) acc[c] = 0.f;
+  float m = -INFINITY, l = 0.f;
+  const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i));
+  for (int64_t j0 = 0; j0 < p.tk; j0 += kTile) {
+    __syncthreads();
+    stage_keys(p, bh, j0, ks, vs, ms);
+    __syncthreads();
+    if (!active) continue;
+    for (int x = 0; x < kTile && j0 + x < p.tk; ++x) {
+      float s = ms[x];
+      for (int64_t c = 0; c < p.d; ++c) s += q[c] * ks[x * p.d + c];
+      const float next = fmaxf(m, s);
+      const float alpha = m == -INFINITY ? 0.f : __expf(m - next);
+      const float e = __expf(s - next);
+      l = l * alpha + e;
+      const float w = e * keep_factor(p, row_key, j0 + x);
+      for (int64_t c = 0; c < p.dv; ++c) acc[c] = acc[c] * alpha + w * vs[x * p.dv + c];
+      m = next;
+    }
+  }
+  if (!active) return;
+  int s;
+  int64_t r;
+  locate(p.q_len, p.n_query, i, &s, &r);
+  float *o = p.out[s] + (bh * p.q_len[s] + r) * p.dv;
+  for (int64_t c = 0; c < p.dv; ++c) o[c] = acc[c] / l;
+  p.lse[s][bh * p.q_len[s] + r] = m + logf(l);
+}
+
+// delta_i = rowsum(dO_i * O_i): one thread per (bh, query row).
+__global__ void delta_kernel(Segments p) {
+  const int64_t bh = blockIdx.y;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.tq) return;
+  int s;
+  int64_t r;
+  locate(p.q_len, p.n_query, i, &s, &r);
+  const int64_t row = bh * p.q_len[s] + r;
+  float dot = 0.f;
+  for (int64_t c = 0; c < p.dv; ++c) dot += p.grad_out[s][row * p.dv + c] * p.out[s][row * p.dv + c];
+  p.delta[s][row] = dot;
+}
+
+// The probability (after dropout: the weight v saw) and dS of query row i, key j, given the score s.
+struct ProbGrad {
+  float weight, dscore;
+};
+__device__ ProbGrad prob_grad(const Segments &p, float s, float lse, float delta, float dpd, uint32_t row_key,
+                              int64_t j) {
+  const float prob = __expf(s - lse);
+  const float keep = keep_factor(p, row_key, j);
+  return {prob * keep, prob * (dpd * keep - delta)};
+}
+
+// dK, dV: one thread per (bh, key row), query rows staged kTile at a time (q scaled, dO, lse, delta).
+__global__ void grad_kv_kernel(Segments p) {
+  const int64_t bh = blockIdx.y, b = bh / p.heads;
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  float *qs = shared, *gos = qs + kTile * p.d, *lses = gos + kTile * p.dv, *deltas = lses + kTile;
+  float k[kMaxHead], v[kMaxHead], dk[kMaxHead], dv[kMaxHead];
+  const bool active = j < p.tk;
+  float mask = 0.f;
+  int ks = 0;
+  int64_t kr = 0;
+  if (active) {
+    locate(p.k_len, p.n_key, j, &ks, &kr);
+    const float *kp = p.k[ks] + (bh * p.k_len[ks] + kr) * p.d;
+    const float *vp = p.v[ks] + (bh * p.k_len[ks] + kr) * p.dv;
+    for (int64_t c = 0; c < p.d; ++c) k[c] = kp[c];
+    for (int64_t c = 0; c < p.dv; ++c) v[c] = vp[c];
+    mask = p.mask[ks] != nullptr ? p.mask[ks][b * p.k_len[ks] + kr] : 0.f;
+  }
+  for (int64_t c = 0; c < p.d; ++c) dk[c] = 0.f;
+  for (int64_t c = 0; c < p.dv; ++c) dv[c] = 0.f;
+  for (int64_t i0 = 0; i0 < p.tq; i0 += kTile) {
+    __syncthreads();
+    for (int64_t x = threadIdx.x; x < kTile; x += blockDim.x) {
+      const int64_t i = i0 + x;
+      if (i >= p.tq) continue;
+      int s;
+      int64_t r;
+      locate(p.q_len, p.n_query, i, &s, &r);
+      const int64_t row = bh * p.q_len[s] + r;
+      for (int64_t c = 0; c < p.d; ++c) qs[x * p.d + c] = p.q[s][row * p.d + c] * p.scale;
+      for (int64_t c = 0; c < p.dv; ++c) gos[x * p.dv + c] = p.grad_out[s][row * p.dv + c];
+      lses[x] = p.lse[s][row];
+      deltas[x] = p.delta[s][row];
+    }
+    __syncthreads();
+    if (!active) continue;
+    for (int x = 0; x < kTile && i0 + x < p.tq; ++x) {
+      float s = mask, dpd = 0.f;
+      for (int64_t c = 0; c < p.d; ++c) s += qs[x * p.d + c] * k[c];
+      for (int64_t c = 0; c < p.dv; ++c) dpd += gos[x * p.dv + c] * v[c];
+      const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + x));
+      const ProbGrad g = prob_grad(p, s, lses[x], deltas[x], dpd, row_key, j);
+      for (int64_t c = 0; c < p.dv; ++c) dv[c] += g.weight * gos[x * p.dv + c];
+      for (int64_t c = 0; c < p.d; ++c) dk[c] += g.dscore * qs[x * p.d + c];
+    }
+  }
+  if (!active) return;
+  float *dkp = p.grad_k[ks] + (bh * p.k_len[ks] + kr) * p.d;
+  float *dvp = p.grad_v[ks] + (bh * p.k_len[ks] + kr) * p.dv;
+  for (int64_t c = 0; c < p.d; ++c) dkp[c] = dk[c];
+  for (int64_t c = 0; c < p.dv; ++c) dvp[c] = dv[c];
+}
+
+// dQ: one thread per (bh, query row), key tiles staged as in the forward.
+__global__ void grad_q_kernel(Segments p) {
+  const int64_t bh = blockIdx.y;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  float *ks = shared, *vs = ks + kTile * p.d, *ms = vs + kTile * p.dv;
+  float q[kMaxHead], go[kMaxHead], dq[kMaxHead];
+  const bool active = i < p.tq;
+  float lse = 0.f, delta = 0.f;
+  int qs = 0;
+  int64_t qr = 0;
+  if (active) {
+    locate(p.q_len, p.n_query, i, &qs, &qr);
+    const int64_t row = bh * p.q_len[qs] + qr;
+    for (int64_t c = 0; c < p.d; ++c) q[c] = p.q[qs][row * p.d + c] * p.scale;
+    for (int64_t c = 0; c < p.dv; ++c) go[c] = p.grad_out[qs][row * p.dv + c];
+    lse = p.lse[qs][row];
+    delta = p.delta[qs][row];
+  }
+  for (int64_t c = 0; c < p.d; ++c) dq[c] = 0.f;
+  const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i));
+  for (int64_t j0 = 0; j0 < p.tk; j0 += kTile) {
+    __syncthreads();
+    stage_keys(p, bh, j0, ks, vs, ms);
+    __syncthreads();
+    if (!active) continue;
+    for (int x = 0; x < kTile && j0 + x < p.tk; ++x) {
+      float s = ms[x], dpd = 0.f;
+      for (int64_t c = 0; c < p.d; ++c) s += q[c] * ks[x * p.d + c];
+      for (int64_t c = 0; c < p.dv; ++c) dpd += go[c] * vs[x * p.dv + c];
+      const ProbGrad g = prob_grad(p, s, lse, delta, dpd, row_key, j0 + x);
+      for (int64_t c = 0; c < p.d; ++c) dq[c] += g.dscore * ks[x * p.d + c];
+    }
+  }
+  if (!active) return;
+  float *dqp = p.grad_q[qs] + (bh * p.q_len[qs] + qr) * p.d;
+  for (int64_t c = 0; c < p.d; ++c) dqp[c] = dq[c] * p.scale;
+}
+
+// Fills the shared fields of *p; an error message, or "" when the arguments are usable.
+std::string setup(Segments *p, const float *const *q, const int64_t *q_len, int32_t n_query, const float *const *k,
+                  const float *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key, int64_t batch,
+                  int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed) {
+  if (n_query < 1 || n_query > kMaxSegments || n_key < 1 || n_key > kMaxSegments) {
+    return "need 1.." + std::to_string(kMaxSegments) + " query and key segments";
+  }
+  if (d < 1 || d > kMaxHead || dv < 1 || dv > kMaxHead) return "head sizes must be in 1.." + std::to_string(kMaxHead);
+  if (batch < 1 || heads < 1) return "batch and heads must be positive";
+  if (!(dropout_p >= 0.f && dropout_p < 1.f)) return "dropout_p must be in [0, 1)";
+  *p = Segments{};
+  p->n_query = n_query;
+  p->n_key = n_key;
+  for (int s = 0; s < n_query; ++s) {
+    if (q[s] == nullptr || q_len[s] < 1) return "query segment " + std::to_string(s) + " is NULL or empty";
+    p->q[s] = q[s];
+    p->q_len[s] = q_len[s];
+    p->tq += q_len[s];
+  }
+  for (int s = 0; s < n_key; ++s) {
+    if (k[s] == nullptr || v[s] == nullptr || k_len[s] < 1) {
+      return "key segment " + std::to_string(s) + " is NULL or empty";
+    }
+    p->k[s] = k[s];
+    p->v[s] = v[s];
+    p->mask[s] = mask != nullptr ? mask[s] : nullptr;
+    p->k_len[s] = k_len[s];
+    p->tk += k_len[s];
+  }
+  p->batch = batch;
+  p->heads = heads;
+  p->d = d;
+  p->dv = dv;
+  p->scale = scale;
+  p->dropout = dropout_p;
+  p->seed = seed;
+  return "";
+}
+
+int32_t launched(const char *who) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) return mplug::fail(MPLUG_ERR_TORCH, std::string(who) + ": " + cudaGetErrorString(err));
+  return MPLUG_OK;
+}
+
+dim3 grid_over(int64_t rows, const Segments &p) {
+  return dim3(static_cast<unsigned>((rows + kThreads - 1) / kThreads), static_cast<unsigned>(p.batch * p.heads));
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                           const float *const *k, const float *const *v, const float *const *mask,
+                                           const int64_t *k_len, int32_t n_key, int64_t batch, int64_t heads,
+                                           int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
+                                           float *const *out, float *const *lse, void *stream) {
+  mplug::clear_error();
+  Segments p;
+  std::string e = setup(&p, q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed);
+  if (!e.empty()) return mplug::fail(MPLUG_ERR_ARGUMENT, "mplug_cuda_joint_attention_forward: " + e);
+  for (int s = 0; s < n_query; ++s) {
+    p.out[s] = out[s];
+    p.lse[s] = lse[s];
+  }
+  const size_t smem = sizeof(float) * (kTile * (d + dv) + kTile);
+  forward_kernel<<<grid_over(p.tq, p), kThreads, smem, static_cast<cudaStream_t>(stream)>>>(p);
+  return launched("mplug_cuda_joint_attention_forward");
+}
+
+int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
+                                            const float *const *k, const float *const *v, const float *const *mask,
+                                            const int64_t *k_len, int32_t n_key, int64_t batch, int64_t heads,
+                                            int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
+                                            const float *const *out, const float *const *lse,
+                                            const float *const *grad_out, float *const *delta, float *const *grad_q,
+                                            float *const *grad_k, float *const *grad_v, void *stream) {
+  mplug::clear_error();
+  Segments p;
+  std::string e = setup(&p, q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed);
+  if (!e.empty()) return mplug::fail(MPLUG_ERR_ARGUMENT, "mplug_cuda_joint_attention_backward: " + e);
+  for (int s = 0; s < n_query; ++s) {
+    p.out[s] = const_cast<float *>(out[s]);   // read only in backward
+    p.lse[s] = const_cast<float *>(lse[s]);
+    p.grad_out[s] = grad_out[s];
+    p.delta[s] = delta[s];
+    p.grad_q[s] = grad_q[s];
+  }
+  for (int s = 0; s < n_key; ++s) {
+    p.grad_k[s] = grad_k[s];
+    p.grad_v[s] = grad_v[s];
+  }
+  auto st = static_cast<cudaStream_t>(stream);
+  delta_kernel<<<grid_over(p.tq, p), kThreads, 0, st>>>(p);
+  const size_t smem_kv = sizeof(float) * (kTile * (d + dv) + 2 * kTile);
+  grad_kv_kernel<<<grid_over(p.tk, p), kThreads, smem_kv, st>>>(p);
+  const size_t smem_q = sizeof(float) * (kTile * (d + dv) + kTile);
+  grad_q_kernel<<<grid_over(p.tq, p), kThreads, smem_q, st>>>(p);
+  return launched("mplug_cuda_joint_attention_backward");
+}
+
+}  // extern "C"
