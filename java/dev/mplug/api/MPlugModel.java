@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -396,8 +397,13 @@ public final class MPlugModel implements AutoCloseable {
     model.close();
   }
 
-  /** The task whose parts the checkpoint's config builds, where only one task builds them. */
+  /**
+   * The task a fine-tuned checkpoint folder records; otherwise the task whose parts the checkpoint's config builds,
+   * where only one task builds them.
+   */
   private static Task taskOf(Path checkpoint, MPlugConfig given) {
+    Optional<String> stored = TrainedModel.storedTask(checkpoint);
+    if (stored.isPresent()) return Task.parse(stored.get());
     MPlugConfig c = given != null ? given : TrainedModel.storedConfig(checkpoint);
     Set<Part> parts = c.parts();
     boolean decoder = parts.contains(Part.DECODER);

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A model to evaluate or serve, from a checkpoint: a trainer checkpoint folder ({@code step-N/}, its model config
@@ -49,6 +50,21 @@ public final class TrainedModel {
     }
     model.eval();
     return new Loaded(model, report);
+  }
+
+  /**
+   * The task a trainer checkpoint folder was fine-tuned for ({@code task} in its state file), if it records one
+   * (pretraining checkpoints, older folders and model files do not).
+   */
+  public static Optional<String> storedTask(Path checkpoint) {
+    if (!Files.isDirectory(checkpoint)) return Optional.empty();
+    try {
+      CheckpointStore.requireValid(checkpoint);
+      String task = JSON.readTree(checkpoint.resolve(Trainer.STATE_FILE).toFile()).path("task").asText("");
+      return task.isEmpty() ? Optional.empty() : Optional.of(task);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--checkpoint " + checkpoint + ": " + e.getMessage(), e);
+    }
   }
 
   /** The model config a checkpoint carries. */

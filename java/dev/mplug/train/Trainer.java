@@ -353,6 +353,7 @@ public final class Trainer<B> implements AutoCloseable {
         generators.forEach(g -> perRank.add(Base64.getEncoder().encodeToString(g)));
       }
       state.put("model_config", task.configText());
+      if (!task.taskName().isEmpty()) state.put("task", task.taskName());
       state.put("trainer_config", config.toString());
       if (score != null) state.putObject("score").put("metric", score.metric()).put("value", score.value());
       Files.write(dir.resolve(STATE_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));

@@ -54,6 +54,14 @@ public interface TrainingTask<B> extends AutoCloseable {
   /** The model config as text, stored with checkpoints so a resume can check it fits. */
   String configText();
 
+  /**
+   * The downstream task this objective trains ("vqa", "caption", ...), stored with checkpoints so that inference can
+   * tell tasks apart whose models have the same parts (VQA and grounding); empty for none (pretraining).
+   */
+  default String taskName() {
+    return "";
+  }
+
   @Override
   default void close() {}
 }

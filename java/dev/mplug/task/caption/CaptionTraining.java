@@ -30,6 +30,11 @@ public final class CaptionTraining implements TrainingTask<CaptionBatch> {
   }
 
   @Override
+  public String taskName() {
+    return "caption";
+  }
+
+  @Override
   public String configText() {
     return ConfigFile.format(head.model().config());
   }

@@ -164,6 +164,11 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
   }
 
   @Override
+  public String taskName() {
+    return "caption";
+  }
+
+  @Override
   public String configText() {
     return ConfigFile.format(head.model().config());
   }

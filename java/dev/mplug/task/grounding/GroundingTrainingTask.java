@@ -33,6 +33,11 @@ public final class GroundingTrainingTask implements TrainingTask<GroundingBatch>
   }
 
   @Override
+  public String taskName() {
+    return "grounding";
+  }
+
+  @Override
   public String configText() {
     return ConfigFile.format(head.model().config());
   }

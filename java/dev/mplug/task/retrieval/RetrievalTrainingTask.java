@@ -36,6 +36,11 @@ public final class RetrievalTrainingTask implements TrainingTask<RetrievalBatch>
   }
 
   @Override
+  public String taskName() {
+    return "retrieval";
+  }
+
+  @Override
   public String configText() {
     return ConfigFile.format(head.model().config());
   }

@@ -35,6 +35,11 @@ public final class VqaTraining implements TrainingTask<VqaBatch> {
   }
 
   @Override
+  public String taskName() {
+    return "vqa";
+  }
+
+  @Override
   public String configText() {
     return ConfigFile.format(head.model().config());
   }

@@ -3,16 +3,20 @@ package dev.mplug.task.vqa;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mplug.api.MPlugModel;
+import dev.mplug.api.Task;
 import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.FinetuneRun;
 import dev.mplug.task.PretrainedShapes;
+import dev.mplug.task.TrainedModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,5 +56,11 @@ class VqaLearningTest {
     assertEquals(List.of("question_id", "answer"), List.copyOf(first.keySet()), "the official result format");
     assertTrue(fineTuned > untrained + 20, "fine-tuned " + fineTuned + " vs untrained " + untrained);
     assertTrue(fineTuned > pretrained + 20, "fine-tuned " + fineTuned + " vs pretrained " + pretrained);
+    // the checkpoint records its task: the API tells it from grounding (the same parts) without being told
+    assertEquals(Optional.of("vqa"), TrainedModel.storedTask(r.checkpoint()));
+    assertEquals(Optional.empty(), TrainedModel.storedTask(checkpoint), "pretraining records no task");
+    try (MPlugModel m = MPlugModel.builder(r.checkpoint()).vocab(world.resolve(SynthFiles.VOCAB)).build()) {
+      assertEquals(Task.VQA, m.task());
+    }
   }
 }
