@@ -1,16 +1,22 @@
 package dev.mplug.task.caption;
 
-import dev.mplug.task.FineTuning;
+import dev.mplug.model.ConfigFile;
+import dev.mplug.train.TrainingTask;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /** Cross-entropy fine-tuning of a captioner: the token-mean next-token loss of the captions (teacher forcing). */
-public final class CaptionTraining extends FineTuning<CaptionBatch> {
+public final class CaptionTraining implements TrainingTask<CaptionBatch> {
   private final CaptionHead head;
 
   public CaptionTraining(CaptionHead head) {
-    super(head.model(), "caption");
     this.head = head;
+    head.model().train(true);
+  }
+
+  @Override
+  public Map<String, Tensor> parameters() {
+    return head.model().namedParameters();
   }
 
   @Override
@@ -21,5 +27,15 @@ public final class CaptionTraining extends FineTuning<CaptionBatch> {
   @Override
   public int batchSize(CaptionBatch batch) {
     return batch.size();
+  }
+
+  @Override
+  public String taskName() {
+    return "caption";
+  }
+
+  @Override
+  public String configText() {
+    return ConfigFile.format(head.model().config());
   }
 }

@@ -1,6 +1,7 @@
 package dev.mplug.task.vqa;
 
-import dev.mplug.task.FineTuning;
+import dev.mplug.model.ConfigFile;
+import dev.mplug.train.TrainingTask;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
@@ -9,12 +10,17 @@ import org.bytedeco.pytorch.Tensor;
  * distillation: the official VQA run builds the momentum model but never passes its alpha to the decoder, so the soft
  * targets have no effect (MPLUG-SPEC §2, quirks).
  */
-public final class VqaTraining extends FineTuning<VqaBatch> {
+public final class VqaTraining implements TrainingTask<VqaBatch> {
   private final VqaHead head;
 
   public VqaTraining(VqaHead head) {
-    super(head.model(), "vqa");
     this.head = head;
+    head.model().train(true);
+  }
+
+  @Override
+  public Map<String, Tensor> parameters() {
+    return head.model().namedParameters();
   }
 
   @Override
@@ -26,5 +32,15 @@ public final class VqaTraining extends FineTuning<VqaBatch> {
   @Override
   public int batchSize(VqaBatch batch) {
     return batch.size();
+  }
+
+  @Override
+  public String taskName() {
+    return "vqa";
+  }
+
+  @Override
+  public String configText() {
+    return ConfigFile.format(head.model().config());
   }
 }
