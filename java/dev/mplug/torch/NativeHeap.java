@@ -9,13 +9,22 @@ import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * The process's C heap, where libtorch's CPU allocator takes tensor memory: how much is in use (glibc's
  * {@code mallinfo2}: allocated arena bytes + mmapped bytes), and returning freed pages to the system
  * ({@code malloc_trim}). The resident set alone cannot tell a leak from memory glibc keeps for reuse after a free;
  * the bytes in use can. Both are no-ops (in use: -1) on a C library without them.
+ *
+ * <p>The JVM mallocs too (JIT compilation, GC structures, direct buffers: tens of MiB that come and go), so the bytes
+ * in use swing with it. Under {@code -XX:NativeMemoryTracking=summary} the JVM counts its own mallocs, and
+ * {@link #outsideJvmBytes()} subtracts them: what is left is what native libraries (libtorch, OpenCV) hold.
  */
 public final class NativeHeap {
   private static final Linker LINKER = Linker.nativeLinker();
@@ -33,6 +42,10 @@ public final class NativeHeap {
   private static final Optional<MethodHandle> TRIM = LINKER.defaultLookup().find("malloc_trim")
       .map(f -> LINKER.downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG)));
 
+  /** The total lines of the JVM's native memory summary: "Total: reserved=..KB, committed=..KB" then "malloc: ..KB". */
+  private static final Pattern NMT_COMMITTED = Pattern.compile("Total: reserved=\\d+KB, committed=(\\d+)KB");
+  private static final Pattern NMT_MALLOC = Pattern.compile("malloc: (\\d+)KB");
+
   private NativeHeap() {}
 
   /** Bytes the C heap has handed out and not had back (arena + mmapped), or -1 without {@code mallinfo2}. */
@@ -43,6 +56,48 @@ public final class NativeHeap {
       return info.get(ValueLayout.JAVA_LONG, UORDBLKS) + info.get(ValueLayout.JAVA_LONG, HBLKHD);
     } catch (Throwable e) {
       throw new IllegalStateException("mallinfo2 failed", e);
+    }
+  }
+
+  /**
+   * Bytes the JVM itself has malloc'd, from its native memory tracking, or -1 when the JVM was not started with
+   * {@code -XX:NativeMemoryTracking=summary} (or {@code detail}).
+   */
+  public static long jvmMallocBytes() {
+    return fromJvmSummary(NMT_MALLOC);
+  }
+
+  /**
+   * Bytes the JVM has committed for itself (heap, code, metadata, thread stacks, its mallocs), from its native memory
+   * tracking, or -1 without it.
+   */
+  public static long jvmCommittedBytes() {
+    return fromJvmSummary(NMT_COMMITTED);
+  }
+
+  private static long fromJvmSummary(Pattern kib) {
+    try {
+      String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+          new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
+      Matcher m = kib.matcher(summary);
+      return m.find() ? Long.parseLong(m.group(1)) << 10 : -1;
+    } catch (JMException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Bytes of the C heap in use that the JVM did not malloc itself: those of native libraries, libtorch's tensors
+   * among them. Read between two readings of the JVM's count that agree (the JVM mallocs on other threads
+   * meanwhile). -1 without {@code mallinfo2} or without the JVM's native memory tracking.
+   */
+  public static long outsideJvmBytes() {
+    for (int attempt = 0; ; attempt++) {
+      long jvm = jvmMallocBytes();
+      long inUse = inUseBytes();
+      if (jvm < 0 || inUse < 0) return -1;
+      if (jvmMallocBytes() == jvm || attempt == 20) return inUse - jvm;
     }
   }
 

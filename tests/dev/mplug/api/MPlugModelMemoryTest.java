@@ -7,10 +7,9 @@ import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
 import dev.mplug.model.TextConfig;
 import dev.mplug.model.VisionConfig;
+import dev.mplug.testing.NativeMemoryTrend;
 import dev.mplug.torch.NativeHeap;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * No native memory stays behind, measured as the C heap's bytes in use ({@link NativeHeap}: where libtorch's CPU
- * allocator takes tensors; the resident set alone also holds pages glibc keeps for reuse after a free) and as the
+ * No native memory stays behind, measured as the C heap's bytes in use outside the JVM's own mallocs
+ * ({@link NativeHeap#outsideJvmBytes()}: where libtorch's CPU allocator takes tensors; the resident set alone also
+ * holds pages glibc keeps for reuse after a free) and as the
  * resident set after {@code malloc_trim}: both are flat over repeated calls and over repeated load / close of a 90 MB
  * model (a model whose weights survived close until a garbage collection, as a plain {@code Module.close()} leaves
  * them, added 90 MB per cycle). Figures are printed; {@code -Dmplug.api.calls=2000} runs the issue's 2,000 calls
@@ -43,23 +43,19 @@ class MPlugModelMemoryTest {
       for (int i = 0; i < 50; i++) vqa.answerAll(requests.subList(i % 4, i % 4 + 1));   // warm-up: allocator pools
       long before = trimmedRssKiB();
       long jvmBefore = jvmCommittedKiB();
-      long[] heap = new long[30];   // sampled every calls / 30 calls
+      int samples = 30;   // one every calls / 30 calls
+      NativeMemoryTrend heap = new NativeMemoryTrend(samples);
       for (int i = 0; i < calls; i++) {
         vqa.answerAll(requests.subList(i % 4, i % 4 + 1));
-        if ((i + 1) % (calls / heap.length) == 0 && (i + 1) / (calls / heap.length) <= heap.length) {
-          heap[(i + 1) / (calls / heap.length) - 1] = NativeHeap.inUseBytes() >> 10;
-        }
+        if ((i + 1) % (calls / samples) == 0 && (i + 1) / (calls / samples) <= samples) heap.sample();
       }
       long after = trimmedRssKiB();
       long jvmAfter = jvmCommittedKiB();
-      // the JVM's own mallocs (JIT compilation above all) come and go by MiBs; a leak would raise the floor
-      long firstFloor = Arrays.stream(heap, 0, heap.length / 3).min().orElseThrow();
-      long lastFloor = Arrays.stream(heap, 2 * heap.length / 3, heap.length).min().orElseThrow();
-      System.out.printf("over %d VQA calls: C heap in use, lowest in the first and last third, %d -> %d KiB (%+d); "
-          + "RSS after trim %d -> %d MiB (%+d KiB), of which the JVM's own heaps %+d KiB%n", calls, firstFloor,
-          lastFloor, lastFloor - firstFloor, before >> 10, after >> 10, after - before, jvmAfter - jvmBefore);
-      assertTrue(lastFloor - firstFloor < 4 * 1024, "the C heap's floor rose by " + (lastFloor - firstFloor)
-          + " KiB");
+      System.out.printf("over %d VQA calls: native memory outside the JVM %+d KiB (median of the last third against "
+          + "the first; samples %s KiB); RSS after trim %d -> %d MiB (%+d KiB), of which the JVM's own %+d KiB%n",
+          calls, heap.growthSince(0), Arrays.toString(heap.kib()), before >> 10, after >> 10, after - before,
+          jvmAfter - jvmBefore);
+      heap.assertFlatSince(0, 4 * 1024, calls + " VQA calls");
       long nativeGrowth = (after - before) - (jvmAfter - jvmBefore);
       assertTrue(nativeGrowth < 32 * 1024, "RSS outside the JVM's heaps grew by " + nativeGrowth + " KiB over "
           + calls + " calls");
@@ -97,10 +93,14 @@ class MPlugModelMemoryTest {
         + weights + " KiB model");
   }
 
-  /** What the JVM has committed for its own heap and non-heap areas (Java objects, code, metadata), KiB. */
+  /**
+   * What the JVM has committed for itself (heap, code, metadata, thread stacks and its own mallocs), KiB, from its
+   * native memory tracking; the pom's test argLine turns it on.
+   */
   static long jvmCommittedKiB() {
-    MemoryMXBean m = ManagementFactory.getMemoryMXBean();
-    return (m.getHeapMemoryUsage().getCommitted() + m.getNonHeapMemoryUsage().getCommitted()) >> 10;
+    long bytes = NativeHeap.jvmCommittedBytes();
+    assertTrue(bytes >= 0, "the JVM's own memory cannot be measured: run it with -XX:NativeMemoryTracking=summary");
+    return bytes >> 10;
   }
 
   /** The process's resident set (VmRSS of /proc/self/status) after freed C heap pages went back, KiB. */
