@@ -1,22 +1,16 @@
 package dev.mplug.task.caption;
 
-import dev.mplug.model.ConfigFile;
-import dev.mplug.train.TrainingTask;
+import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /** Cross-entropy fine-tuning of a captioner: the token-mean next-token loss of the captions (teacher forcing). */
-public final class CaptionTraining implements TrainingTask<CaptionBatch> {
+public final class CaptionTraining extends FineTuning<CaptionBatch> {
   private final CaptionHead head;
 
   public CaptionTraining(CaptionHead head) {
+    super(head.model(), "caption");
     this.head = head;
-    head.model().train(true);
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return head.model().namedParameters();
   }
 
   @Override
@@ -27,15 +21,5 @@ public final class CaptionTraining implements TrainingTask<CaptionBatch> {
   @Override
   public int batchSize(CaptionBatch batch) {
     return batch.size();
-  }
-
-  @Override
-  public String taskName() {
-    return "caption";
-  }
-
-  @Override
-  public String configText() {
-    return ConfigFile.format(head.model().config());
   }
 }

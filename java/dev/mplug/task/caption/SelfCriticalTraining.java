@@ -5,11 +5,10 @@ import dev.mplug.data.dataset.CaptionSample;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.eval.caption.CiderD;
 import dev.mplug.eval.caption.PtbTokenizer;
-import dev.mplug.model.ConfigFile;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.torch.Tensors;
-import dev.mplug.train.TrainingTask;
+import dev.mplug.task.FineTuning;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +38,7 @@ import org.bytedeco.pytorch.Tensor;
  * steps). The references of an image are all captions of the training file's entries with its {@code image_id}
  * (train-style files list one caption per entry; a test-style caption list works as well).
  */
-public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
+public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
   private final CaptionHead head;
   private final BertTokenizer tokenizer;
   private final Map<String, List<String>> references;   // image id -> PTB-tokenised captions
@@ -53,6 +52,7 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
    */
   public SelfCriticalTraining(CaptionHead head, BertTokenizer tokenizer, Map<String, List<String>> references,
       int beamCount) {
+    super(head.model(), "caption");
     if (beamCount < 2) throw new IllegalArgumentException("caption.scst_beams must be >= 2, got " + beamCount);
     this.head = head;
     this.tokenizer = tokenizer;
@@ -61,7 +61,6 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
         .toList()));
     this.cider = CiderD.fromReferences(this.references.values());
     this.beams = head.generation().withBeamSize(beamCount);
-    head.model().train(true);
   }
 
   /** All captions of a captioning file grouped by {@code image_id}, in first-appearance order. */
@@ -74,11 +73,6 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
     }
     if (out.isEmpty()) throw new IllegalArgumentException(file + ": no captioning entries");
     return out;
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return head.model().namedParameters();
   }
 
   @Override
@@ -161,15 +155,5 @@ public final class SelfCriticalTraining implements TrainingTask<CaptionBatch> {
   @Override
   public int batchSize(CaptionBatch batch) {
     return batch.size();
-  }
-
-  @Override
-  public String taskName() {
-    return "caption";
-  }
-
-  @Override
-  public String configText() {
-    return ConfigFile.format(head.model().config());
   }
 }

@@ -1,25 +1,19 @@
 package dev.mplug.task.grounding;
 
-import dev.mplug.model.ConfigFile;
-import dev.mplug.train.TrainingTask;
+import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /** Fine-tuning for grounding: the weighted box-token loss of {@link GroundingHead} on each micro-batch. */
-public final class GroundingTrainingTask implements TrainingTask<GroundingBatch> {
+public final class GroundingTrainingTask extends FineTuning<GroundingBatch> {
   /** The loss's name in the training log (the official {@code loss_seq}). */
   public static final String LOSS = "box_tokens";
 
   private final GroundingHead head;
 
   public GroundingTrainingTask(GroundingHead head) {
+    super(head.model(), GroundingTask.NAME);
     this.head = head;
-    head.model().train(true);
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return head.model().namedParameters();
   }
 
   @Override
@@ -30,15 +24,5 @@ public final class GroundingTrainingTask implements TrainingTask<GroundingBatch>
   @Override
   public int batchSize(GroundingBatch batch) {
     return batch.size();
-  }
-
-  @Override
-  public String taskName() {
-    return "grounding";
-  }
-
-  @Override
-  public String configText() {
-    return ConfigFile.format(head.model().config());
   }
 }

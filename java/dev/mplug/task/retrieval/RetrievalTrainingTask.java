@@ -1,8 +1,7 @@
 package dev.mplug.task.retrieval;
 
-import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
-import dev.mplug.train.TrainingTask;
+import dev.mplug.task.FineTuning;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
@@ -13,36 +12,21 @@ import org.bytedeco.pytorch.Tensor;
  * The learned temperature is clamped to [0.001, 0.5] before each step's losses and after each optimizer step, as in
  * pretraining.
  */
-public final class RetrievalTrainingTask implements TrainingTask<RetrievalBatch> {
+public final class RetrievalTrainingTask extends FineTuning<RetrievalBatch> {
   private final RetrievalHead head;
   private final double itcWeight;
   private final double itmWeight;
 
   public RetrievalTrainingTask(MPlug model, double itcWeight, double itmWeight) {
+    super(model, "retrieval");
     this.head = new RetrievalHead(model);
     this.itcWeight = itcWeight;
     this.itmWeight = itmWeight;
-    model.train(true);
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return head.model().namedParameters();
   }
 
   @Override
   public int batchSize(RetrievalBatch batch) {
     return batch.size();
-  }
-
-  @Override
-  public String taskName() {
-    return "retrieval";
-  }
-
-  @Override
-  public String configText() {
-    return ConfigFile.format(head.model().config());
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.mplug.task.vqa;
 
-import dev.mplug.model.ConfigFile;
-import dev.mplug.train.TrainingTask;
+import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
@@ -10,17 +9,12 @@ import org.bytedeco.pytorch.Tensor;
  * distillation: the official VQA run builds the momentum model but never passes its alpha to the decoder, so the soft
  * targets have no effect (MPLUG-SPEC §2, quirks).
  */
-public final class VqaTraining implements TrainingTask<VqaBatch> {
+public final class VqaTraining extends FineTuning<VqaBatch> {
   private final VqaHead head;
 
   public VqaTraining(VqaHead head) {
+    super(head.model(), "vqa");
     this.head = head;
-    head.model().train(true);
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return head.model().namedParameters();
   }
 
   @Override
@@ -32,15 +26,5 @@ public final class VqaTraining implements TrainingTask<VqaBatch> {
   @Override
   public int batchSize(VqaBatch batch) {
     return batch.size();
-  }
-
-  @Override
-  public String taskName() {
-    return "vqa";
-  }
-
-  @Override
-  public String configText() {
-    return ConfigFile.format(head.model().config());
   }
 }
