@@ -13,7 +13,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * Retrieval as {@code RetrievalEvaluation} and {@link RetrievalRanking} do it: texts cleaned by pre_caption and padded
@@ -58,24 +57,7 @@ final class Retriever {
 
   /** Every text through the text encoder, {@code batch} at a time, into one index (as the evaluation). */
   RetrievalHead.Texts encodeTexts(TokenBatch tokens, int batch) {
-    Tensor ids = tokens.idsTensor();                                                      // [M, T]
-    Tensor mask = tokens.maskTensor();                                                    // [M, T]
-    int m = (int) ids.size(0);
-    Tensor embeds = null;
-    Tensor features = null;
-    for (int start = 0; start < m; start += batch) {
-      int b = Math.min(batch, m - start);
-      try (TensorScope scope = TensorScope.open()) {
-        RetrievalHead.Texts part = head.texts(ids.narrow(0, start, b), mask.narrow(0, start, b));
-        if (embeds == null) {
-          embeds = scope.keep(torch.empty(m, part.embeds().size(1), part.embeds().size(2)));   // [M, T, H]
-          features = scope.keep(torch.empty(m, part.features().size(1)));                     // [M, E]
-        }
-        embeds.narrow(0, start, b).copy_(part.embeds());
-        features.narrow(0, start, b).copy_(part.features());
-      }
-    }
-    return new RetrievalHead.Texts(embeds, mask, features);
+    return head.texts(tokens, batch);
   }
 
   /** Both directions (call in eval mode, without gradients). */

@@ -10,7 +10,6 @@ import dev.mplug.data.image.Transforms;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TextCleaning;
-import dev.mplug.data.text.TokenBatch;
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
@@ -80,7 +79,7 @@ public final class RetrievalEvaluation {
     try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
       RetrievalHead head = new RetrievalHead(model);
       RetrievalHead.Images images = encodeImages(head, dataset, samples, set.batchSize());
-      RetrievalHead.Texts texts = encodeTexts(head, tokenizer.encodeBatch(captions, maxTokens, Padding.LONGEST),
+      RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(captions, maxTokens, Padding.LONGEST),
           set.batchSize());
       ranking = RetrievalRanking.rank(head, images, texts, gold, options);
     } finally {
@@ -165,27 +164,5 @@ public final class RetrievalEvaluation {
       }
     }
     return new RetrievalHead.Images(embeds, features);
-  }
-
-  /** Every caption through the text encoder, {@code batch} at a time, into one index. */
-  private static RetrievalHead.Texts encodeTexts(RetrievalHead head, TokenBatch tokens, int batch) {
-    Tensor ids = tokens.idsTensor();                                                  // [M, T]
-    Tensor mask = tokens.maskTensor();                                                // [M, T]
-    int m = (int) ids.size(0);
-    Tensor embeds = null;
-    Tensor features = null;
-    for (int start = 0; start < m; start += batch) {
-      int b = Math.min(batch, m - start);
-      try (TensorScope scope = TensorScope.open()) {
-        RetrievalHead.Texts part = head.texts(ids.narrow(0, start, b), mask.narrow(0, start, b));
-        if (embeds == null) {
-          embeds = scope.keep(torch.empty(m, part.embeds().size(1), part.embeds().size(2)));     // [M, T, H]
-          features = scope.keep(torch.empty(m, part.features().size(1)));                       // [M, E]
-        }
-        embeds.narrow(0, start, b).copy_(part.embeds());
-        features.narrow(0, start, b).copy_(part.features());
-      }
-    }
-    return new RetrievalHead.Texts(embeds, mask, features);
   }
 }

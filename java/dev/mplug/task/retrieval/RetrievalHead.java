@@ -1,11 +1,13 @@
 package dev.mplug.task.retrieval;
 
-import dev.mplug.loss.Distillation;
 import dev.mplug.loss.HardNegatives;
 import dev.mplug.loss.ImageTextMatching;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.data.text.TokenBatch;
+import dev.mplug.loss.Distillation;
+import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -77,6 +79,31 @@ public final class RetrievalHead {
   public Texts texts(Tensor ids, Tensor mask) {
     Tensor l = model.textEmbeds(ids, mask);                                        // [M, T, H]
     return new Texts(l, mask, model.textFeatures(l));                              // [M, E]
+  }
+
+  /**
+   * Every text of {@code tokens} through the text encoder, {@code batch} at a time, into one index (call in eval
+   * mode, without gradients): embeddings [M, T, H], the mask and ITC features [M, E].
+   */
+  public Texts texts(TokenBatch tokens, int batch) {
+    Tensor ids = tokens.idsTensor();                                               // [M, T]
+    Tensor mask = tokens.maskTensor();                                             // [M, T]
+    int m = (int) ids.size(0);
+    Tensor embeds = null;
+    Tensor features = null;
+    for (int start = 0; start < m; start += batch) {
+      int b = Math.min(batch, m - start);
+      try (TensorScope scope = TensorScope.open()) {
+        Texts part = texts(ids.narrow(0, start, b), mask.narrow(0, start, b));
+        if (embeds == null) {
+          embeds = scope.keep(torch.empty(m, part.embeds().size(1), part.embeds().size(2)));   // [M, T, H]
+          features = scope.keep(torch.empty(m, part.features().size(1)));                     // [M, E]
+        }
+        embeds.narrow(0, start, b).copy_(part.embeds());
+        features.narrow(0, start, b).copy_(part.features());
+      }
+    }
+    return new Texts(embeds, mask, features);
   }
 
   /** The forward of aligned pairs: image i [B, 3, R, R] with text i [B, T]. */
