@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * name the process and every thread. Nesting is by time: a range lies inside its parent's interval on the same
  * thread, and the events of a thread are written in start order, parents before their children.
  *
- * <p>Timestamps are microseconds since the Unix epoch (taken once from the wall clock, then advanced by
- * {@link System#nanoTime}), so the traces of the ranks of one machine line up. Ranges still open when the trace is
+ * <p>Timestamps are microseconds since the trace started, to the nanosecond (three decimals, exact after the viewer's
+ * conversion to integer nanoseconds, so nesting survives it); {@code otherData.start_epoch_us} says when that was, to
+ * line up the traces of several ranks. Ranges still open when the trace is
  * written are left out; past {@link #MAX_EVENTS} ranges, further ones are counted (as {@code dropped_ranges} in
  * {@code otherData}), not kept. Started by {@link Profiler#startTrace}; written by {@link #close}.
  */
@@ -97,6 +98,7 @@ public final class ChromeTrace implements AutoCloseable {
       out.writeStringField("displayTimeUnit", "ms");
       out.writeObjectFieldStart("otherData");
       out.writeStringField("producer", "mplug-java");
+      out.writeNumberField("start_epoch_us", startEpochMicros);
       out.writeNumberField("dropped_ranges", dropped.get());
       out.writeEndObject();
       out.writeArrayFieldStart("traceEvents");
@@ -107,7 +109,7 @@ public final class ChromeTrace implements AutoCloseable {
           out.writeStartObject();
           out.writeStringField("name", e.name());
           out.writeStringField("ph", "X");
-          out.writeNumberField("ts", micros(e.startNanos()));
+          out.writeNumberField("ts", (e.startNanos() - startNanos) / 1000.0);
           out.writeNumberField("dur", (e.endNanos() - e.startNanos()) / 1000.0);
           out.writeNumberField("pid", pid);
           out.writeNumberField("tid", t.tid);
@@ -131,10 +133,6 @@ public final class ChromeTrace implements AutoCloseable {
     out.writeStringField("name", name);
     out.writeEndObject();
     out.writeEndObject();
-  }
-
-  private double micros(long nanos) {
-    return startEpochMicros + (nanos - startNanos) / 1000.0;
   }
 
   /** One thread's open ranges (a stack) and closed ones; only its thread records, the writer reads a copy. */
