@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mplug.profile.TraceFile.Slice;
+import dev.mplug.testing.TraceFile;
+import dev.mplug.testing.TraceFile.Slice;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.mplug.profile;
+package dev.mplug.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,17 +22,17 @@ import java.util.Map;
  * of the same thread whose interval contains it). Fails on anything a viewer would reject: a slice that overlaps
  * another on its thread without being inside it, an event of another phase, a negative duration.
  */
-record TraceFile(JsonNode root, List<Slice> slices, Map<Long, String> threadNames, String processName,
+public record TraceFile(JsonNode root, List<Slice> slices, Map<Long, String> threadNames, String processName,
     Map<Slice, Slice> parents) {
 
   /** One range: its name, thread, and [start, end] in nanoseconds. */
-  record Slice(String name, long pid, long tid, long start, long end) {
-    boolean contains(Slice other) {
+  public record Slice(String name, long pid, long tid, long start, long end) {
+    public boolean contains(Slice other) {
       return start <= other.start && other.end <= end;
     }
   }
 
-  static TraceFile read(Path file) throws IOException {
+  public static TraceFile read(Path file) throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     List<Slice> slices = new ArrayList<>();
     Map<Long, String> threads = new HashMap<>();
@@ -74,12 +74,12 @@ record TraceFile(JsonNode root, List<Slice> slices, Map<Long, String> threadName
     return parents;
   }
 
-  List<Slice> named(String name) {
+  public List<Slice> named(String name) {
     return slices.stream().filter(s -> s.name().equals(name)).toList();
   }
 
   /** The name of the slice's parent, or "" for an outermost slice. */
-  String parentName(Slice s) {
+  public String parentName(Slice s) {
     Slice p = parents.get(s);
     return p == null ? "" : p.name();
   }
