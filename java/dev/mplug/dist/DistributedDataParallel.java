@@ -153,7 +153,7 @@ public final class DistributedDataParallel {
           : new TensorVector()));
     }
     // with synchronize, the buckets are all-reduced as backward produces them: the range spans both
-    try (Range r = Range.open(synchronize ? "allreduce/gradients" : "backward/no_sync")) {
+    try (Range r = Range.open(synchronize ? "allreduce.gradients" : "backward.no_sync")) {
       loss.backward();
     } catch (RuntimeException e) {
       if (!synchronize) throw e;

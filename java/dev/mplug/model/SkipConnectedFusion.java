@@ -22,7 +22,7 @@ public final class SkipConnectedFusion extends ModuleBase {
   public record Output(Tensor image, Tensor text, List<Tensor> imageLayers, List<Tensor> textLayers) {}
 
   private final List<FusionLayer> layers = new ArrayList<>();
-  /** The profiling range of each layer, "fusion/layer0" ..., made once. */
+  /** The profiling range of each layer, "fusion.layer0" ..., made once. */
   private final List<String> layerRanges = new ArrayList<>();
   private final int hidden;
 
@@ -31,7 +31,7 @@ public final class SkipConnectedFusion extends ModuleBase {
     Module encoder = container(this, "encoder");
     ModuleListImpl list = list(encoder, "layer");
     for (int n = 0; n < c.fusionLayers(); n++) {
-      layerRanges.add("fusion/layer" + n);
+      layerRanges.add("fusion.layer" + n);
       if (c.isConnected(n)) {
         ConnectedAttentionLayer layer = new ConnectedAttentionLayer(c);
         list.push_back(layer);

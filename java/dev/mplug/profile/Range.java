@@ -7,8 +7,9 @@ package dev.mplug.profile;
  *
  * <p>While nothing listens (no {@code --profile} trace, no Nsight tool attached) {@link #open} reads one flag and
  * returns a shared handle whose {@link #close} does nothing: no allocation, no clock read, no native call. Names
- * should be constants (or strings made once, such as {@code "fusion/layer3"} built with the model), so the caller does
- * not allocate either.
+ * should be constants (or strings made once, such as {@code "fusion.layer3"} built with the model), so the caller does
+ * not allocate either. Names use dots, not slashes: Nsight Compute's NVTX filters separate nested ranges with
+ * {@code /}.
  */
 public final class Range implements AutoCloseable {
   /** Handed out while nothing listens. */

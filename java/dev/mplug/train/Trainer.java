@@ -295,7 +295,7 @@ public final class Trainer<B> implements AutoCloseable {
     local[0] = total;
     for (int i = 0; i < keys.size(); i++) local[i + 1] = values.get(keys.get(i));
     double[] mean;
-    try (Range r = Range.open("allreduce/losses")) {
+    try (Range r = Range.open("allreduce.losses")) {
       mean = group.mean(local);
     }
     for (int i = 0; i < keys.size(); i++) values.put(keys.get(i), mean[i + 1]);

@@ -70,7 +70,7 @@ public final class ZeroRedundancyOptimizer {
 
   /** After the owners' update: every rank takes each parameter from its owner (one flat broadcast per owner). */
   public void broadcastParameters() {
-    try (Range range = Range.open("zero/broadcast"); NoGradGuard guard = new NoGradGuard()) {
+    try (Range range = Range.open("zero.broadcast"); NoGradGuard guard = new NoGradGuard()) {
       for (int r = 0; r < group.worldSize(); r++) {
         List<Tensor> owned = new ArrayList<>();
         for (var e : owner.entrySet()) if (e.getValue() == r) owned.add(params.get(e.getKey()).detach());

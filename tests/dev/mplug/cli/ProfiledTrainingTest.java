@@ -51,9 +51,9 @@ class ProfiledTrainingTest {
     Map<String, Integer> perStep = new TreeMap<>(Map.ofEntries(Map.entry("step", 1), Map.entry("data_wait", 1),
         Map.entry("forward", 1), Map.entry("backward", 1), Map.entry("clip_grad", 1),
         Map.entry("optimizer_step", 1), Map.entry("momentum_forward", 1), Map.entry("vit", 2),
-        Map.entry("text_encoder", 4), Map.entry("loss/itc", 1), Map.entry("loss/itm", 1), Map.entry("loss/mlm", 1),
-        Map.entry("loss/prefix_lm", 1), Map.entry("fusion", 3), Map.entry("fusion/layer0", 3),
-        Map.entry("fusion/layer1", 3), Map.entry("fusion/layer2", 3), Map.entry("decoder", 1)));
+        Map.entry("text_encoder", 4), Map.entry("loss.itc", 1), Map.entry("loss.itm", 1), Map.entry("loss.mlm", 1),
+        Map.entry("loss.prefix_lm", 1), Map.entry("fusion", 3), Map.entry("fusion.layer0", 3),
+        Map.entry("fusion.layer1", 3), Map.entry("fusion.layer2", 3), Map.entry("decoder", 1)));
     Map<String, Integer> expected = new TreeMap<>();
     perStep.forEach((name, n) -> expected.put(name, 3 * n));
     expected.put("checkpoint_write", 2);
@@ -67,12 +67,12 @@ class ProfiledTrainingTest {
         Map.entry("forward", Set.of("step")), Map.entry("backward", Set.of("step")),
         Map.entry("clip_grad", Set.of("step")), Map.entry("optimizer_step", Set.of("step")),
         Map.entry("momentum_forward", Set.of("forward")), Map.entry("vit", Set.of("forward", "momentum_forward")),
-        Map.entry("text_encoder", Set.of("forward", "momentum_forward", "loss/mlm", "loss/prefix_lm")),
-        Map.entry("loss/itc", Set.of("forward")), Map.entry("loss/itm", Set.of("forward")),
-        Map.entry("loss/mlm", Set.of("forward")), Map.entry("loss/prefix_lm", Set.of("forward")),
-        Map.entry("fusion", Set.of("loss/itm", "loss/mlm", "loss/prefix_lm")),
-        Map.entry("fusion/layer0", Set.of("fusion")), Map.entry("fusion/layer1", Set.of("fusion")),
-        Map.entry("fusion/layer2", Set.of("fusion")), Map.entry("decoder", Set.of("loss/prefix_lm")),
+        Map.entry("text_encoder", Set.of("forward", "momentum_forward", "loss.mlm", "loss.prefix_lm")),
+        Map.entry("loss.itc", Set.of("forward")), Map.entry("loss.itm", Set.of("forward")),
+        Map.entry("loss.mlm", Set.of("forward")), Map.entry("loss.prefix_lm", Set.of("forward")),
+        Map.entry("fusion", Set.of("loss.itm", "loss.mlm", "loss.prefix_lm")),
+        Map.entry("fusion.layer0", Set.of("fusion")), Map.entry("fusion.layer1", Set.of("fusion")),
+        Map.entry("fusion.layer2", Set.of("fusion")), Map.entry("decoder", Set.of("loss.prefix_lm")),
         Map.entry("load_batch", Set.of("")));
     for (Slice s : t.slices()) {
       assertTrue(parents.get(s.name()).contains(t.parentName(s)), s + " inside " + t.parentName(s));

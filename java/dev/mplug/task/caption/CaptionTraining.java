@@ -16,7 +16,7 @@ public final class CaptionTraining extends FineTuning<CaptionBatch> {
 
   @Override
   public Map<String, Tensor> losses(CaptionBatch batch, long step) {
-    try (Range r = Range.open("loss/caption")) {
+    try (Range r = Range.open("loss.caption")) {
       return Map.of("caption", head.forward(batch.images(), batch.ids(), batch.mask()).loss());
     }
   }

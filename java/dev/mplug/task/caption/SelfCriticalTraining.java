@@ -80,7 +80,7 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
   public Map<String, Tensor> losses(CaptionBatch batch, long step) {
     Tensor v = head.imageStates(batch.images());                                          // [B, Nv, H]
     List<List<Hypothesis>> generated;
-    try (Range r = Range.open("scst/generate"); NoGradGuard _ = new NoGradGuard()) {
+    try (Range r = Range.open("scst.generate"); NoGradGuard _ = new NoGradGuard()) {
       generated = head.generate(v.detach(), beams, true);
     }
     int n = 0;
@@ -116,7 +116,7 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
     }
     Tensor memory = v.index_select(0, Tensors.longs(owner, n));                          // [N, Nv, H]
     Tensor logProbs;
-    try (Range r = Range.open("loss/scst")) {
+    try (Range r = Range.open("loss.scst")) {
       logProbs = head.sequenceLogProbs(memory, Tensors.longs(ids, n, longest), lengths);    // [N]
     }
     double total = 0;

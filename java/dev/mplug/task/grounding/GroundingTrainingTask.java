@@ -19,7 +19,7 @@ public final class GroundingTrainingTask extends FineTuning<GroundingBatch> {
 
   @Override
   public Map<String, Tensor> losses(GroundingBatch batch, long step) {
-    try (Range r = Range.open("loss/box_tokens")) {
+    try (Range r = Range.open("loss.box_tokens")) {
       return Map.of(LOSS, head.forward(batch.images(), batch.textIds(), batch.textMask(), batch.targets()).loss());
     }
   }

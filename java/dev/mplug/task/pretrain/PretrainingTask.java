@@ -118,7 +118,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
     ImageTextContrastive.Output itc = null;
     if (objectives.itc() || objectives.itm()) {
-      try (Range r = Range.open("loss/itc")) {
+      try (Range r = Range.open("loss.itc")) {
         Tensor imageFeat = online.imageFeatures(vision);                                  // [B, E]
         Tensor textFeat = online.textFeatures(text);                                      // [B, E]
         itc = ImageTextContrastive.loss(imageFeat, textFeat, imageFeatM, textFeatM, queue, online.temperature(), alpha);
@@ -126,17 +126,17 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
       if (objectives.itc()) losses.put("itc", itc.loss());
     }
     if (objectives.itm()) {
-      try (Range r = Range.open("loss/itm")) {
+      try (Range r = Range.open("loss.itm")) {
         losses.put("itm", matching(vision, imageMask, text, mask, itc));
       }
     }
     if (objectives.mlm()) {
-      try (Range r = Range.open("loss/mlm")) {
+      try (Range r = Range.open("loss.mlm")) {
         losses.put("mlm", maskedLanguageModeling(ids, mask, vision, imageMask, visionM, alpha));
       }
     }
     if (objectives.prefixLm()) {
-      try (Range r = Range.open("loss/prefix_lm")) {
+      try (Range r = Range.open("loss.prefix_lm")) {
         losses.put("prefix_lm", prefixLanguageModeling(batch.captions(), vision, imageMask, step));
       }
     }

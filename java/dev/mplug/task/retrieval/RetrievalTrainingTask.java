@@ -34,7 +34,7 @@ public final class RetrievalTrainingTask extends FineTuning<RetrievalBatch> {
   public Map<String, Tensor> losses(RetrievalBatch batch, long step) {
     head.model().clampTemperature();
     RetrievalHead.Losses l;
-    try (Range r = Range.open("loss/itc_itm")) {
+    try (Range r = Range.open("loss.itc_itm")) {
       l = head.losses(batch.images(), batch.ids(), batch.mask(), batch.imageIds());
     }
     Map<String, Tensor> out = new LinkedHashMap<>();

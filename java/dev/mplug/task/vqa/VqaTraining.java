@@ -20,7 +20,7 @@ public final class VqaTraining extends FineTuning<VqaBatch> {
 
   @Override
   public Map<String, Tensor> losses(VqaBatch b, long step) {
-    try (Range r = Range.open("loss/vqa")) {
+    try (Range r = Range.open("loss.vqa")) {
       VqaHead.QuestionStates q = head.encode(b.images(), b.questionIds(), b.questionMask());
       return Map.of("vqa", head.forward(q, b.answerIds(), b.answerMask(), b.answerCounts(), b.answerWeights()).loss());
     }
