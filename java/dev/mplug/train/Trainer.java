@@ -53,6 +53,11 @@ import org.bytedeco.pytorch.global.torch;
  * this rank's micro-batches from a rank-aware {@link Batches}; the queues gather through the task. With
  * {@code zero_stage = 1} the optimizer state is sharded ({@link ZeroRedundancyOptimizer}): each rank updates the
  * parameters it owns and writes its own shard of the state into the checkpoint.
+ *
+ * <p>Profiling: each step opens the ranges {@code step}, {@code data_wait}, {@code forward}, {@code backward},
+ * {@code clip_grad} and {@code optimizer_step} ({@link Range}; free unless a trace or an Nsight tool listens), and the
+ * metrics carry the step's peak resident set ({@code mem/peak_rss_mib}) and, when the JVM tracks its native memory,
+ * the native memory outside it ({@code mem/native_outside_jvm_mib}).
  */
 public final class Trainer<B> implements AutoCloseable {
   public static final String MODEL_FILE = "model.safetensors";
