@@ -48,10 +48,15 @@ public final class Nvtx {
     this.pop = LINKER.downcallHandle(lookup.findOrThrow("nvtxRangePop"), FunctionDescriptor.of(ValueLayout.JAVA_INT));
   }
 
-  /** The binding when a tool is attached ({@value #INJECTION_VARIABLE} set) and a library is found; else empty. */
-  public static Optional<Nvtx> forAttachedTool() {
+  /** Whether a tool attaches to NVTX in this process ({@value #INJECTION_VARIABLE} is set). */
+  public static boolean toolAttached() {
     String injection = System.getenv(INJECTION_VARIABLE);
-    return injection == null || injection.isBlank() ? Optional.empty() : load(LIBRARIES);
+    return injection != null && !injection.isBlank();
+  }
+
+  /** The binding when a tool is attached and a library is found; else empty. */
+  public static Optional<Nvtx> forAttachedTool() {
+    return toolAttached() ? load(LIBRARIES) : Optional.empty();
   }
 
   /** The first of {@code libraries} (names for the system loader, or paths) that loads and has both functions. */

@@ -9,12 +9,23 @@ import java.util.Optional;
  * the ranges of every thread (trainer, data-loader workers) go to the same listeners.
  */
 public final class Profiler {
-  private static final Nvtx NVTX = Nvtx.forAttachedTool().orElse(null);
+  private static final Nvtx NVTX = nvtxForTool();
   private static volatile ChromeTrace trace;
   /** Whether anything listens: the one flag {@link Range#open} reads. */
   private static volatile boolean listening = NVTX != null;
 
   private Profiler() {}
+
+  /** NVTX when a tool is attached; a tool without a library to reach it by is said once, on stderr, not an error. */
+  private static Nvtx nvtxForTool() {
+    Optional<Nvtx> nvtx = Nvtx.forAttachedTool();
+    if (nvtx.isEmpty() && Nvtx.toolAttached()) {
+      System.err.println("mplug: an NVTX tool is attached (" + Nvtx.INJECTION_VARIABLE + ") but none of "
+          + String.join(", ", Nvtx.LIBRARIES) + " loads: the ranges are not sent to it (install the CUDA toolkit's "
+          + "libnvtx3interop.so.1 or add its folder to LD_LIBRARY_PATH)");
+    }
+    return nvtx.orElse(null);
+  }
 
   /**
    * Starts recording every range of this process into a Chrome trace written to {@code file} when it is closed;
