@@ -53,7 +53,8 @@ public final class ChromeTrace implements AutoCloseable {
     try {
       Files.createDirectories(parent);
     } catch (IOException e) {
-      throw new IllegalArgumentException("profile " + file + ": cannot create its folder (" + e.getMessage() + ")", e);
+      throw new IllegalArgumentException("profile " + file + ": its folder cannot be created ("
+          + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
     }
     if (Files.isDirectory(file) || !Files.isWritable(parent) || (Files.exists(file) && !Files.isWritable(file))) {
       throw new IllegalArgumentException("profile " + file + ": not a writable file");

@@ -100,6 +100,17 @@ class ProfiledTrainingTest {
     }
   }
 
+  @Test
+  void anUnwritableProfileFileFailsBeforeTrainingWithOneLine() throws IOException {
+    Path file = Files.writeString(tmp.resolve("a-file"), "");
+    Path trace = file.resolve("trace.json");
+    String line = CliErrorsTest.assertOneLine(CliErrorsTest.run("pretrain", "--config", "pretrain-demo", "--profile",
+        trace.toString(), "--set", "output_dir=" + tmp.resolve("run")), 2, "mplug pretrain: ");
+    assertEquals("mplug pretrain: profile " + trace + ": its folder cannot be created (FileAlreadyExistsException: "
+        + file + ": already exists)", line);
+    assertTrue(Files.notExists(tmp.resolve("run/metrics.jsonl")), "nothing trained");
+  }
+
   private static JsonNode json(String line) {
     try {
       return new ObjectMapper().readTree(line);
