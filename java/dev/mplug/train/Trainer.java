@@ -254,13 +254,14 @@ public final class Trainer<B> implements AutoCloseable {
       values.put("lr", groups.get(0).lr());
       values.put("samples_per_second", throughput);
       values.putAll(task.metrics());
-      values.put(peakOfThisStep ? "mem/peak_rss_mib" : "mem/max_rss_mib", PeakResidentSet.bytes() / MIB);
-      if (nativeMemoryTracked) values.put("mem/native_outside_jvm_mib", NativeHeap.outsideJvmBytes() / MIB);
       if (peakFlops > 0 && task.flopsPerSample() > 0) {
         values.put("mfu", ModelFlops.utilisation(task.flopsPerSample(), throughput, peakFlops));
       }
       progress.update(step - 1, loss, throughput);
       if (writer && (step % config.logEvery() == 0 || step == end)) {
+        values.put(peakOfThisStep ? "mem/peak_rss_mib" : "mem/max_rss_mib", PeakResidentSet.bytes() / MIB);
+        // reading the JVM's count takes milliseconds: logged steps only
+        if (nativeMemoryTracked) values.put("mem/native_outside_jvm_mib", NativeHeap.outsideJvmBytes() / MIB);
         for (MetricsSink sink : sinks) {
           sink.write(step, values);
           sink.flush();
