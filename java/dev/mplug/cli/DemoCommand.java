@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,8 +52,14 @@ public final class DemoCommand implements Callable<Integer> {
       + "(pretrain-demo, or <task>-demo with --task).")
   List<String> overrides = new ArrayList<>();
 
+  @Mixin ProfileOption profile;
+
   @Override
   public Integer call() {
+    return profile.record("demo", System.out, this::demo);
+  }
+
+  private Integer demo() {
     if (task != null && !Tasks.names().contains(task)) {
       throw new IllegalArgumentException("--task " + task + " is not one of " + Tasks.names());
     }

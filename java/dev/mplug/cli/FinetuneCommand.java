@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mplug finetune}: fine-tunes a downstream task (VQA, captioning, retrieval, grounding). */
@@ -41,6 +42,8 @@ public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--compare-untrained", description = "Also score the model with random weights first.")
   boolean compareUntrained;
 
+  @Mixin ProfileOption profile;
+
   @Override
   public Integer call() {
     List<String> sets = new ArrayList<>(overrides);
@@ -50,8 +53,8 @@ public final class FinetuneCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--task " + task + " but the config " + config + " is for task "
           + cfg.task());
     }
-    FinetuneRun.Report report = FinetuneRun.run(cfg, new FinetuneRun.Options(resume,
-        untilStep == null ? Long.MAX_VALUE : untilStep, compareUntrained), System.out);
+    FinetuneRun.Report report = profile.record("finetune", System.out, () -> FinetuneRun.run(cfg,
+        new FinetuneRun.Options(resume, untilStep == null ? Long.MAX_VALUE : untilStep, compareUntrained), System.out));
     if (DistributedEnvironment.fromEnvironment().rank() == 0) FinetuneRun.printTable(report, System.out);
     return 0;
   }

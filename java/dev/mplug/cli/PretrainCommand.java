@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mplug pretrain}: pretraining with ITC, ITM, MLM and prefix LM. */
@@ -39,13 +40,15 @@ public final class PretrainCommand implements Callable<Integer> {
       + "continue later with --resume.")
   Long untilStep;
 
+  @Mixin ProfileOption profile;
+
   @Override
   public Integer call() {
     PretrainConfig cfg = PretrainConfig.load(config, overrides);
     PretrainRun.Evaluation evaluation = eval == null ? null
         : new PretrainRun.Evaluation(eval, cfg.data().root(), evalImages, 16);
-    PretrainRun.Report report = PretrainRun.run(cfg, resume, evaluation, System.out,
-        untilStep == null ? Long.MAX_VALUE : untilStep);
+    PretrainRun.Report report = profile.record("pretrain", System.out, () -> PretrainRun.run(cfg, resume, evaluation,
+        System.out, untilStep == null ? Long.MAX_VALUE : untilStep));
     if (DistributedEnvironment.fromEnvironment().rank() == 0) PretrainRun.printTable(report, System.out);
     return 0;
   }

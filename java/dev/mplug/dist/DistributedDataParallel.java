@@ -1,5 +1,6 @@
 package dev.mplug.dist;
 
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
@@ -151,7 +152,8 @@ public final class DistributedDataParallel {
       unusedParametersExplained(() -> reducer.prepare_for_backward(findUnusedParameters ? new TensorVector(loss)
           : new TensorVector()));
     }
-    try {
+    // with synchronize, the buckets are all-reduced as backward produces them: the range spans both
+    try (Range r = Range.open(synchronize ? "allreduce.gradients" : "backward.no_sync")) {
       loss.backward();
     } catch (RuntimeException e) {
       if (!synchronize) throw e;

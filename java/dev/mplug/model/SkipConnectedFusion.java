@@ -2,6 +2,7 @@ package dev.mplug.model;
 
 import dev.mplug.nn.Masks;
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,8 @@ public final class SkipConnectedFusion extends ModuleBase {
   public record Output(Tensor image, Tensor text, List<Tensor> imageLayers, List<Tensor> textLayers) {}
 
   private final List<FusionLayer> layers = new ArrayList<>();
+  /** The profiling range of each layer, "fusion.layer0" ..., made once. */
+  private final List<String> layerRanges = new ArrayList<>();
   private final int hidden;
 
   public SkipConnectedFusion(TextConfig c) {
@@ -28,6 +31,7 @@ public final class SkipConnectedFusion extends ModuleBase {
     Module encoder = container(this, "encoder");
     ModuleListImpl list = list(encoder, "layer");
     for (int n = 0; n < c.fusionLayers(); n++) {
+      layerRanges.add("fusion.layer" + n);
       if (c.isConnected(n)) {
         ConnectedAttentionLayer layer = new ConnectedAttentionLayer(c);
         list.push_back(layer);
@@ -51,15 +55,18 @@ public final class SkipConnectedFusion extends ModuleBase {
     requireShape(image, "fusion_encoder (image stream)", text.size(0), -1, hidden);
     requireShape(textMask, "fusion_encoder (text mask)", text.size(0), text.size(1));
     requireShape(imageMask, "fusion_encoder (image mask)", image.size(0), image.size(1));
-    try (TensorScope scope = TensorScope.open()) {
+    try (Range r = Range.open("fusion"); TensorScope scope = TensorScope.open()) {
       Tensor textAdd = Masks.additive(textMask, Masks.SELF_ATTENTION_MASKED, text);      // [B, 1, 1, T]
       Tensor imageAdd = Masks.additive(imageMask, Masks.CROSS_ATTENTION_MASKED, image);  // [B, 1, 1, Nv]
       List<Tensor> imageLayers = new ArrayList<>();
       List<Tensor> textLayers = new ArrayList<>();
       Tensor v = image;
       Tensor l = text;
-      for (FusionLayer layer : layers) {
-        FusionLayer.Streams s = layer.fuse(v, l, imageAdd, textAdd);
+      for (int n = 0; n < layers.size(); n++) {
+        FusionLayer.Streams s;
+        try (Range layerRange = Range.open(layerRanges.get(n))) {
+          s = layers.get(n).fuse(v, l, imageAdd, textAdd);
+        }
         v = s.image();
         l = s.text();
         // fresh handles (same storage) so that each kept object was created in this scope, even where a

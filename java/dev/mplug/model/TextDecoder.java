@@ -6,6 +6,7 @@ import dev.mplug.nn.BertLmHead;
 import dev.mplug.nn.KeyValues;
 import dev.mplug.nn.Masks;
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +60,7 @@ public final class TextDecoder extends ModuleBase {
     requireShape(memory, "text_decoder (encoder states)", ids.size(0), -1, config.hidden());
     requireShape(memoryMask, "text_decoder (encoder mask)", memory.size(0), memory.size(1));
     if (mask != null) requireShape(mask, "text_decoder (attention mask)", ids.size(0), ids.size(1));
-    try (TensorScope scope = TensorScope.open()) {
+    try (Range r = Range.open("decoder"); TensorScope scope = TensorScope.open()) {
       Tensor x = embeddings.forward(ids);                                                // [B, T, H]
       Tensor selfMask = causalPaddingMask(mask, ids.size(1), x);                         // [B or 1, 1, T, T]
       Tensor crossMask = Masks.additive(memoryMask, Masks.CROSS_ATTENTION_MASKED, x);    // [B, 1, 1, M]

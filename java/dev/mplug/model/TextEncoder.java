@@ -4,6 +4,7 @@ import dev.mplug.nn.BertEmbeddings;
 import dev.mplug.nn.BertLayer;
 import dev.mplug.nn.Masks;
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class TextEncoder extends ModuleBase {
   /** ids int64 [B, T], mask [B, T] (1 = token, 0 = padding) -> last hidden state [B, T, H]. */
   public Tensor forward(Tensor ids, Tensor mask) {
     requireShape(mask, "text_encoder (attention mask)", ids.size(0), ids.size(1));
-    try (TensorScope scope = TensorScope.open()) {
+    try (Range r = Range.open("text_encoder"); TensorScope scope = TensorScope.open()) {
       Tensor x = embeddings.forward(ids);                                       // [B, T, H]
       Tensor additive = Masks.additive(mask, Masks.SELF_ATTENTION_MASKED, x);   // [B, 1, 1, T]
       for (BertLayer layer : layers) x = layer.forward(x, additive);

@@ -2,6 +2,7 @@ package dev.mplug.model;
 
 import dev.mplug.nn.ModuleBase;
 import dev.mplug.nn.ResidualAttentionBlock;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +58,7 @@ public final class VisionTransformer extends ModuleBase {
   /** images [B, 3, R, R] (CLIP-normalised) -> tokens [B, 1 + P, width]. */
   public Tensor forward(Tensor images) {
     requireShape(images, "visual_encoder.visual (images)", -1, 3, config.imageRes(), config.imageRes());
-    try (TensorScope scope = TensorScope.open()) {
+    try (Range r = Range.open("vit"); TensorScope scope = TensorScope.open()) {
       long b = images.size(0);
       int w = config.width();
       Tensor patches = conv1.forward(images).flatten(2, -1).transpose(1, 2);   // [B, P, W], grid read row by row

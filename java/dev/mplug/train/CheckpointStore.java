@@ -3,6 +3,7 @@ package dev.mplug.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mplug.profile.Range;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -94,7 +95,7 @@ public final class CheckpointStore {
     String name = name(step);
     Path tmp = root.resolve(name + TMP);
     Path dst = root.resolve(name);
-    try {
+    try (Range r = Range.open("checkpoint_write")) {
       deleteTree(tmp);
       Files.createDirectories(tmp);
       writer.write(tmp);

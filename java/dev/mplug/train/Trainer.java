@@ -9,7 +9,10 @@ import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
 import dev.mplug.nn.FusedAttention;
+import dev.mplug.profile.PeakResidentSet;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.Autocast;
+import dev.mplug.torch.NativeHeap;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchException;
@@ -50,12 +53,18 @@ import org.bytedeco.pytorch.global.torch;
  * this rank's micro-batches from a rank-aware {@link Batches}; the queues gather through the task. With
  * {@code zero_stage = 1} the optimizer state is sharded ({@link ZeroRedundancyOptimizer}): each rank updates the
  * parameters it owns and writes its own shard of the state into the checkpoint.
+ *
+ * <p>Profiling: each step opens the ranges {@code step}, {@code data_wait}, {@code forward}, {@code backward},
+ * {@code clip_grad} and {@code optimizer_step} ({@link Range}; free unless a trace or an Nsight tool listens), and the
+ * metrics carry the step's peak resident set ({@code mem/peak_rss_mib}) and, when the JVM tracks its native memory,
+ * the native memory outside it ({@code mem/native_outside_jvm_mib}).
  */
 public final class Trainer<B> implements AutoCloseable {
   public static final String MODEL_FILE = "model.safetensors";
   public static final String OPTIMIZER_FILE = "optimizer.safetensors";
   public static final String STATE_FILE = "trainer.json";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final double MIB = 1 << 20;
 
   /** What a finished (or stopped) run reports. */
   public record Summary(long steps, List<Double> losses, long skippedSteps, double samplesPerSecond, Path lastCheckpoint) {}
@@ -82,6 +91,8 @@ public final class Trainer<B> implements AutoCloseable {
   private double peakFlops;
   private String scoreMetric;
   private LongToDoubleFunction scoreAt;
+  /** Whether the JVM tracks its own mallocs, so that the native memory outside it can be logged. */
+  private final boolean nativeMemoryTracked = NativeHeap.jvmMallocBytes() >= 0;
 
   /** A single-process trainer; {@code writer}: whether it writes metrics and checkpoints. */
   public Trainer(TrainerConfig config, TrainingTask<B> task, Batches<B> data, CheckpointStore checkpoints,
@@ -172,18 +183,22 @@ public final class Trainer<B> implements AutoCloseable {
     while (step < end) {
       for (AdamW.Group g : groups) g.setLr((g.name().startsWith("visual") ? visual : base).at(step) * lrScale.get(g));
       long stepStart = System.nanoTime();
+      boolean peakOfThisStep = PeakResidentSet.reset();
       Map<String, Double> values = new LinkedHashMap<>();
       double loss;
       double gradNorm;
       int batchSamples = 0;
-      try (TensorScope scope = TensorScope.open()) {
+      try (Range stepRange = Range.open("step"); TensorScope scope = TensorScope.open()) {
         double total = 0;
         for (int micro = 0; micro < config.accumulation(); micro++) {
-          B batch = data.next();
+          B batch = nextBatch();
           batchSamples += task.batchSize(batch);
           boolean lastMicroStep = micro == config.accumulation() - 1;
           if (ddp != null) ddp.beforeForward(lastMicroStep);
-          Map<String, Tensor> named = forward(batch);
+          Map<String, Tensor> named;
+          try (Range r = Range.open("forward")) {
+            named = forward(batch);
+          }
           Tensor sum = null;
           for (var e : named.entrySet()) {
             double v = e.getValue().item_double();
@@ -194,16 +209,20 @@ public final class Trainer<B> implements AutoCloseable {
           double s = sum.item_double();
           total += s / config.accumulation();
           Tensor scaled = sum.div(Tensors.scalar(config.accumulation()));
-          if (ddp != null) {
-            // every rank joins the gradient all-reduce, even with a non-finite loss: the mean then says skip to all
-            ddp.backward(scaled, lastMicroStep);
-          } else if (Double.isFinite(s)) {
-            scaled.backward();
+          try (Range r = Range.open("backward")) {
+            if (ddp != null) {
+              // every rank joins the gradient all-reduce, even with a non-finite loss: the mean then says skip to all
+              ddp.backward(scaled, lastMicroStep);
+            } else if (Double.isFinite(s)) {
+              scaled.backward();
+            }
           }
         }
         if (group.distributed()) total = meanOverRanks(total, values);
         loss = total;
-        gradNorm = Double.isFinite(loss) ? clipAndMeasure() : Double.NaN;
+        try (Range r = Range.open("clip_grad")) {
+          gradNorm = Double.isFinite(loss) ? clipAndMeasure() : Double.NaN;
+        }
         if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
           optimizer.zeroGrad();
           skipped++;
@@ -216,8 +235,10 @@ public final class Trainer<B> implements AutoCloseable {
           }
         } else {
           nonFiniteInARow = 0;
-          optimizer.step();
-          if (zero != null) shardedStepDone();
+          try (Range r = Range.open("optimizer_step")) {
+            optimizer.step();
+            if (zero != null) shardedStepDone();
+          }
           optimizer.zeroGrad();
           task.afterOptimizerStep(step);
         }
@@ -238,6 +259,9 @@ public final class Trainer<B> implements AutoCloseable {
       }
       progress.update(step - 1, loss, throughput);
       if (writer && (step % config.logEvery() == 0 || step == end)) {
+        values.put(peakOfThisStep ? "mem/peak_rss_mib" : "mem/max_rss_mib", PeakResidentSet.bytes() / MIB);
+        // reading the JVM's count takes milliseconds: logged steps only
+        if (nativeMemoryTracked) values.put("mem/native_outside_jvm_mib", NativeHeap.outsideJvmBytes() / MIB);
         for (MetricsSink sink : sinks) {
           sink.write(step, values);
           sink.flush();
@@ -251,6 +275,13 @@ public final class Trainer<B> implements AutoCloseable {
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     return new Summary(step, losses, skipped, seconds > 0 ? samples / seconds : 0, last);
+  }
+
+  /** The next micro-batch; the time the trainer waits for it is the range "data_wait". */
+  private B nextBatch() {
+    try (Range r = Range.open("data_wait")) {
+      return data.next();
+    }
   }
 
   /** ZeRO-1: the owners' updates reach every rank; after the first update the state's size per rank is reported. */
@@ -269,7 +300,10 @@ public final class Trainer<B> implements AutoCloseable {
     double[] local = new double[keys.size() + 1];
     local[0] = total;
     for (int i = 0; i < keys.size(); i++) local[i + 1] = values.get(keys.get(i));
-    double[] mean = group.mean(local);
+    double[] mean;
+    try (Range r = Range.open("allreduce.losses")) {
+      mean = group.mean(local);
+    }
     for (int i = 0; i < keys.size(); i++) values.put(keys.get(i), mean[i + 1]);
     return mean[0];
   }
@@ -316,8 +350,7 @@ public final class Trainer<B> implements AutoCloseable {
    */
   public Path save() {
     long at = step;
-    CheckpointStore.Score score = scoreAt == null ? null
-        : new CheckpointStore.Score(scoreMetric, scoreAt.applyAsDouble(at));
+    CheckpointStore.Score score = scoreAt == null ? null : score(at);
     List<byte[]> generators = group.allGatherBytes("generator state", TorchRuntime.cpuRngState());
     if (!writer) {
       if (zero != null) {
@@ -358,6 +391,13 @@ public final class Trainer<B> implements AutoCloseable {
       if (score != null) state.putObject("score").put("metric", score.metric()).put("value", score.value());
       Files.write(dir.resolve(STATE_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
     });
+  }
+
+  /** The score of the checkpoint at {@code step} (an evaluation, the range "evaluate"). */
+  private CheckpointStore.Score score(long step) {
+    try (Range r = Range.open("evaluate")) {
+      return new CheckpointStore.Score(scoreMetric, scoreAt.applyAsDouble(step));
+    }
   }
 
   /** Restores a checkpoint written by {@link #save()}; the run then continues exactly where it stopped. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
+import dev.mplug.profile.Range;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ public final class ZeroRedundancyOptimizer {
 
   /** After the owners' update: every rank takes each parameter from its owner (one flat broadcast per owner). */
   public void broadcastParameters() {
-    try (NoGradGuard guard = new NoGradGuard()) {
+    try (Range range = Range.open("zero.broadcast"); NoGradGuard guard = new NoGradGuard()) {
       for (int r = 0; r < group.worldSize(); r++) {
         List<Tensor> owned = new ArrayList<>();
         for (var e : owner.entrySet()) if (e.getValue() == r) owned.add(params.get(e.getKey()).detach());

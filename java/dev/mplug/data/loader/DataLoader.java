@@ -1,6 +1,7 @@
 package dev.mplug.data.loader;
 
 import dev.mplug.data.BadSampleException;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
 import java.util.ArrayDeque;
@@ -226,7 +227,7 @@ public final class DataLoader<T> implements AutoCloseable {
   /** One batch: positions [start, start + len) of the epoch's order. Runs on a worker thread. */
   private Batch loadBatch(int epoch, int[] order, int start, int len) {
     TorchRuntime.load();
-    try (TensorScope scope = TensorScope.open()) {
+    try (Range r = Range.open("load_batch"); TensorScope scope = TensorScope.open()) {
       List<T> items = new ArrayList<>(len);
       int[] used = new int[len];
       List<BadSampleException> replaced = new ArrayList<>();

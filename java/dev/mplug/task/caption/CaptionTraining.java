@@ -1,5 +1,6 @@
 package dev.mplug.task.caption;
 
+import dev.mplug.profile.Range;
 import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -15,7 +16,9 @@ public final class CaptionTraining extends FineTuning<CaptionBatch> {
 
   @Override
   public Map<String, Tensor> losses(CaptionBatch batch, long step) {
-    return Map.of("caption", head.forward(batch.images(), batch.ids(), batch.mask()).loss());
+    try (Range r = Range.open("loss.caption")) {
+      return Map.of("caption", head.forward(batch.images(), batch.ids(), batch.mask()).loss());
+    }
   }
 
   @Override

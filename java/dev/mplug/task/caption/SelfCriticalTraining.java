@@ -7,6 +7,7 @@ import dev.mplug.eval.caption.CiderD;
 import dev.mplug.eval.caption.PtbTokenizer;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
+import dev.mplug.profile.Range;
 import dev.mplug.torch.Tensors;
 import dev.mplug.task.FineTuning;
 import java.nio.file.Path;
@@ -79,7 +80,7 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
   public Map<String, Tensor> losses(CaptionBatch batch, long step) {
     Tensor v = head.imageStates(batch.images());                                          // [B, Nv, H]
     List<List<Hypothesis>> generated;
-    try (NoGradGuard _ = new NoGradGuard()) {
+    try (Range r = Range.open("scst.generate"); NoGradGuard _ = new NoGradGuard()) {
       generated = head.generate(v.detach(), beams, true);
     }
     int n = 0;
@@ -114,7 +115,10 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
       }
     }
     Tensor memory = v.index_select(0, Tensors.longs(owner, n));                          // [N, Nv, H]
-    Tensor logProbs = head.sequenceLogProbs(memory, Tensors.longs(ids, n, longest), lengths); // [N]
+    Tensor logProbs;
+    try (Range r = Range.open("loss.scst")) {
+      logProbs = head.sequenceLogProbs(memory, Tensors.longs(ids, n, longest), lengths);    // [N]
+    }
     double total = 0;
     for (double r : rewards) total += r;
     lastReward = total / n;

@@ -1,5 +1,6 @@
 package dev.mplug.task.grounding;
 
+import dev.mplug.profile.Range;
 import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -18,7 +19,9 @@ public final class GroundingTrainingTask extends FineTuning<GroundingBatch> {
 
   @Override
   public Map<String, Tensor> losses(GroundingBatch batch, long step) {
-    return Map.of(LOSS, head.forward(batch.images(), batch.textIds(), batch.textMask(), batch.targets()).loss());
+    try (Range r = Range.open("loss.box_tokens")) {
+      return Map.of(LOSS, head.forward(batch.images(), batch.textIds(), batch.textMask(), batch.targets()).loss());
+    }
   }
 
   @Override

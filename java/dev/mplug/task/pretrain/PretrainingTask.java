@@ -15,6 +15,7 @@ import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.profile.Range;
 import dev.mplug.train.TrainingTask;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -108,7 +109,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
     Tensor imageFeatM;
     Tensor textFeatM;
     MPlug m = momentum.model();
-    try (NoGradGuard guard = new NoGradGuard()) {
+    try (Range r = Range.open("momentum_forward"); NoGradGuard guard = new NoGradGuard()) {
       momentum.update();
       visionM = m.visionEmbeds(m.visionTokens(images));                                   // [B, Nv, H]
       imageFeatM = m.imageFeatures(visionM);                                              // [B, E]
@@ -117,14 +118,28 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
     ImageTextContrastive.Output itc = null;
     if (objectives.itc() || objectives.itm()) {
-      Tensor imageFeat = online.imageFeatures(vision);                                    // [B, E]
-      Tensor textFeat = online.textFeatures(text);                                        // [B, E]
-      itc = ImageTextContrastive.loss(imageFeat, textFeat, imageFeatM, textFeatM, queue, online.temperature(), alpha);
+      try (Range r = Range.open("loss.itc")) {
+        Tensor imageFeat = online.imageFeatures(vision);                                  // [B, E]
+        Tensor textFeat = online.textFeatures(text);                                      // [B, E]
+        itc = ImageTextContrastive.loss(imageFeat, textFeat, imageFeatM, textFeatM, queue, online.temperature(), alpha);
+      }
       if (objectives.itc()) losses.put("itc", itc.loss());
     }
-    if (objectives.itm()) losses.put("itm", matching(vision, imageMask, text, mask, itc));
-    if (objectives.mlm()) losses.put("mlm", maskedLanguageModeling(ids, mask, vision, imageMask, visionM, alpha));
-    if (objectives.prefixLm()) losses.put("prefix_lm", prefixLanguageModeling(batch.captions(), vision, imageMask, step));
+    if (objectives.itm()) {
+      try (Range r = Range.open("loss.itm")) {
+        losses.put("itm", matching(vision, imageMask, text, mask, itc));
+      }
+    }
+    if (objectives.mlm()) {
+      try (Range r = Range.open("loss.mlm")) {
+        losses.put("mlm", maskedLanguageModeling(ids, mask, vision, imageMask, visionM, alpha));
+      }
+    }
+    if (objectives.prefixLm()) {
+      try (Range r = Range.open("loss.prefix_lm")) {
+        losses.put("prefix_lm", prefixLanguageModeling(batch.captions(), vision, imageMask, step));
+      }
+    }
     if (objectives.itc() || objectives.itm()) queue.enqueue(imageFeatM, textFeatM, null);
     return losses;
   }

@@ -1,6 +1,7 @@
 package dev.mplug.task.retrieval;
 
 import dev.mplug.model.MPlug;
+import dev.mplug.profile.Range;
 import dev.mplug.task.FineTuning;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +33,10 @@ public final class RetrievalTrainingTask extends FineTuning<RetrievalBatch> {
   @Override
   public Map<String, Tensor> losses(RetrievalBatch batch, long step) {
     head.model().clampTemperature();
-    RetrievalHead.Losses l = head.losses(batch.images(), batch.ids(), batch.mask(), batch.imageIds());
+    RetrievalHead.Losses l;
+    try (Range r = Range.open("loss.itc_itm")) {
+      l = head.losses(batch.images(), batch.ids(), batch.mask(), batch.imageIds());
+    }
     Map<String, Tensor> out = new LinkedHashMap<>();
     if (itcWeight > 0) out.put("itc", l.itc().mul(new Scalar(itcWeight)));
     if (itmWeight > 0) out.put("itm", l.itm().mul(new Scalar(itmWeight)));

@@ -1,5 +1,6 @@
 package dev.mplug.task.vqa;
 
+import dev.mplug.profile.Range;
 import dev.mplug.task.FineTuning;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -19,8 +20,10 @@ public final class VqaTraining extends FineTuning<VqaBatch> {
 
   @Override
   public Map<String, Tensor> losses(VqaBatch b, long step) {
-    VqaHead.QuestionStates q = head.encode(b.images(), b.questionIds(), b.questionMask());
-    return Map.of("vqa", head.forward(q, b.answerIds(), b.answerMask(), b.answerCounts(), b.answerWeights()).loss());
+    try (Range r = Range.open("loss.vqa")) {
+      VqaHead.QuestionStates q = head.encode(b.images(), b.questionIds(), b.questionMask());
+      return Map.of("vqa", head.forward(q, b.answerIds(), b.answerMask(), b.answerCounts(), b.answerWeights()).loss());
+    }
   }
 
   @Override
