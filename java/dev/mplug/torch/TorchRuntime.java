@@ -47,6 +47,7 @@ public final class TorchRuntime {
             + e.getMessage() + "; delete the cache folder and retry", e);
       }
       loaded = true;
+      NativeHeap.tuneForTensors();   // large activations from the heap, not a fresh mmap per call
       if (threads < 0) setThreads(defaultThreads());
     }
   }
