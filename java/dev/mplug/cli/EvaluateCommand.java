@@ -90,7 +90,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     TorchRuntime.load();
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     TrainedModel.Loaded loaded = TrainedModel.load(checkpoint, model == null ? null : PretrainConfig.modelConfig(model),
-        t.parts());
+        t);
     System.err.println("checkpoint: " + loaded.report().summary().lines().findFirst().orElse(""));
     TaskEvaluation e;
     long t0 = System.nanoTime();

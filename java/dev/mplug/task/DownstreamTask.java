@@ -30,6 +30,13 @@ public interface DownstreamTask<B> {
    */
   List<String> metrics();
 
+  /**
+   * Adds the task's own parameters that the official mPLUG model does not have (a classifier) to {@code model},
+   * under the names its checkpoints store them by; called on every model the task trains or evaluates, right after
+   * it is built and before any weights are loaded. Default: none.
+   */
+  default void extend(MPlug model) {}
+
   /** The training objective over {@code model} (built with {@link #parts()}). */
   TrainingTask<B> trainingTask(MPlug model, BertTokenizer tokenizer);
 
