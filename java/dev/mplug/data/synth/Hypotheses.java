@@ -1,15 +1,14 @@
 package dev.mplug.data.synth;
 
 import dev.mplug.data.synth.Vocabulary.Colour;
-import dev.mplug.data.synth.Vocabulary.Shape;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * SNLI-VE-style hypotheses about a scene, one of each class: entailed (a figure the picture shows, or its number of
- * shapes), contradicted (a colour-shape pair it lacks, or a wrong number of shapes: the same two templates, so only
- * the picture tells these two apart), and neutral (what a picture cannot show: what a shown figure is made of or who
- * drew it).
+ * SNLI-VE-style hypotheses about a scene, one of each class: entailed (a colour the picture shows), contradicted (a
+ * colour it lacks: the same template, so only the picture tells these two apart), and neutral (what a picture cannot
+ * show: what a shown figure is made of or who drew it). Colours, as in {@link PairStatements}: what the demo's model
+ * reads within a short fine-tuning.
  */
 public final class Hypotheses {
   /** SNLI-VE's label strings. */
@@ -27,32 +26,18 @@ public final class Hypotheses {
 
   /** Entailed, neutral and contradicted, in that order. */
   public static List<Hypothesis> of(Scene scene, RandomGenerator rng) {
+    Hypothesis entailed = new Hypothesis(colour(PairStatements.colour(scene, true, rng)), ENTAILMENT);
+    Hypothesis contradicted = new Hypothesis(colour(PairStatements.colour(scene, false, rng)), CONTRADICTION);
     List<Figure> fs = scene.figures();
-    int n = fs.size();
-    boolean count = rng.nextBoolean();
-    Hypothesis entailed = new Hypothesis(count ? shapes(n)
-        : "there is " + Vocabulary.a(fs.get(rng.nextInt(n)).name()), ENTAILMENT);
-    Hypothesis contradicted = new Hypothesis(count ? shapes(1 + (n + rng.nextInt(Scenes.MAX_FIGURES - 1))
-        % Scenes.MAX_FIGURES) : "there is " + Vocabulary.a(absent(fs, rng)), CONTRADICTION);
-    String name = fs.get(rng.nextInt(n)).name();
+    String name = fs.get(rng.nextInt(fs.size())).name();
     Hypothesis neutral = new Hypothesis(rng.nextBoolean()
         ? "the " + name + " is made of " + MATERIALS[rng.nextInt(MATERIALS.length)]
         : "the " + name + " was drawn by " + MAKERS[rng.nextInt(MAKERS.length)], NEUTRAL);
     return List.of(entailed, neutral, contradicted);
   }
 
-  /** "there is one shape", "there are three shapes". */
-  private static String shapes(int n) {
-    return n == 1 ? "there is one shape" : "there are " + Vocabulary.NUMBER_WORDS[n] + " shapes";
-  }
-
-  private static String absent(List<Figure> fs, RandomGenerator rng) {
-    Shape s;
-    Colour c;
-    do {
-      s = Shape.values()[rng.nextInt(Shape.values().length)];
-      c = Colour.values()[rng.nextInt(Colour.values().length)];
-    } while (PairStatements.has(fs, s, c));
-    return c.word() + " " + s.word();
+  /** "there is a red shape". */
+  private static String colour(Colour c) {
+    return "there is " + Vocabulary.a(c.word()) + " shape";
   }
 }
