@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         + "captions, retrieval rankings, grounding boxes), the task's metrics on stdout, the results in the official "
         + "format with --out.")
 public final class EvaluateCommand implements Callable<Integer> {
-  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | nlvr2.")
+  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | "
+      + "nlvr2.")
   String task;
 
   @Option(names = "--checkpoint", required = true, description = "A trainer checkpoint folder (step-N/), a "

@@ -26,9 +26,9 @@ import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
  * The synthetic "shapes world": pictures of coloured shapes with captions, VQA questions, referring expressions,
- * retrieval pairs, SNLI-VE hypotheses and NLVR2 statements about image pairs, and short videos of moving shapes with captions and questions, written as JPEG / Motion-JPEG AVI
- * files plus annotation files in the official formats ({@link SynthFiles} names them). The default dataset of the
- * main job and of the learning tests.
+ * retrieval pairs, SNLI-VE hypotheses and NLVR2 statements about image pairs, and short videos of moving shapes with
+ * captions and questions, written as JPEG / Motion-JPEG AVI files plus annotation files in the official formats
+ * ({@link SynthFiles} names them). The default dataset of the main job and of the learning tests.
  *
  * <pre>{@code
  * ShapesWorld.Summary s = ShapesWorld.ensure(Path.of("data/shapes"), ShapesWorld.Config.of(2000, 100, 0, 128));

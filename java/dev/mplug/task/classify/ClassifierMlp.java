@@ -58,9 +58,4 @@ public final class ClassifierMlp {
     Tensor h = torch.relu(torch.linear(features, w0, new TensorOptional(b0)));   // [B, H]
     return torch.linear(h, w2, new TensorOptional(b2));                           // [B, classes]
   }
-
-  /** The number of classes. */
-  public int classes() {
-    return (int) w2.size(0);
-  }
 }

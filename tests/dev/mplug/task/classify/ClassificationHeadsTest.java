@@ -75,7 +75,8 @@ class ClassificationHeadsTest {
       assertTrue(grad.defined() && grad.abs().sum().item_double() > 0, "the classifier trains");
       assertTrue(model.namedParameters().get("visual_encoder.visual.conv1.weight").grad().abs().sum().item_double() > 0,
           "so does the ViT");
-      assertThrows(IllegalArgumentException.class, () -> head.forward(images, ids, mask, Tensors.longs(new long[] {1}, 1)));
+      assertThrows(IllegalArgumentException.class,
+          () -> head.forward(images, ids, mask, Tensors.longs(new long[] {1}, 1)));
     }
   }
 
@@ -118,7 +119,8 @@ class ClassificationHeadsTest {
       Tensor rows = model.namedParameters().get(Nlvr2Head.IMAGE_EMBEDDINGS + ".weight");
       rows.narrow(0, 0, 1).fill_(Tensors.scalar(5));
       rows.narrow(0, 1, 1).fill_(Tensors.scalar(-5));
-      double moved = maxDifference(head.fuse(pairs, ids, mask).select(1, 0), head.fuse(swapped, ids, mask).select(1, 0));
+      double moved = maxDifference(head.fuse(pairs, ids, mask).select(1, 0),
+          head.fuse(swapped, ids, mask).select(1, 0));
       rows.zero_();
       double residual = maxDifference(head.fuse(pairs, ids, mask).select(1, 0),
           head.fuse(swapped, ids, mask).select(1, 0));

@@ -40,7 +40,8 @@ class ClassificationLearningTest {
   private FinetuneRun.Report run(String config, String train, String test) {
     Path world = PretrainedShapes.world();
     FinetuneConfig cfg = FinetuneConfig.load(config, List.of("data.annotations=" + world.resolve(train),
-        "data.root=" + world, "data.vocab=" + world.resolve(SynthFiles.VOCAB), "eval.annotations=" + world.resolve(test),
+        "data.root=" + world, "data.vocab=" + world.resolve(SynthFiles.VOCAB),
+        "eval.annotations=" + world.resolve(test),
         "init.checkpoint=" + PretrainedShapes.checkpoint(), "output_dir=" + tmp, "threads=1", "data.workers=1",
         "train.total_steps=200", "train.warmup_steps=20", "train.log_every=50"));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
