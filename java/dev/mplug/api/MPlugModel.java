@@ -208,7 +208,7 @@ public final class MPlugModel implements AutoCloseable {
     Path vocabFile = vocabFile(b);
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     Vocabulary vocab = tokenizer.vocabulary();
-    this.model = TrainedModel.load(b.checkpoint, config, downstream.parts()).model();
+    this.model = TrainedModel.load(b.checkpoint, config, downstream).model();
     this.imageRes = model.config().vision().imageRes();
     FinetuneConfig.Data data = settings.data();
     try {

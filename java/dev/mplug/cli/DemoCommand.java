@@ -35,7 +35,8 @@ public final class DemoCommand implements Callable<Integer> {
       + "run goes to <out>-<task>.")
   Path out = Path.of("runs", "demo");
 
-  @Option(names = "--task", description = "Fine-tune a downstream task: vqa | caption | retrieval | grounding.")
+  @Option(names = "--task", description = "Fine-tune a downstream task: vqa | caption | retrieval | grounding | "
+      + "snli-ve | nlvr2.")
   String task;
 
   @Option(names = "--images", description = "Images in the shapes world (default ${DEFAULT-VALUE}).")

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         + "captions, retrieval rankings, grounding boxes), the task's metrics on stdout, the results in the official "
         + "format with --out.")
 public final class EvaluateCommand implements Callable<Integer> {
-  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding.")
+  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | "
+      + "nlvr2.")
   String task;
 
   @Option(names = "--checkpoint", required = true, description = "A trainer checkpoint folder (step-N/), a "
@@ -90,7 +91,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     TorchRuntime.load();
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     TrainedModel.Loaded loaded = TrainedModel.load(checkpoint, model == null ? null : PretrainConfig.modelConfig(model),
-        t.parts());
+        t);
     System.err.println("checkpoint: " + loaded.report().summary().lines().findFirst().orElse(""));
     TaskEvaluation e;
     long t0 = System.nanoTime();

@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
         + "and after and at every checkpoint (the best is kept), the final results are written in the official "
         + "format. Shipped configs: <task>-demo, <task>-base, <task>-large.")
 public final class FinetuneCommand implements Callable<Integer> {
-  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding (must match the "
-      + "config's task).")
+  @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | nlvr2 "
+      + "(must match the config's task).")
   String task;
 
   @Option(names = "--config", required = true, description = "Config file or shipped config name.")

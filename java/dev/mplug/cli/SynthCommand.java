@@ -50,6 +50,8 @@ public final class SynthCommand implements Callable<Integer> {
     System.out.printf("  captions    %d%n", s.captions());
     System.out.printf("  questions   %d%n", s.questions());
     System.out.printf("  expressions %d%n", s.expressions());
+    System.out.printf("  nlvr2       %d image pairs with a statement%n", s.statements());
+    System.out.printf("  snli-ve     %d hypotheses%n", s.hypotheses());
     System.out.printf("  videos      %d (%d frames each), %d questions%n", s.videos(), frames, s.videoQuestions());
     System.out.printf("  vocabulary  %d tokens (%s, BERT layout)%n", s.vocabulary(), SynthFiles.VOCAB);
     return 0;

@@ -12,8 +12,8 @@ import java.util.List;
  * A downstream task as {@code mplug finetune}, {@code mplug evaluate} and the demo drive it: which parts of mPLUG it
  * uses, its training objective and data (run by the shared {@link dev.mplug.train.Trainer}), and its evaluation,
  * which writes results in the official result format and scores them with the task's reference metrics. One
- * implementation per package under {@code task/} (vqa, caption, retrieval, grounding), built from a validated
- * {@link FinetuneConfig} by {@link Tasks}.
+ * implementation per package under {@code task/} (vqa, caption, retrieval, grounding, snlive, nlvr2), built from a
+ * validated {@link FinetuneConfig} by {@link Tasks}.
  *
  * @param <B> the task's training batch
  */
@@ -29,6 +29,13 @@ public interface DownstreamTask<B> {
    * {@code train.best_metric}).
    */
   List<String> metrics();
+
+  /**
+   * Adds the task's own parameters that the official mPLUG model does not have (a classifier) to {@code model},
+   * under the names its checkpoints store them by; called on every model the task trains or evaluates, right after
+   * it is built and before any weights are loaded. Default: none.
+   */
+  default void extend(MPlug model) {}
 
   /** The training objective over {@code model} (built with {@link #parts()}). */
   TrainingTask<B> trainingTask(MPlug model, BertTokenizer tokenizer);

@@ -84,6 +84,7 @@ public final class FinetuneRun {
     Path resumeFrom = options.resume() ? store.resumePoint(log::println) : null;
     TorchRuntime.seed(cfg.train().seed());
     MPlug model = new MPlug(cfg.model().withParts(task.parts()));
+    task.extend(model);
     TaskEvaluation untrained = null;
     if (options.scoreUntrained() && cfg.eval() != null) {
       untrained = evaluate(task, model, tokenizer, cfg, "untrained", log);

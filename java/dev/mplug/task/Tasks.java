@@ -2,7 +2,9 @@ package dev.mplug.task;
 
 import dev.mplug.task.caption.CaptionTask;
 import dev.mplug.task.grounding.GroundingTask;
+import dev.mplug.task.nlvr2.Nlvr2Task;
 import dev.mplug.task.retrieval.RetrievalTask;
+import dev.mplug.task.snlive.SnliVeTask;
 import dev.mplug.task.vqa.VqaTask;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +20,8 @@ public final class Tasks {
     BY_NAME.put("caption", CaptionTask::new);
     BY_NAME.put("retrieval", RetrievalTask::new);
     BY_NAME.put("grounding", GroundingTask::new);
+    BY_NAME.put(SnliVeTask.NAME, SnliVeTask::new);
+    BY_NAME.put(Nlvr2Task.NAME, Nlvr2Task::new);
   }
 
   private Tasks() {}

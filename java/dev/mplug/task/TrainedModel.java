@@ -7,7 +7,6 @@ import dev.mplug.io.MPlugCheckpoint;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
-import dev.mplug.model.Part;
 import dev.mplug.task.pretrain.InitialWeights;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.train.CheckpointStore;
@@ -15,7 +14,6 @@ import dev.mplug.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
 
@@ -35,12 +33,16 @@ public final class TrainedModel {
   private TrainedModel() {}
 
   /**
+   * The model of {@code task} (its parts, and its own parameters: {@link DownstreamTask#extend}) with the weights of
+   * {@code checkpoint}.
+   *
    * @param config the model config for files that do not carry one (official checkpoints); null = from the file
    */
-  public static Loaded load(Path checkpoint, MPlugConfig config, EnumSet<Part> parts) {
+  public static Loaded load(Path checkpoint, MPlugConfig config, DownstreamTask<?> task) {
     if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + " does not exist");
     MPlugConfig c = config != null ? config : storedConfig(checkpoint);
-    MPlug model = new MPlug(c.withParts(parts));
+    MPlug model = new MPlug(c.withParts(task.parts()));
+    task.extend(model);
     Map<String, LoadReport> reports = InitialWeights.load(new PretrainConfig.Init(null, null, checkpoint, false),
         model);
     LoadReport report = reports.get("checkpoint");

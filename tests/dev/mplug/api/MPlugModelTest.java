@@ -49,7 +49,7 @@ class MPlugModelTest {
   /** The task's evaluation of its first {@code ITEMS} items (batch 8), by a separately loaded model. */
   private static TaskEvaluation evaluate(Task task, String file) {
     DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task.label(), List.of()));
-    MPlug model = TrainedModel.load(PretrainedShapes.checkpoint(), null, t.parts()).model();
+    MPlug model = TrainedModel.load(PretrainedShapes.checkpoint(), null, t).model();
     try {
       return t.evaluate(model, BertTokenizer.load(world().resolve(SynthFiles.VOCAB)),
           FinetuneConfig.Eval.of(world().resolve(file), world(), ITEMS, 8));

@@ -29,7 +29,7 @@ class TaskCommandsTest {
     line = assertOneLine(run("finetune", "--task", "vqa", "--config", "vqa-demo", "--set", "vqa.beem_size=3"), 2,
         "mplug finetune: ");
     assertTrue(line.contains("unknown key beem_size"), line);
-    assertEquals("mplug demo: --task nlvr is not one of [vqa, caption, retrieval, grounding]",
+    assertEquals("mplug demo: --task nlvr is not one of [vqa, caption, retrieval, grounding, snli-ve, nlvr2]",
         assertOneLine(run("demo", "--task", "nlvr", "--data", tmp.toString()), 2, "mplug demo: "));
   }
 

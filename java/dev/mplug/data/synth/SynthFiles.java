@@ -25,6 +25,12 @@ public final class SynthFiles {
   /** Referring expressions {@code [{"image", "text", "bbox": [x, y, w, h], "ref_id"}]}: training and test images. */
   public static final String GROUNDING = "grounding.json";
   public static final String GROUNDING_TEST = "grounding_test.json";
+  /** NLVR2 (ALBEF's format): {@code [{"images": [left, right], "sentence", "label": "True" | "False"}]}. */
+  public static final String NLVR2_TRAIN = "nlvr2_train.json";
+  public static final String NLVR2_TEST = "nlvr2_test.json";
+  /** SNLI-VE (ALBEF's format): {@code [{"image", "sentence", "label": "entailment" | "neutral" | "contradiction"}]}. */
+  public static final String SNLI_VE_TRAIN = "ve_train.json";
+  public static final String SNLI_VE_TEST = "ve_test.json";
   /** Video JSONL: captions {@code {"video", "caption": [...]}} and QA {@code {"video", "question", "answer"}}. */
   public static final String VIDEO_CAPTION = "video_caption.jsonl";
   public static final String VIDEO_QA = "video_qa.jsonl";
