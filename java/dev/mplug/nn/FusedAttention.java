@@ -184,8 +184,8 @@ public final class FusedAttention {
     }
   }
 
-  /** A 62-bit seed from libtorch's default CPU generator. */
-  private static long drawSeed() {
+  /** A 62-bit seed from libtorch's default CPU generator (a manual seed reproduces it); the fused ops' dropout seed. */
+  static long drawSeed() {
     try (TensorScope scope = TensorScope.open()) {
       Tensor draws = torch.randint(1L << 31, new long[] {2});
       return draws.get(0).item_long() << 31 | draws.get(1).item_long();
