@@ -158,13 +158,29 @@ float *row_of(const StridedView &x, int64_t b, int64_t h, int64_t i) {
   return x.data + b * x.stride[0] + h * x.stride[1] + i * x.stride[2];
 }
 
+// dst[c * ldd + j + jj] = rows[jj][c] for jj < n, c < width: n source rows written as n adjacent columns, 8 rows at
+// a time so that each destination row receives a run of consecutive floats.
+__attribute__((always_inline)) inline void to_columns(const float *const *rows, int64_t n, int64_t width, float *dst,
+                                                      int64_t ldd, int64_t j) {
+  for (int64_t c = 0; c < width; ++c) {
+    float *d = dst + c * ldd + j;
+    for (int64_t jj = 0; jj < n; ++jj) d[jj] = rows[jj][c];
+  }
+}
+
 // Copies the (b, h) slice of every segment into the padded joint buffers: q pre-multiplied by scale, k^T, v, the key
 // mask (padding keys -inf so they get probability 0). With `backward`, also k row-major, v^T, dO and D.
-void gather(const Problem &p, int64_t b, int64_t h, bool backward, Workspace &w) {
+// Inlined into each kernel clone, so that its copies are compiled for the same instruction set.
+__attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, int64_t h, bool backward,
+                                                  Workspace &w) {
   std::fill(w.q.begin(), w.q.begin() + p.tq_pad * p.d_pad, 0.f);
   std::fill(w.kt.begin(), w.kt.begin() + p.d_pad * p.tk_pad, 0.f);
   std::fill(w.v.begin(), w.v.begin() + p.tk_pad * p.dv_pad, 0.f);
   std::fill(w.mask.begin() + p.tk, w.mask.begin() + p.tk_pad, kNegInf);
+  if (backward) {
+    std::fill(w.k.begin(), w.k.begin() + p.tk_pad * p.d_pad, 0.f);
+    std::fill(w.vt.begin(), w.vt.begin() + p.dv_pad * p.tk_pad, 0.f);
+  }
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
       const float *src = row_of(p.q[s], b, h, i);
@@ -174,27 +190,28 @@ void gather(const Problem &p, int64_t b, int64_t h, bool backward, Workspace &w)
   }
   for (size_t s = 0; s < p.k.size(); ++s) {
     const StridedView &m = p.mask[s];
-    for (int64_t i = 0; i < p.k[s].size[2]; ++i) {
-      const int64_t j = p.k_start[s] + i;
-      const float *ks = row_of(p.k[s], b, h, i);
-      const float *vs = row_of(p.v[s], b, h, i);
-      for (int64_t c = 0; c < p.d; ++c) w.kt[c * p.tk_pad + j] = ks[c];
-      std::copy(vs, vs + p.dv, w.v.data() + j * p.dv_pad);
-      w.mask[j] = m.data != nullptr ? m.data[b * m.stride[0] + i * m.stride[1]] : 0.f;
+    const int64_t len = p.k[s].size[2];
+    for (int64_t i0 = 0; i0 < len; i0 += 8) {
+      const int64_t n = std::min<int64_t>(8, len - i0);
+      const float *ks[8], *vs[8];
+      for (int64_t ii = 0; ii < n; ++ii) {
+        const int64_t i = i0 + ii, j = p.k_start[s] + i;
+        ks[ii] = row_of(p.k[s], b, h, i);
+        vs[ii] = row_of(p.v[s], b, h, i);
+        std::copy(vs[ii], vs[ii] + p.dv, w.v.data() + j * p.dv_pad);
+        if (backward) std::copy(ks[ii], ks[ii] + p.d, w.k.data() + j * p.d_pad);
+        w.mask[j] = m.data != nullptr ? m.data[b * m.stride[0] + i * m.stride[1]] : 0.f;
+      }
+      to_columns(ks, n, p.d, w.kt.data(), p.tk_pad, p.k_start[s] + i0);
+      if (backward) to_columns(vs, n, p.dv, w.vt.data(), p.tk_pad, p.k_start[s] + i0);
     }
   }
   if (!backward) return;
-  std::fill(w.k.begin(), w.k.begin() + p.tk_pad * p.d_pad, 0.f);
-  std::fill(w.vt.begin(), w.vt.begin() + p.dv_pad * p.tk_pad, 0.f);
   std::fill(w.grad_out.begin(), w.grad_out.begin() + p.tq_pad * p.dv_pad, 0.f);
   std::fill(w.delta.begin(), w.delta.begin() + p.tq_pad, 0.f);
   std::fill(w.lse.begin(), w.lse.begin() + p.tq_pad, 0.f);
   std::fill(w.grad_k.begin(), w.grad_k.begin() + p.tk_pad * p.d_pad, 0.f);
   std::fill(w.grad_v.begin(), w.grad_v.begin() + p.tk_pad * p.dv_pad, 0.f);
-  for (int64_t j = 0; j < p.tk; ++j) {
-    for (int64_t c = 0; c < p.d; ++c) w.k[j * p.d_pad + c] = w.kt[c * p.tk_pad + j];
-    for (int64_t c = 0; c < p.dv; ++c) w.vt[c * p.tk_pad + j] = w.v[j * p.dv_pad + c];
-  }
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
       const int64_t r = p.q_start[s] + i;
