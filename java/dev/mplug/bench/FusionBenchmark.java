@@ -182,7 +182,7 @@ public class FusionBenchmark {
   public double gemmOnly() {
     try (TensorScope scope = TensorScope.open(); NoGradGuard noGrad = new NoGradGuard()) {
       double sink = 0;
-      for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).select(0, 0).select(0, 0).item_double();
+      for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).reshape(-1).select(0, 0).item_double();
       return sink;
     }
   }
