@@ -94,6 +94,32 @@ MPLUG_API int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t 
                                                  const mplug_tensor *grad_k, const mplug_tensor *grad_v);
 
 /*
+ * The tail of a BERT output block in one pass over each row: out = LayerNorm(residual + Dropout(x + bias)) * gamma
+ * + beta, fused on the CPU.
+ *   x, residual, out: [N, C] float32 CPU (rows with any stride, each row contiguous); bias, gamma, beta: [C]
+ *   dropout_p in [0, 1): the kept values scaled by 1 / (1 - dropout_p), drawn from the counter-based hash of the
+ *     attention kernels on (seed, row, column), so backward redraws the same mask; eps: LayerNorm's epsilon
+ *   threads: worker threads over blocks of rows; mean, rstd: [N] written (each row's mean and 1 / std, for backward)
+ * Raw kernel: autograd does not see it. Returns MPLUG_OK or MPLUG_ERR_ARGUMENT (message: mplug_last_error()).
+ */
+MPLUG_API int32_t mplug_residual_layer_norm_forward(mplug_tensor x, mplug_tensor bias, mplug_tensor residual,
+                                                    mplug_tensor gamma, mplug_tensor beta, double dropout_p,
+                                                    uint64_t seed, double eps, int32_t threads, mplug_tensor out,
+                                                    mplug_tensor mean, mplug_tensor rstd);
+
+/*
+ * The gradients of mplug_residual_layer_norm_forward for the upstream gradient grad_out ([N, C]), from the same
+ * inputs, seed and the forward's mean and rstd: writes grad_x and grad_residual ([N, C]) and grad_bias, grad_gamma,
+ * grad_beta ([C]) in full. The column sums are added in a fixed order: the result does not depend on threads.
+ */
+MPLUG_API int32_t mplug_residual_layer_norm_backward(mplug_tensor x, mplug_tensor bias, mplug_tensor residual,
+                                                     mplug_tensor gamma, mplug_tensor beta, double dropout_p,
+                                                     uint64_t seed, double eps, int32_t threads, mplug_tensor mean,
+                                                     mplug_tensor rstd, mplug_tensor grad_out, mplug_tensor grad_x,
+                                                     mplug_tensor grad_residual, mplug_tensor grad_bias,
+                                                     mplug_tensor grad_gamma, mplug_tensor grad_beta);
+
+/*
  * CUDA kernel (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise): row-wise softmax(scores * scale + mask)
  * over device buffers. scores/out: [rows, cols] float32; mask: [rows / rows_per_mask, cols] float32 or NULL,
  * so one mask row serves rows_per_mask consecutive score rows (the heads and queries of one sample).

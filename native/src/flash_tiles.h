@@ -51,7 +51,8 @@ inline void dot_tile(const float *a, int64_t lda, int64_t inner, const float *bt
 }
 
 // C[r][col .. col+16) += sum_{j < n} P[r][j] * B[j][col ..], r < 4: P row-major (ldp), B row-major (ldb), C (ldc).
-// The P.v product of the forward and the dS.k product (dq) of the backward.
+// The P.v product of the forward; in the backward dS.k (dq), and P^T.dO (dv) and dS^T.q (dk) with P^T, dS^T given
+// as rows of keys over a block of queries.
 inline void accumulate_tile(const float *p, int64_t ldp, int64_t n, const float *b, int64_t ldb, int64_t col,
                             float *c, int64_t ldc) {
   v8 c00 = load8(c + col), c01 = load8(c + col + 8);
@@ -70,22 +71,6 @@ inline void accumulate_tile(const float *p, int64_t ldp, int64_t n, const float 
   store8(c + ldc + col, c10); store8(c + ldc + col + 8, c11);
   store8(c + 2 * ldc + col, c20); store8(c + 2 * ldc + col + 8, c21);
   store8(c + 3 * ldc + col, c30); store8(c + 3 * ldc + col + 8, c31);
-}
-
-// Out[j][0 .. width) += sum_{r < 4} P[r][j] * A[r][0 .. width), j < n: the transposed products P^T.dO (dv) and
-// dS^T.q (dk). width is a multiple of 8.
-inline void accumulate_transposed(const float *p, int64_t ldp, int64_t n, const float *a, int64_t lda, int64_t width,
-                                  float *out, int64_t ldo) {
-  for (int64_t j = 0; j < n; ++j) {
-    const float p0 = p[j], p1 = p[ldp + j], p2 = p[2 * ldp + j], p3 = p[3 * ldp + j];
-    if (p0 == 0.f && p1 == 0.f && p2 == 0.f && p3 == 0.f) continue;   // masked or dropped keys
-    float *o = out + j * ldo;
-    for (int64_t c = 0; c < width; c += 8) {
-      v8 acc = load8(o + c);
-      acc += p0 * load8(a + c) + p1 * load8(a + lda + c) + p2 * load8(a + 2 * lda + c) + p3 * load8(a + 3 * lda + c);
-      store8(o + c, acc);
-    }
-  }
 }
 
 typedef int32_t v8i __attribute__((vector_size(32)));

@@ -16,7 +16,7 @@
 // Dropout on the probabilities (p > 0) draws a counter-based hash of (seed, row, key), so backward redraws the same
 // mask without storing it.
 //
-// Work is split over batch x heads on a std::thread pool of the caller's thread count. The tile loops are compiled
+// Work is split over batch x heads on libtorch's OpenMP thread team (parallel.h), the caller's thread count. The tile loops are compiled
 // twice, AVX2+FMA and baseline x86-64, and picked by the CPU's features at run time.
 #include <algorithm>
 #include <atomic>
@@ -39,6 +39,8 @@ namespace drop = mplug::dropout;
 
 constexpr int32_t kMaxSegments = 8;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// Query rows per block of the backward pass (a multiple of tiles::kRows): the inner dimension of its dk and dv products.
+constexpr int64_t kBackwardRows = 32;
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -125,7 +127,7 @@ std::string read_problem(const mplug_tensor *q, int32_t n_query, const mplug_ten
 
 // One thread's scratch: the gathered (batch, head) slice and the tiles, reused across its tasks.
 struct Workspace {
-  std::vector<float> q, k, kt, v, vt, mask, out, lse, grad_out, delta, grad_q, grad_k, grad_v, s, s2, acc;
+  std::vector<float> q, k, kt, v, vt, mask, out, lse, grad_out, delta, grad_q, grad_k, grad_v, s, s2, pt, dst, acc;
 
   void size_for(const Problem &p, bool backward) {
     auto fit = [](std::vector<float> &b, int64_t n) { if (static_cast<int64_t>(b.size()) < n) b.resize(n); };
@@ -133,7 +135,7 @@ struct Workspace {
     fit(kt, p.d_pad * p.tk_pad);
     fit(v, p.tk_pad * p.dv_pad);
     fit(mask, p.tk_pad);
-    fit(s, t::kRows * t::kBlock);
+    fit(s, (backward ? kBackwardRows : t::kRows) * t::kBlock);
     fit(acc, t::kRows * p.dv_pad);
     fit(lse, p.tq_pad);
     if (backward) {
@@ -141,10 +143,12 @@ struct Workspace {
       fit(vt, p.dv_pad * p.tk_pad);
       fit(grad_out, p.tq_pad * p.dv_pad);
       fit(delta, p.tq_pad);
-      fit(grad_q, t::kRows * p.d_pad);
+      fit(grad_q, kBackwardRows * p.d_pad);
       fit(grad_k, p.tk_pad * p.d_pad);
       fit(grad_v, p.tk_pad * p.dv_pad);
-      fit(s2, t::kRows * t::kBlock);
+      fit(s2, kBackwardRows * t::kBlock);
+      fit(pt, t::kBlock * kBackwardRows);
+      fit(dst, t::kBlock * kBackwardRows);
     }
   }
 };
@@ -154,13 +158,29 @@ float *row_of(const StridedView &x, int64_t b, int64_t h, int64_t i) {
   return x.data + b * x.stride[0] + h * x.stride[1] + i * x.stride[2];
 }
 
+// dst[c * ldd + j + jj] = rows[jj][c] for jj < n, c < width: n source rows written as n adjacent columns, 8 rows at
+// a time so that each destination row receives a run of consecutive floats.
+__attribute__((always_inline)) inline void to_columns(const float *const *rows, int64_t n, int64_t width, float *dst,
+                                                      int64_t ldd, int64_t j) {
+  for (int64_t c = 0; c < width; ++c) {
+    float *d = dst + c * ldd + j;
+    for (int64_t jj = 0; jj < n; ++jj) d[jj] = rows[jj][c];
+  }
+}
+
 // Copies the (b, h) slice of every segment into the padded joint buffers: q pre-multiplied by scale, k^T, v, the key
 // mask (padding keys -inf so they get probability 0). With `backward`, also k row-major, v^T, dO and D.
-void gather(const Problem &p, int64_t b, int64_t h, bool backward, Workspace &w) {
+// Inlined into each kernel clone, so that its copies are compiled for the same instruction set.
+__attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, int64_t h, bool backward,
+                                                  Workspace &w) {
   std::fill(w.q.begin(), w.q.begin() + p.tq_pad * p.d_pad, 0.f);
   std::fill(w.kt.begin(), w.kt.begin() + p.d_pad * p.tk_pad, 0.f);
   std::fill(w.v.begin(), w.v.begin() + p.tk_pad * p.dv_pad, 0.f);
   std::fill(w.mask.begin() + p.tk, w.mask.begin() + p.tk_pad, kNegInf);
+  if (backward) {
+    std::fill(w.k.begin(), w.k.begin() + p.tk_pad * p.d_pad, 0.f);
+    std::fill(w.vt.begin(), w.vt.begin() + p.dv_pad * p.tk_pad, 0.f);
+  }
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
       const float *src = row_of(p.q[s], b, h, i);
@@ -170,27 +190,28 @@ void gather(const Problem &p, int64_t b, int64_t h, bool backward, Workspace &w)
   }
   for (size_t s = 0; s < p.k.size(); ++s) {
     const StridedView &m = p.mask[s];
-    for (int64_t i = 0; i < p.k[s].size[2]; ++i) {
-      const int64_t j = p.k_start[s] + i;
-      const float *ks = row_of(p.k[s], b, h, i);
-      const float *vs = row_of(p.v[s], b, h, i);
-      for (int64_t c = 0; c < p.d; ++c) w.kt[c * p.tk_pad + j] = ks[c];
-      std::copy(vs, vs + p.dv, w.v.data() + j * p.dv_pad);
-      w.mask[j] = m.data != nullptr ? m.data[b * m.stride[0] + i * m.stride[1]] : 0.f;
+    const int64_t len = p.k[s].size[2];
+    for (int64_t i0 = 0; i0 < len; i0 += 8) {
+      const int64_t n = std::min<int64_t>(8, len - i0);
+      const float *ks[8], *vs[8];
+      for (int64_t ii = 0; ii < n; ++ii) {
+        const int64_t i = i0 + ii, j = p.k_start[s] + i;
+        ks[ii] = row_of(p.k[s], b, h, i);
+        vs[ii] = row_of(p.v[s], b, h, i);
+        std::copy(vs[ii], vs[ii] + p.dv, w.v.data() + j * p.dv_pad);
+        if (backward) std::copy(ks[ii], ks[ii] + p.d, w.k.data() + j * p.d_pad);
+        w.mask[j] = m.data != nullptr ? m.data[b * m.stride[0] + i * m.stride[1]] : 0.f;
+      }
+      to_columns(ks, n, p.d, w.kt.data(), p.tk_pad, p.k_start[s] + i0);
+      if (backward) to_columns(vs, n, p.dv, w.vt.data(), p.tk_pad, p.k_start[s] + i0);
     }
   }
   if (!backward) return;
-  std::fill(w.k.begin(), w.k.begin() + p.tk_pad * p.d_pad, 0.f);
-  std::fill(w.vt.begin(), w.vt.begin() + p.dv_pad * p.tk_pad, 0.f);
   std::fill(w.grad_out.begin(), w.grad_out.begin() + p.tq_pad * p.dv_pad, 0.f);
   std::fill(w.delta.begin(), w.delta.begin() + p.tq_pad, 0.f);
   std::fill(w.lse.begin(), w.lse.begin() + p.tq_pad, 0.f);
   std::fill(w.grad_k.begin(), w.grad_k.begin() + p.tk_pad * p.d_pad, 0.f);
   std::fill(w.grad_v.begin(), w.grad_v.begin() + p.tk_pad * p.dv_pad, 0.f);
-  for (int64_t j = 0; j < p.tk; ++j) {
-    for (int64_t c = 0; c < p.d; ++c) w.k[j * p.d_pad + c] = w.kt[c * p.tk_pad + j];
-    for (int64_t c = 0; c < p.dv; ++c) w.vt[c * p.tk_pad + j] = w.v[j * p.dv_pad + c];
-  }
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
       const int64_t r = p.q_start[s] + i;
@@ -262,48 +283,74 @@ __attribute__((always_inline)) inline void forward_slice(const Problem &p, int64
   }
 }
 
+// Copies the transpose of the [rows, cols] block at src (leading dimension lds) to dst (leading dimension ldd).
+inline void transpose_block(const float *src, int64_t lds, int64_t rows, int64_t cols, float *dst, int64_t ldd) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];
+  }
+}
+
+// Backward over blocks of kBackwardRows query rows x kBlock keys: the block's P and dS are built 4 rows at a time,
+// dq += dS k row tile by row tile, then dv += P^T dO and dk += dS^T q as register-tiled products whose inner
+// dimension is the whole query block (P and dS transposed once per block), so each dk/dv tile is loaded and stored
+// once per block instead of once per 4 query rows.
 __attribute__((always_inline)) inline void backward_slice(const Problem &p, int64_t bh, Workspace &w) {
   const int64_t b = bh / p.heads, h = bh % p.heads;
   gather(p, b, h, true, w);
   const uint32_t threshold = drop::threshold(p.dropout);
   const float keep_scale = 1.f / (1.f - p.dropout);
-  float *prob = w.s.data();     // P with dropout applied (the weights v saw)
-  float *dscore = w.s2.data();  // dP, then dS in place
-  for (int64_t i0 = 0; i0 < p.tq; i0 += t::kRows) {
-    uint32_t key[t::kRows];
-    for (int r = 0; r < t::kRows; ++r) key[r] = drop::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + r));
-    std::fill(w.grad_q.begin(), w.grad_q.begin() + t::kRows * p.d_pad, 0.f);
+  float *prob = w.s.data();     // [rows, kBlock] P with dropout applied (the weights v saw)
+  float *dscore = w.s2.data();  // [rows, kBlock] dP, then dS in place
+  float *prob_t = w.pt.data();  // [kBlock, kBackwardRows] P^T
+  float *dscore_t = w.dst.data();
+  for (int64_t i0 = 0; i0 < p.tq_pad; i0 += kBackwardRows) {
+    const int64_t m = std::min<int64_t>(kBackwardRows, p.tq_pad - i0);   // a multiple of kRows
+    std::fill(w.grad_q.begin(), w.grad_q.begin() + m * p.d_pad, 0.f);
     for (int64_t j0 = 0; j0 < p.tk_pad; j0 += t::kBlock) {
       const int64_t n = std::min<int64_t>(t::kBlock, p.tk_pad - j0);
-      for (int64_t jj = 0; jj < n; jj += t::kCols) {
-        t::dot_tile(w.q.data() + i0 * p.d_pad, p.d_pad, p.d_pad, w.kt.data(), p.tk_pad, j0 + jj, w.mask.data(),
-                    prob + jj, t::kBlock);
-        t::dot_tile(w.grad_out.data() + i0 * p.dv_pad, p.dv_pad, p.dv_pad, w.vt.data(), p.tk_pad, j0 + jj, nullptr,
-                    dscore + jj, t::kBlock);
-      }
-      for (int r = 0; r < t::kRows; ++r) {
-        float *pr = prob + r * t::kBlock, *ds = dscore + r * t::kBlock;
-        const float lse = w.lse[i0 + r], delta = w.delta[i0 + r];
-        t::exp_row(pr, n, lse);
-        if (p.dropout > 0.f) {
-          for (int64_t j = 0; j < n; ++j) {
-            const float keep = drop::kept(key[r], static_cast<uint32_t>(j0 + j), threshold) ? keep_scale : 0.f;
-            ds[j] = pr[j] * (ds[j] * keep - delta);
-            pr[j] *= keep;
+      for (int64_t r0 = 0; r0 < m; r0 += t::kRows) {
+        float *pr0 = prob + r0 * t::kBlock, *ds0 = dscore + r0 * t::kBlock;
+        for (int64_t jj = 0; jj < n; jj += t::kCols) {
+          t::dot_tile(w.q.data() + (i0 + r0) * p.d_pad, p.d_pad, p.d_pad, w.kt.data(), p.tk_pad, j0 + jj,
+                      w.mask.data(), pr0 + jj, t::kBlock);
+          t::dot_tile(w.grad_out.data() + (i0 + r0) * p.dv_pad, p.dv_pad, p.dv_pad, w.vt.data(), p.tk_pad, j0 + jj,
+                      nullptr, ds0 + jj, t::kBlock);
+        }
+        for (int r = 0; r < t::kRows; ++r) {
+          const int64_t row = i0 + r0 + r;
+          float *pr = pr0 + r * t::kBlock, *ds = ds0 + r * t::kBlock;
+          const float lse = w.lse[row], delta = w.delta[row];
+          t::exp_row(pr, n, lse);
+          if (p.dropout > 0.f) {
+            const uint32_t key = drop::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + row));
+            for (int64_t j = 0; j < n; ++j) {
+              const float keep = drop::kept(key, static_cast<uint32_t>(j0 + j), threshold) ? keep_scale : 0.f;
+              ds[j] = pr[j] * (ds[j] * keep - delta);
+              pr[j] *= keep;
+            }
+          } else {
+            for (int64_t j = 0; j < n; ++j) ds[j] = pr[j] * (ds[j] - delta);
           }
-        } else {
-          for (int64_t j = 0; j < n; ++j) ds[j] = pr[j] * (ds[j] - delta);
+        }
+        for (int64_t c = 0; c < p.d_pad; c += t::kCols) {
+          t::accumulate_tile(ds0, t::kBlock, n, w.k.data() + j0 * p.d_pad, p.d_pad, c, w.grad_q.data() + r0 * p.d_pad,
+                             p.d_pad);
         }
       }
-      t::accumulate_transposed(prob, t::kBlock, n, w.grad_out.data() + i0 * p.dv_pad, p.dv_pad, p.dv_pad,
-                               w.grad_v.data() + j0 * p.dv_pad, p.dv_pad);
-      t::accumulate_transposed(dscore, t::kBlock, n, w.q.data() + i0 * p.d_pad, p.d_pad, p.d_pad,
-                               w.grad_k.data() + j0 * p.d_pad, p.d_pad);
-      for (int64_t c = 0; c < p.d_pad; c += t::kCols) {
-        t::accumulate_tile(dscore, t::kBlock, n, w.k.data() + j0 * p.d_pad, p.d_pad, c, w.grad_q.data(), p.d_pad);
+      transpose_block(prob, t::kBlock, m, n, prob_t, kBackwardRows);
+      transpose_block(dscore, t::kBlock, m, n, dscore_t, kBackwardRows);
+      for (int64_t jj = 0; jj < n; jj += t::kRows) {
+        for (int64_t c = 0; c < p.dv_pad; c += t::kCols) {
+          t::accumulate_tile(prob_t + jj * kBackwardRows, kBackwardRows, m, w.grad_out.data() + i0 * p.dv_pad,
+                             p.dv_pad, c, w.grad_v.data() + (j0 + jj) * p.dv_pad, p.dv_pad);
+        }
+        for (int64_t c = 0; c < p.d_pad; c += t::kCols) {
+          t::accumulate_tile(dscore_t + jj * kBackwardRows, kBackwardRows, m, w.q.data() + i0 * p.d_pad, p.d_pad, c,
+                             w.grad_k.data() + (j0 + jj) * p.d_pad, p.d_pad);
+        }
       }
     }
-    for (int r = 0; r < t::kRows && i0 + r < p.tq; ++r) {
+    for (int64_t r = 0; r < m && i0 + r < p.tq; ++r) {
       auto [seg, i] = locate(p.q_start, i0 + r);
       float *dst = row_of(p.grad_q[seg], b, h, i);
       for (int64_t c = 0; c < p.d; ++c) dst[c] = w.grad_q[r * p.d_pad + c] * p.scale;

@@ -8,6 +8,8 @@ import dev.mplug.model.TextConfig;
 import dev.mplug.nn.AttentionCore;
 import dev.mplug.nn.FusedAttention;
 import dev.mplug.nn.Masks;
+import dev.mplug.torch.Autocast;
+import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
 import java.util.ArrayList;
@@ -32,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The fusion network's layers on the fused native path against the composite path, in one JVM with the same threads,
- * at mPLUG-base shapes (hidden 768, 12 heads, FFN 3072, 257 image tokens, 25 text tokens), fp32; and the GEMMs alone
- * of the same layers at the same shapes (this machine's limit for them).
+ * at mPLUG-base shapes (hidden 768, 12 heads, FFN 3072, 257 image tokens, 25 text tokens), fp32 or bf16 autocast; and
+ * the GEMMs alone of the same layers at the same shapes and precision (this machine's limit for them).
  *
  * <p>{@code impl}: {@code fused} (the native fused kernel), {@code composite} (the reference: concatenated streams, the
  * attention core op by op), {@code sdpa} (concatenated streams, the attention core in ATen's fused SDPA kernel: the
@@ -41,8 +43,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code fusion} (the 6-layer skip-connected fusion at stride 3: five co-attention layers and one connected),
  * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip). {@code pass}:
  * {@code forward} (eval mode, no autograd: inference) or {@code train} (train mode, forward + backward of a fixed
- * random projection of both streams). {@code batch} 8 is the training shape, 1 inference. Threads: {@code -p threads=N}
- * sets libtorch's intra-op, OpenBLAS's and the fused kernel's thread count alike.
+ * random projection of both streams). {@code precision}: {@code fp32}, or {@code bf16} (the forward in a CPU autocast
+ * region, as training with {@code train.precision: "bf16"}; the fused kernels are fp32-only, so there every impl runs
+ * the composite attention; the GEMM-only operands in bf16). {@code batch} 8 is the training shape, 1 inference.
+ * Threads: {@code -p threads=N} sets libtorch's intra-op, OpenBLAS's and the fused kernels' thread count alike.
  *
  * <p>{@code gemmOnly} runs only the matrix products of the unit (linear layers as [B*T, in] x [in, out], the attention
  * products as batched [T_q, d] x [d, T_k] and [T_q, T_k] x [T_k, d] per head; with {@code train} each also in its two
@@ -71,6 +75,9 @@ public class FusionBenchmark {
   @Param({"forward", "train"})
   public String pass;
 
+  @Param({"fp32"})
+  public String precision;   // fp32 | bf16
+
   @Param({"8"})
   public int batch;
 
@@ -84,8 +91,8 @@ public class FusionBenchmark {
 
   /** One matrix product {@code [batch, m, k] x [batch, k, n]} with its operands. */
   record Gemm(long batch, long m, long k, long n, Tensor a, Tensor b) {
-    static Gemm of(long batch, long m, long k, long n) {
-      return new Gemm(batch, m, k, n, torch.randn(batch, m, k), torch.randn(batch, k, n));
+    static Gemm of(long batch, long m, long k, long n, torch.ScalarType dtype) {
+      return new Gemm(batch, m, k, n, torch.randn(batch, m, k).to(dtype), torch.randn(batch, k, n).to(dtype));
     }
 
     double flops() {
@@ -120,6 +127,9 @@ public class FusionBenchmark {
       }
       default -> throw new IllegalArgumentException("unknown unit " + unit);
     }
+    if (!List.of("fp32", "bf16").contains(precision)) {
+      throw new IllegalArgumentException("precision " + precision + ": expected fp32 or bf16");
+    }
     boolean train = pass.equals("train");
     for (Module m : modules) m.train(train);
     image = torch.randn(batch, IMAGE_TOKENS, HIDDEN);
@@ -130,7 +140,7 @@ public class FusionBenchmark {
     imageMask = Masks.additive(torch.ones(batch, IMAGE_TOKENS), Masks.CROSS_ATTENTION_MASKED, image);
     upImage = torch.randn(batch, IMAGE_TOKENS, HIDDEN);
     upText = torch.randn(batch, TEXT_TOKENS, HIDDEN);
-    gemms = gemmsOf(unit, batch, train);
+    gemms = gemmsOf(unit, batch, train, precision.equals("bf16") ? torch.ScalarType.BFloat16 : torch.ScalarType.Float);
     double flops = gemms.stream().mapToDouble(Gemm::flops).sum();
     System.out.printf("%n%s %s batch %d: %.2f GFLOP in GEMMs (fusion/connected6 FLOP ratio %.3f)%n", unit, pass,
         batch, flops / 1e9, flopsOf("fusion", batch, train) / flopsOf("connected6", batch, train));
@@ -157,20 +167,22 @@ public class FusionBenchmark {
   }
 
   private FusionLayer.Streams run() {
-    Tensor v = image, l = text;
-    for (FusionLayer layer : layers) {
-      FusionLayer.Streams s = layer.fuse(v, l, imageMask, textMask);
-      v = s.image();
-      l = s.text();
+    try (Autocast region = Autocast.cpu(precision.equals("bf16") ? Precision.BF16 : Precision.FP32)) {
+      Tensor v = image, l = text;
+      for (FusionLayer layer : layers) {
+        FusionLayer.Streams s = layer.fuse(v, l, imageMask, textMask);
+        v = s.image();
+        l = s.text();
+      }
+      return new FusionLayer.Streams(v.to(torch.ScalarType.Float), l.to(torch.ScalarType.Float));
     }
-    return new FusionLayer.Streams(v, l);
   }
 
   @Benchmark
   public double gemmOnly() {
     try (TensorScope scope = TensorScope.open(); NoGradGuard noGrad = new NoGradGuard()) {
       double sink = 0;
-      for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).data_ptr_float().get();
+      for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).reshape(-1).select(0, 0).item_double();
       return sink;
     }
   }
@@ -181,9 +193,9 @@ public class FusionBenchmark {
     }
   }
 
-  static List<Gemm> gemmsOf(String unit, int batch, boolean train) {
+  static List<Gemm> gemmsOf(String unit, int batch, boolean train, torch.ScalarType dtype) {
     List<Gemm> r = new ArrayList<>();
-    for (long[] s : shapesOf(unit, batch, train)) r.add(Gemm.of(s[0], s[1], s[2], s[3]));
+    for (long[] s : shapesOf(unit, batch, train)) r.add(Gemm.of(s[0], s[1], s[2], s[3], dtype));
     return r;
   }
 

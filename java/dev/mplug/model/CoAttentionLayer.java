@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.Tensor;
  *   C  = LN(A + Drop(W_o' . MHA(A, V, image mask)))
  *   L' = LN(C + Drop(W_2 . GELU(W_1 . C)));  V' = V
  * </pre>
- * With {@link FusedAttention} on, both attentions run in the native fused kernel (one segment each).
+ * With {@link FusedAttention} on, both attentions run in the native fused kernel (one segment each), and the output
+ * blocks' bias, dropout, residual and LayerNorm in one native op each.
  */
 public final class CoAttentionLayer extends BertLayer implements FusionLayer {
   public CoAttentionLayer(TextConfig c) {
@@ -29,7 +30,7 @@ public final class CoAttentionLayer extends BertLayer implements FusionLayer {
         List<Tensor> l = List.of(text);
         Tensor a = attention.forwardJointly(l, l, List.of(textMask)).getFirst();                          // [B, T, H]
         Tensor c = crossAttention.forwardJointly(List.of(a), List.of(image), List.of(imageMask)).getFirst(); // [B, T, H]
-        return new Streams(image, scope.keep(feedForward(c)));     // V untouched
+        return new Streams(image, scope.keep(feedForwardFused(c)));  // V untouched
       }
     }
     try (TensorScope scope = TensorScope.open()) {

@@ -34,14 +34,15 @@ public final class ConnectedAttentionLayer extends BertLayer implements FusionLa
 
   /**
    * The fused path: the joint attention reads the two streams as two segments (no [V; L] tensor), and everything
-   * after it is row-wise, so each stream goes through the output projection and the FFN on its own.
+   * after it is row-wise, so each stream goes through the output projection and the FFN on its own (their bias,
+   * dropout, residual and LayerNorm fused in one native op).
    */
   private Streams fuseSegmented(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
     try (TensorScope scope = TensorScope.open()) {
       List<Tensor> streams = List.of(image, text);
       List<Tensor> a = attention.forwardJointly(streams, streams, List.of(imageMask, textMask)); // [B, Nv, H], [B, T, H]
-      Tensor vOut = feedForward(a.get(0));                               // [B, Nv, H]
-      Tensor l = feedForward(a.get(1));                                  // [B, T, H]
+      Tensor vOut = feedForwardFused(a.get(0));                          // [B, Nv, H]
+      Tensor l = feedForwardFused(a.get(1));                             // [B, T, H]
       return new Streams(scope.keep(image.add(vOut)), scope.keep(l));
     }
   }

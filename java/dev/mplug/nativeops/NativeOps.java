@@ -89,6 +89,42 @@ public final class NativeOps {
     }
   }
 
+  /**
+   * The fused output-block tail's forward ({@code mplug_residual_layer_norm_forward}): {@code out = LayerNorm(residual
+   * + Dropout(x + bias)) * gamma + beta} row by row, dropout drawn from {@code seed}. A raw kernel: it writes
+   * {@code out}, {@code mean} and {@code rstd}; autograd does not see it ({@code dev.mplug.nn.ResidualLayerNorm} wires
+   * the gradients).
+   *
+   * @param x [N, C] float32 CPU, rows contiguous
+   * @param residual [N, C]
+   * @param bias [C]
+   * @param gamma [C], LayerNorm's weight
+   * @param beta [C], LayerNorm's bias
+   * @param out [N, C], written
+   * @param mean [N], written
+   * @param rstd [N], 1 / std of each row, written
+   */
+  public static void residualLayerNormForward(Tensor x, Tensor bias, Tensor residual, Tensor gamma, Tensor beta,
+      double dropoutP, long seed, double eps, int threads, Tensor out, Tensor mean, Tensor rstd) {
+    NativeLibrary.load();
+    check(mplug_native_h.mplug_residual_layer_norm_forward(handle(x), handle(bias), handle(residual), handle(gamma),
+        handle(beta), dropoutP, seed, eps, threads, handle(out), handle(mean), handle(rstd)));
+  }
+
+  /**
+   * The gradients of {@link #residualLayerNormForward} for {@code gradOut} ([N, C]), from the same inputs and seed and
+   * the forward's {@code mean} and {@code rstd}: writes {@code gradX}, {@code gradResidual} ([N, C]), {@code gradBias},
+   * {@code gradGamma}, {@code gradBeta} ([C]) in full.
+   */
+  public static void residualLayerNormBackward(Tensor x, Tensor bias, Tensor residual, Tensor gamma, Tensor beta,
+      double dropoutP, long seed, double eps, int threads, Tensor mean, Tensor rstd, Tensor gradOut, Tensor gradX,
+      Tensor gradResidual, Tensor gradBias, Tensor gradGamma, Tensor gradBeta) {
+    NativeLibrary.load();
+    check(mplug_native_h.mplug_residual_layer_norm_backward(handle(x), handle(bias), handle(residual), handle(gamma),
+        handle(beta), dropoutP, seed, eps, threads, handle(mean), handle(rstd), handle(gradOut), handle(gradX),
+        handle(gradResidual), handle(gradBias), handle(gradGamma), handle(gradBeta)));
+  }
+
   /** Whether the library was compiled with its CUDA kernels. */
   public static boolean cudaCompiled() {
     NativeLibrary.load();

@@ -208,6 +208,68 @@ public final class mplug_native_h {
     }
   }
 
+  private static class mplug_residual_layer_norm_forward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_DOUBLE, mplug_native_h.C_LONG, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_residual_layer_norm_forward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_residual_layer_norm_forward(mplug_tensor x, mplug_tensor bias, mplug_tensor residual,
+   *                                           mplug_tensor gamma, mplug_tensor beta, double dropout_p,
+   *                                           uint64_t seed, double eps, int32_t threads, mplug_tensor out,
+   *                                           mplug_tensor mean, mplug_tensor rstd)
+   * }
+   */
+  public static int mplug_residual_layer_norm_forward(MemorySegment x, MemorySegment bias, MemorySegment residual,
+      MemorySegment gamma, MemorySegment beta, double dropout_p, long seed, double eps, int threads,
+      MemorySegment out, MemorySegment mean, MemorySegment rstd) {
+    var mh$ = mplug_residual_layer_norm_forward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(x, bias, residual, gamma, beta, dropout_p, seed, eps, threads, out, mean, rstd);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_residual_layer_norm_backward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_DOUBLE, mplug_native_h.C_LONG, mplug_native_h.C_DOUBLE,
+        mplug_native_h.C_INT, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_residual_layer_norm_backward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_residual_layer_norm_backward(mplug_tensor x, mplug_tensor bias, mplug_tensor residual,
+   *                                            mplug_tensor gamma, mplug_tensor beta, double dropout_p,
+   *                                            uint64_t seed, double eps, int32_t threads, mplug_tensor mean,
+   *                                            mplug_tensor rstd, mplug_tensor grad_out, mplug_tensor grad_x,
+   *                                            mplug_tensor grad_residual, mplug_tensor grad_bias,
+   *                                            mplug_tensor grad_gamma, mplug_tensor grad_beta)
+   * }
+   */
+  public static int mplug_residual_layer_norm_backward(MemorySegment x, MemorySegment bias, MemorySegment residual,
+      MemorySegment gamma, MemorySegment beta, double dropout_p, long seed, double eps, int threads,
+      MemorySegment mean, MemorySegment rstd, MemorySegment grad_out, MemorySegment grad_x,
+      MemorySegment grad_residual, MemorySegment grad_bias, MemorySegment grad_gamma, MemorySegment grad_beta) {
+    var mh$ = mplug_residual_layer_norm_backward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(x, bias, residual, gamma, beta, dropout_p, seed, eps, threads, mean, rstd,
+          grad_out, grad_x, grad_residual, grad_bias, grad_gamma, grad_beta);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
   private static class mplug_cuda_masked_softmax {
     public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_LONG,

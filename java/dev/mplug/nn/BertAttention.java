@@ -41,14 +41,15 @@ public final class BertAttention extends ModuleBase {
   /**
    * The fused path: every stream of {@code queries} attends over all {@code sources} jointly (see
    * {@link BertSelfAttention#attendJointly}), then each stream gets its own output projection, dropout, residual and
-   * LayerNorm (row-wise, so per stream is the same as over the concatenation).
+   * LayerNorm (row-wise, so per stream is the same as over the concatenation), the last four fused
+   * ({@link BertResidualOutput#forwardFused}).
    *
    * @return per query stream [B, Tq_s, H]
    */
   public List<Tensor> forwardJointly(List<Tensor> queries, List<Tensor> sources, List<Tensor> sourceMasks) {
     List<Tensor> context = self.attendJointly(queries, sources, sourceMasks);
     List<Tensor> out = new ArrayList<>();
-    for (int s = 0; s < queries.size(); s++) out.add(output.forward(context.get(s), queries.get(s)));
+    for (int s = 0; s < queries.size(); s++) out.add(output.forwardFused(context.get(s), queries.get(s)));
     return out;
   }
 

@@ -58,6 +58,11 @@ public class BertLayer extends ModuleBase {
     return output.forward(intermediate.forward(x), x);
   }
 
+  /** {@link #feedForward} with the output block's bias, dropout, residual and LayerNorm fused (fp32 CPU). */
+  public Tensor feedForwardFused(Tensor x) {
+    return output.forwardFused(intermediate.forward(x), x);
+  }
+
   public BertAttention attention() {
     return attention;
   }

@@ -42,12 +42,13 @@ import org.bytedeco.pytorch.global.torch;
 public final class FusedAttention {
   /** Which implementation the fusion layers use for their attention. */
   public enum Mode {
-    /** The native fused kernel (where it applies: float32 CPU tensors, no autocast). */
-    FUSED,
     /**
-     * The reference and the default: concatenated streams, then the attention core op by op (measured faster for a
-     * whole fusion training step on this project's CPU than the fused path; see README "The native extension").
+     * The default: the native fused kernel where it applies (float32 CPU tensors, no autocast; elsewhere the composite
+     * path runs). Measured faster than the composite path here for the attention core and for a whole fusion training
+     * step (README "The native extension").
      */
+    FUSED,
+    /** The reference: concatenated streams, then the attention core as {@link AttentionCore} computes it. */
     COMPOSITE;
 
     /** Parses a config / CLI value: {@code fused} or {@code composite}. */
@@ -60,7 +61,7 @@ public final class FusedAttention {
     }
   }
 
-  private static volatile Mode mode = Mode.COMPOSITE;
+  private static volatile Mode mode = Mode.FUSED;
   private static final AtomicLong CALLS = new AtomicLong();
 
   /** The state of forwards awaiting their backward: keeps the hooks (native callbacks) reachable. */
@@ -183,8 +184,8 @@ public final class FusedAttention {
     }
   }
 
-  /** A 62-bit seed from libtorch's default CPU generator. */
-  private static long drawSeed() {
+  /** A 62-bit seed from libtorch's default CPU generator (a manual seed reproduces it); the fused ops' dropout seed. */
+  static long drawSeed() {
     try (TensorScope scope = TensorScope.open()) {
       Tensor draws = torch.randint(1L << 31, new long[] {2});
       return draws.get(0).item_long() << 31 | draws.get(1).item_long();

@@ -30,9 +30,9 @@ import dev.mplug.torch.Precision;
  *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
  *     per step)
  * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
- * @param attention the fusion layers' attention path: "composite" (the reference, op by op over the concatenated
- *     streams) or "fused" (the native fused kernel, taken for fp32 CPU tensors; under bf16 autocast the composite
- *     path runs)
+ * @param attention the fusion layers' attention path: "fused" (the native fused kernel, taken for fp32 CPU tensors;
+ *     under bf16 autocast the composite path runs) or "composite" (the reference, op by op over the concatenated
+ *     streams)
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
@@ -90,7 +90,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
    * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
    * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
    * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used),
-   * the optimizer state not sharded (ZeRO stage 0); composite attention.
+   * the optimizer state not sharded (ZeRO stage 0); fused attention (where it applies).
    */
   public static final class Builder {
     private long totalSteps;
@@ -111,7 +111,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int bucketMb = 25;
     private boolean findUnusedParameters = true;
     private int zeroStage = 0;
-    private String attention = "composite";
+    private String attention = "fused";
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;

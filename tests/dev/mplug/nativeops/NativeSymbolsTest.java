@@ -35,6 +35,7 @@ class NativeSymbolsTest {
     List<String> names = declaredFunctions();
     assertEquals(List.of("mplug_abi_version", "mplug_last_error", "mplug_cuda_compiled", "mplug_tensor_free",
         "mplug_attention", "mplug_joint_attention_forward", "mplug_joint_attention_backward",
+        "mplug_residual_layer_norm_forward", "mplug_residual_layer_norm_backward",
         "mplug_cuda_masked_softmax", "mplug_cuda_joint_attention_forward", "mplug_cuda_joint_attention_backward"),
         names, "functions parsed from " + HEADER);
     Path lib = NativeLibrary.load();
@@ -56,7 +57,7 @@ class NativeSymbolsTest {
 
   @Test
   void abiVersionAndCudaFlagAreReadable() {
-    assertEquals(3, NativeOps.abiVersion(), "C API v3: the fused joint attention forward/backward");
+    assertEquals(4, NativeOps.abiVersion(), "C API v4: the fused residual LayerNorm forward/backward");
     // The default build is CPU-only; the CUDA entry point then reports that it is not compiled in.
     if (!NativeOps.cudaCompiled()) {
       var e = assertThrows(TorchException.class, () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(

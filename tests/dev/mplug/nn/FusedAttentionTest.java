@@ -125,6 +125,18 @@ class FusedAttentionTest {
   }
 
   @Test
+  void onTwoThreadsOfLibtorchsTeam() {
+    Seeds.fresh("onTwoThreadsOfLibtorchsTeam");
+    int before = TorchRuntime.threads();
+    TorchRuntime.setThreads(2);   // the kernel's slices on two threads of libtorch's OpenMP team
+    try {
+      compare(new Shape(3, 3, 16, 16, new long[] {41, 30}, new long[] {41, 30}, new long[] {3, 4}), true);
+    } finally {
+      TorchRuntime.setThreads(before);
+    }
+  }
+
+  @Test
   void anUnusedOutputContributesNoGradient() {
     Seeds.fresh("anUnusedOutputContributesNoGradient");
     compare(new Shape(2, 2, 8, 8, new long[] {6, 4}, new long[] {6, 4}, new long[] {0, 1}), false);
