@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--fusion-attention", description = "The fusion layers' attention: fused (the native fused kernel, "
       + "fp32 only) or composite (op by op over the concatenated streams) (default ${DEFAULT-VALUE}).")
-  String fusionAttention = "fused";
+  String fusionAttention = "composite";
 
   /** One precision's trainer, matmul rate and timings. */
   private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}

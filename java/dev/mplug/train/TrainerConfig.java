@@ -90,7 +90,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
    * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
    * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
    * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used),
-   * the optimizer state not sharded (ZeRO stage 0); fused attention (where it applies).
+   * the optimizer state not sharded (ZeRO stage 0); composite attention.
    */
   public static final class Builder {
     private long totalSteps;
@@ -111,7 +111,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int bucketMb = 25;
     private boolean findUnusedParameters = true;
     private int zeroStage = 0;
-    private String attention = "fused";
+    private String attention = "composite";
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;

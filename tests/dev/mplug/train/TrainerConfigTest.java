@@ -12,7 +12,7 @@ class TrainerConfigTest {
   void builderDefaultsAreTheOfficialBaseValues() {
     TrainerConfig c = TrainerConfig.builder(10_000).build();
     assertEquals(new TrainerConfig(10_000, 2000, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, "fp32", 50, 1000, 3, 10, 42, 25,
-        true, 0, "fused"), c);
+        true, 0, "composite"), c);
     assertEquals(c, TrainerConfig.official(10_000));
     assertEquals(500, TrainerConfig.builder(500).build().warmupSteps(), "warmup never longer than the run");
   }

@@ -211,6 +211,11 @@ public final class ShapesWorld {
       vocabulary.add(TextCleaning.preCaption(c, Integer.MAX_VALUE));
     }
 
+    /** An SNLI-VE or NLVR2 sentence (format 3): its new words come after the others, which keep their ids. */
+    void sentence(String s) {
+      vocabulary.addLater(TextCleaning.preCaption(s, Integer.MAX_VALUE));
+    }
+
     void question(String q, String answer) {
       vocabulary.add(TextCleaning.preQuestion(q, Integer.MAX_VALUE)).add(answer);
     }
@@ -267,7 +272,7 @@ public final class ShapesWorld {
           a.refId++));
     }
     for (Hypothesis h : hypotheses) {
-      a.caption(h.sentence());
+      a.sentence(h.sentence());
       (test ? a.snliVeTest : a.snliVeTrain).add(entry("image", image, "sentence", h.sentence(), "label", h.label()));
     }
     return scene;
@@ -284,7 +289,7 @@ public final class ShapesWorld {
     int count = test ? config.testImages() : config.trainImages();
     int other = count == 1 ? index : from + (index - from + 1 + rng.nextInt(count - 1)) % count;
     PairStatements.Statement s = PairStatements.sample(scenes.get(index), scenes.get(other), rng);
-    a.caption(s.sentence());
+    a.sentence(s.sentence());
     (test ? a.nlvr2Test : a.nlvr2Train).add(entry("images", List.of(SynthFiles.image(index), SynthFiles.image(other)),
         "sentence", s.sentence(), "label", s.label() ? "True" : "False"));
   }

@@ -22,7 +22,10 @@ import java.util.TreeSet;
  *       below 999 is BERT's (grounding's coordinate tokens are [unused339..676]);</li>
  *   <li>then, sorted: every word of the texts after basic tokenisation (lower-cased, accents stripped, punctuation
  *       split off) as a whole word; with {@link #characters} also each printable ASCII character but the capitals and
- *       {@code ##} + each letter and digit, so words the dataset never used are spelled out instead of [UNK].</li>
+ *       {@code ##} + each letter and digit, so words the dataset never used are spelled out instead of [UNK];</li>
+ *   <li>then, sorted, the words only the texts given to {@link #addLater} have: texts of datasets added to a world
+ *       after others, so that adding them leaves every earlier word's id (and what a model trained on it reads) as
+ *       it was.</li>
  * </ul>
  * Feed it the texts as the model will read them (cleaned captions and questions, answers).
  */
@@ -34,6 +37,7 @@ public final class VocabularyBuilder {
 
   private final BasicTokenizer basic = new BasicTokenizer(true, Set.copyOf(Vocabulary.SPECIALS));
   private final TreeSet<String> words = new TreeSet<>();
+  private final TreeSet<String> laterWords = new TreeSet<>();
   private boolean bertUnused;
   private boolean characters;
 
@@ -51,13 +55,23 @@ public final class VocabularyBuilder {
 
   /** Adds every word of {@code text} (special tokens written in it are skipped: they are in the layout already). */
   public VocabularyBuilder add(String text) {
+    collect(text, words);
+    return this;
+  }
+
+  /** Adds the words of {@code text} that {@link #add} did not, in a block after all of those (class comment). */
+  public VocabularyBuilder addLater(String text) {
+    collect(text, laterWords);
+    return this;
+  }
+
+  private void collect(String text, TreeSet<String> into) {
     List<String> out = new ArrayList<>();
     basic.tokenize(text, out);
     for (String w : out) {
       if (Vocabulary.SPECIALS.contains(w)) continue;
-      if (w.codePointCount(0, w.length()) <= BertTokenizer.MAX_CHARS_PER_WORD) words.add(w);
+      if (w.codePointCount(0, w.length()) <= BertTokenizer.MAX_CHARS_PER_WORD) into.add(w);
     }
-    return this;
   }
 
   public VocabularyBuilder addAll(Iterable<String> texts) {
@@ -89,6 +103,7 @@ public final class VocabularyBuilder {
     tokens.add(Vocabulary.MASK);
     if (bertUnused) for (int i = UNUSED_BEFORE_UNK; i < BERT_UNUSED_TOKENS; i++) tokens.add("[unused" + i + "]");
     tokens.addAll(pieces);
+    for (String w : laterWords) if (!pieces.contains(w)) tokens.add(w);
     return tokens;
   }
 

@@ -27,6 +27,16 @@ class VocabularyBuilderTest {
   }
 
   @Test
+  void wordsAddedLaterComeAfterTheOthersWhichKeepTheirIds() {
+    VocabularyBuilder b = new VocabularyBuilder().add("a red circle").addLater("both images are red")
+        .add("a blue square").addLater("a circle and an apple");
+    assertEquals(List.of("a", "blue", "circle", "red", "square", "an", "and", "apple", "are", "both", "images"),
+        b.tokens().subList(104, b.tokens().size()), "the first block sorted, then the later words not in it, sorted");
+    VocabularyBuilder without = new VocabularyBuilder().add("a red circle").add("a blue square");
+    assertEquals(without.tokens(), b.tokens().subList(0, without.tokens().size()));
+  }
+
+  @Test
   void withBertUnusedEveryIdBelow999IsBerts() {
     VocabularyBuilder b = new VocabularyBuilder().bertUnused(true).add("a red circle");
     Vocabulary v = b.build();
