@@ -41,6 +41,7 @@ public final class TorchRuntime {
                 + "(is org.bytedeco:" + lib + ":" + platform + " a dependency? run ./mplug or mvn package)");
           }
         }
+        OpenMpWaitPolicy.passiveUnlessSet();   // before libgomp loads with libtorch: no spinning beside BLAS
         Loader.load(torch.class);
       } catch (IOException | UnsatisfiedLinkError e) {
         throw new TorchException("could not load libtorch from the JavaCPP jars (cache " + cacheDir() + "): "
