@@ -61,21 +61,22 @@ public final class NativeHeap {
 
   /** Bytes the C heap has handed out and not had back (arena + mmapped), or -1 without {@code mallinfo2}. */
   public static long inUseBytes() {
-    if (INFO.isEmpty()) return -1;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment info = (MemorySegment) INFO.get().invokeExact((SegmentAllocator) arena);
-      return info.get(ValueLayout.JAVA_LONG, UORDBLKS) + info.get(ValueLayout.JAVA_LONG, HBLKHD);
-    } catch (Throwable e) {
-      throw new IllegalStateException("mallinfo2 failed", e);
-    }
+    return mallinfo(UORDBLKS, HBLKHD);
   }
 
   /** Bytes in blocks glibc gave their own {@code mmap} (large allocations), or -1 without {@code mallinfo2}. */
   public static long mappedBytes() {
+    return mallinfo(HBLKHD);
+  }
+
+  /** The sum of the {@code mallinfo2} fields at {@code offsets}, or -1 without {@code mallinfo2}. */
+  private static long mallinfo(long... offsets) {
     if (INFO.isEmpty()) return -1;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment info = (MemorySegment) INFO.get().invokeExact((SegmentAllocator) arena);
-      return info.get(ValueLayout.JAVA_LONG, HBLKHD);
+      long sum = 0;
+      for (long offset : offsets) sum += info.get(ValueLayout.JAVA_LONG, offset);
+      return sum;
     } catch (Throwable e) {
       throw new IllegalStateException("mallinfo2 failed", e);
     }
