@@ -153,6 +153,31 @@ MPLUG_API int32_t mplug_cuda_joint_attention_backward(const float *const *q, con
                                                       float *const *delta, float *const *grad_q, float *const *grad_k,
                                                       float *const *grad_v, void *stream);
 
+/* Element types of the CUDA kernels' activation buffers. */
+#define MPLUG_DTYPE_FLOAT32 0
+#define MPLUG_DTYPE_BFLOAT16 1
+
+/*
+ * CUDA kernels of mplug_residual_layer_norm_forward / _backward (only in CUDA builds; MPLUG_ERR_UNSUPPORTED
+ * otherwise), over contiguous device buffers: x, residual, out, grad_out, grad_x, grad_residual are [rows, cols] of
+ * `dtype` (MPLUG_DTYPE_FLOAT32 or MPLUG_DTYPE_BFLOAT16); bias, gamma, beta, grad_bias, grad_gamma, grad_beta are
+ * float32 [cols]; mean and rstd float32 [rows]; arithmetic in float32; cols at most 12288. The dropout draw is the
+ * CPU op's, so both devices drop the same values for one seed; the column sums are added in row order
+ * (deterministic). stream: a cudaStream_t or NULL.
+ */
+MPLUG_API int32_t mplug_cuda_residual_layer_norm_forward(const void *x, const float *bias, const void *residual,
+                                                         const float *gamma, const float *beta, int64_t rows,
+                                                         int64_t cols, int32_t dtype, float dropout_p, uint64_t seed,
+                                                         float eps, void *out, float *mean, float *rstd, void *stream);
+
+MPLUG_API int32_t mplug_cuda_residual_layer_norm_backward(const void *x, const float *bias, const void *residual,
+                                                          const float *gamma, const float *beta, int64_t rows,
+                                                          int64_t cols, int32_t dtype, float dropout_p, uint64_t seed,
+                                                          float eps, const float *mean, const float *rstd,
+                                                          const void *grad_out, void *grad_x, void *grad_residual,
+                                                          float *grad_bias, float *grad_gamma, float *grad_beta,
+                                                          void *stream);
+
 #ifdef __cplusplus
 }
 #endif

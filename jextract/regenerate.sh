@@ -20,7 +20,7 @@ trap 'rm -rf "$OUT"' EXIT
   --header-class-name mplug_native_h \
   -D MPLUG_NATIVE_EXPORTS \
   $(grep -oE '\bmplug_[a-z_]+\s*\(' "$HEADER" | tr -d '( ' | sort -u | sed 's/^/--include-function /') \
-  $(grep -oE '#define (MPLUG_OK|MPLUG_ERR_[A-Z]+)' "$HEADER" | awk '{print "--include-constant " $2}') \
+  $(grep -oE '#define (MPLUG_OK|MPLUG_ERR_[A-Z]+|MPLUG_DTYPE_[A-Z0-9]+)' "$HEADER" | awk '{print "--include-constant " $2}') \
   --include-typedef mplug_tensor \
   "$HEADER"
 

@@ -32,4 +32,21 @@ int32_t mplug_cuda_joint_attention_backward(const float *const *, const int64_t 
                                             "(rebuild with -Dmplug.cuda=ON on a machine with the CUDA toolkit)");
 }
 
+int32_t mplug_cuda_residual_layer_norm_forward(const void *, const float *, const void *, const float *, const float *,
+                                               int64_t, int64_t, int32_t, float, uint64_t, float, void *, float *,
+                                               float *, void *) {
+  mplug::clear_error();
+  return mplug::fail(MPLUG_ERR_UNSUPPORTED, "mplug_cuda_residual_layer_norm_forward: this build has no CUDA kernels "
+                                            "(rebuild with -Dmplug.cuda=ON on a machine with the CUDA toolkit)");
+}
+
+int32_t mplug_cuda_residual_layer_norm_backward(const void *, const float *, const void *, const float *,
+                                                const float *, int64_t, int64_t, int32_t, float, uint64_t, float,
+                                                const float *, const float *, const void *, void *, void *, float *,
+                                                float *, float *, void *) {
+  mplug::clear_error();
+  return mplug::fail(MPLUG_ERR_UNSUPPORTED, "mplug_cuda_residual_layer_norm_backward: this build has no CUDA kernels "
+                                            "(rebuild with -Dmplug.cuda=ON on a machine with the CUDA toolkit)");
+}
+
 }

@@ -60,6 +60,20 @@ public final class mplug_native_h {
     return MPLUG_ERR_UNSUPPORTED;
   }
 
+  private static final int MPLUG_DTYPE_FLOAT32 = (int) 0L;
+
+  /** {@snippet lang=c : #define MPLUG_DTYPE_FLOAT32 0 } */
+  public static int MPLUG_DTYPE_FLOAT32() {
+    return MPLUG_DTYPE_FLOAT32;
+  }
+
+  private static final int MPLUG_DTYPE_BFLOAT16 = (int) 1L;
+
+  /** {@snippet lang=c : #define MPLUG_DTYPE_BFLOAT16 1 } */
+  public static int MPLUG_DTYPE_BFLOAT16() {
+    return MPLUG_DTYPE_BFLOAT16;
+  }
+
   private static class mplug_abi_version {
     public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT);
     public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_abi_version");
@@ -354,6 +368,66 @@ public final class mplug_native_h {
     var mh$ = mplug_cuda_joint_attention_backward.HANDLE;
     try {
       return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, out, lse, grad_out, delta, grad_q, grad_k, grad_v, stream);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_residual_layer_norm_forward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_INT,
+        mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_FLOAT, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_residual_layer_norm_forward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_cuda_residual_layer_norm_forward(const void *x, const float *bias, const void *residual,
+   *     const float *gamma, const float *beta, int64_t rows, int64_t cols, int32_t dtype, float dropout_p,
+   *     uint64_t seed, float eps, void *out, float *mean, float *rstd, void *stream)
+   * }
+   */
+  public static int mplug_cuda_residual_layer_norm_forward(MemorySegment x, MemorySegment bias, MemorySegment residual,
+      MemorySegment gamma, MemorySegment beta, long rows, long cols, int dtype, float dropout_p, long seed, float eps,
+      MemorySegment out, MemorySegment mean, MemorySegment rstd, MemorySegment stream) {
+    var mh$ = mplug_cuda_residual_layer_norm_forward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(x, bias, residual, gamma, beta, rows, cols, dtype, dropout_p, seed, eps, out, mean, rstd, stream);
+    } catch (Throwable ex$) {
+      throw new AssertionError("should not reach here", ex$);
+    }
+  }
+
+  private static class mplug_cuda_residual_layer_norm_backward {
+    public static final FunctionDescriptor DESC = FunctionDescriptor.of(mplug_native_h.C_INT,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_INT,
+        mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_FLOAT, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+    public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_residual_layer_norm_backward");
+    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+  }
+
+  /**
+   * {@snippet lang=c :
+   * int32_t mplug_cuda_residual_layer_norm_backward(const void *x, const float *bias, const void *residual,
+   *     const float *gamma, const float *beta, int64_t rows, int64_t cols, int32_t dtype, float dropout_p,
+   *     uint64_t seed, float eps, const float *mean, const float *rstd, const void *grad_out, void *grad_x,
+   *     void *grad_residual, float *grad_bias, float *grad_gamma, float *grad_beta, void *stream)
+   * }
+   */
+  public static int mplug_cuda_residual_layer_norm_backward(MemorySegment x, MemorySegment bias,
+      MemorySegment residual, MemorySegment gamma, MemorySegment beta, long rows, long cols, int dtype,
+      float dropout_p, long seed, float eps, MemorySegment mean, MemorySegment rstd, MemorySegment grad_out,
+      MemorySegment grad_x, MemorySegment grad_residual, MemorySegment grad_bias, MemorySegment grad_gamma,
+      MemorySegment grad_beta, MemorySegment stream) {
+    var mh$ = mplug_cuda_residual_layer_norm_backward.HANDLE;
+    try {
+      return (int) mh$.invokeExact(x, bias, residual, gamma, beta, rows, cols, dtype, dropout_p, seed, eps, mean, rstd, grad_out, grad_x, grad_residual, grad_bias, grad_gamma, grad_beta, stream);
     } catch (Throwable ex$) {
       throw new AssertionError("should not reach here", ex$);
     }
