@@ -36,7 +36,8 @@ class NativeSymbolsTest {
     assertEquals(List.of("mplug_abi_version", "mplug_last_error", "mplug_cuda_compiled", "mplug_tensor_free",
         "mplug_attention", "mplug_joint_attention_forward", "mplug_joint_attention_backward",
         "mplug_residual_layer_norm_forward", "mplug_residual_layer_norm_backward",
-        "mplug_cuda_masked_softmax", "mplug_cuda_joint_attention_forward", "mplug_cuda_joint_attention_backward"),
+        "mplug_cuda_masked_softmax", "mplug_cuda_joint_attention_forward", "mplug_cuda_joint_attention_backward",
+        "mplug_cuda_residual_layer_norm_forward", "mplug_cuda_residual_layer_norm_backward"),
         names, "functions parsed from " + HEADER);
     Path lib = NativeLibrary.load();
     try (Arena arena = Arena.ofConfined()) {
@@ -63,6 +64,13 @@ class NativeSymbolsTest {
       var e = assertThrows(TorchException.class, () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(
           MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 1, 1, 1, 1f, MemorySegment.NULL)));
       assertTrue(e.getMessage().contains("no CUDA kernels"), e.getMessage());
+      var ln = assertThrows(TorchException.class, () -> NativeOps.check(
+          mplug_native_h.mplug_cuda_residual_layer_norm_forward(MemorySegment.NULL, MemorySegment.NULL,
+              MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 1, 1,
+              mplug_native_h.MPLUG_DTYPE_BFLOAT16(), 0f, 0, 1e-12f, MemorySegment.NULL, MemorySegment.NULL,
+              MemorySegment.NULL, MemorySegment.NULL)));
+      assertTrue(ln.getMessage().contains("mplug_cuda_residual_layer_norm_forward: this build has no CUDA kernels"),
+          ln.getMessage());
     }
   }
 }
