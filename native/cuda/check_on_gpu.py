@@ -57,7 +57,7 @@ class Fused(torch.autograd.Function):
         lse = [torch.empty(b, h, x.shape[2], device=x.device) for x in q]
         check(lib.mplug_cuda_joint_attention_forward(
             ptrs(q), lengths([x.shape[2] for x in q]), nq, ptrs(k), ptrs(v), ptrs(masks),
-            lengths([x.shape[2] for x in k]), nk, b, h, d, dv, ctypes.c_float(scale), ctypes.c_float(p),
+            lengths([x.shape[2] for x in k]), nk, I64(b), I64(h), I64(d), I64(dv), F32(scale), F32(p),
             ctypes.c_uint64(seed), ptrs(out), ptrs(lse), None), "forward")
         ctx.save_for_backward(*qkv, *out, *lse)
         ctx.args = (nq, nk, masks, scale, p, seed)
@@ -76,7 +76,7 @@ class Fused(torch.autograd.Function):
         dq, dk, dvs = [torch.empty_like(x) for x in q], [torch.empty_like(x) for x in k], [torch.empty_like(x) for x in v]
         check(lib.mplug_cuda_joint_attention_backward(
             ptrs(q), lengths([x.shape[2] for x in q]), nq, ptrs(k), ptrs(v), ptrs(masks),
-            lengths([x.shape[2] for x in k]), nk, b, h, d, dv, ctypes.c_float(scale), ctypes.c_float(p),
+            lengths([x.shape[2] for x in k]), nk, I64(b), I64(h), I64(d), I64(dv), F32(scale), F32(p),
             ctypes.c_uint64(seed), ptrs(out), ptrs(lse), ptrs(go), ptrs(delta), ptrs(dq), ptrs(dk), ptrs(dvs), None),
             "backward")
         return (None,) * 6 + tuple(dq + dk + dvs)
