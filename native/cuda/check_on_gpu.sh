@@ -5,6 +5,8 @@
 # masked softmax; then times them against scaled_dot_product_attention and eager ops. When CMake is installed it also
 # builds the whole extension with -DMPLUG_CUDA=ON against the Python wheel's libtorch, as the Maven gpu profile does.
 # Needs: a CUDA GPU, nvcc, Python 3 with PyTorch (CUDA build). Usage: native/cuda/check_on_gpu.sh [sm arch, e.g. 90]
+# With MPLUG_CHECK_PROFILE=1 it then profiles the first launches of each kernel with Nsight Compute (ncu): speed of
+# light, occupancy and memory workload, the profile behind the timings.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 ARCH="${1:-native}"
@@ -33,4 +35,9 @@ else
   echo "(cmake not installed: the CMake build with -DMPLUG_CUDA=ON was not tried)"
 fi
 python3 "$ROOT/native/cuda/check_on_gpu.py" "$OUT/libmplug_cuda_check.so"
+if [ "${MPLUG_CHECK_PROFILE:-0}" = 1 ]; then
+  KERNELS='regex:^(forward_kernel|delta_kernel|grad_kv_kernel|grad_q_kernel|backward_\w+_kernel)$'
+  MPLUG_PROFILE_ONCE=1 ncu --kernel-name-base function --kernel-name "$KERNELS" --section SpeedOfLight \
+    --section Occupancy --section LaunchStats python3 "$ROOT/native/cuda/check_on_gpu.py" "$OUT/libmplug_cuda_check.so"
+fi
 exit "${CMAKE_FAILED:-0}"

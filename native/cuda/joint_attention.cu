@@ -6,7 +6,7 @@
 // Straightforward CUDA-core kernels (no tensor cores), written to be checked against PyTorch first:
 //   forward: one thread per query row, key/value tiles of kTile keys staged in shared memory;
 //   backward: delta = rowsum(dO * O); dK/dV with one thread per key row over query tiles; dQ with one thread per query
-//   row over key tiles. Head sizes up to kMaxHead.
+//   row over key tiles. Head sizes up to kMaxHead; kernels compiled for head size 64 keep a thread's rows in registers.
 // native/cuda/check_on_gpu.sh builds this file alone and checks it against PyTorch from Python.
 #include <cuda_runtime.h>
 #include <math.h>
@@ -20,6 +20,7 @@ namespace {
 
 constexpr int kMaxSegments = 4;
 constexpr int kMaxHead = 128;
+constexpr int kSpecialHead = 64;   // the head size with its own kernels (see specialised())
 constexpr int kTile = 32;       // keys (or queries) per shared-memory tile
 constexpr int kThreads = 64;    // rows per block
 
@@ -92,17 +93,22 @@ __device__ float keep_factor(const Segments &p, uint32_t row_key, int64_t j) {
 
 extern __shared__ float shared[];
 
+template <int D>
 __global__ void forward_kernel(Segments p) {
+  constexpr int kRow = D > 0 ? D : kMaxHead;
+  const int64_t hd = D > 0 ? D : p.d, hdv = D > 0 ? D : p.dv;
   const int64_t bh = blockIdx.y;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  float *ks = shared, *vs = ks + kTile * p.d, *ms = vs + kTile * p.dv;
-  float q[kMaxHead], acc[kMaxHead];
+  float *ks = shared, *vs = ks + kTile * hd, *ms = vs + kTile * hdv;
+  float q[kRow], acc[kRow];
   const bool active = i < p.tq;
   if (active) {
     const float *qr = q_row(p, bh, i);
-    for (int64_t c = 0; c < p.d; ++c) q[c] = qr[c] * p.scale;
+    #pragma unroll
+    for (int64_t c = 0; c < hd; ++c) q[c] = qr[c] * p.scale;
   }
-  for (int64_t c = 0; c < p.dv; ++c) acc[c] = 0.f;
+  #pragma unroll
+  for (int64_t c = 0; c < hdv; ++c) acc[c] = 0.f;
   float m = -INFINITY, l = 0.f;
   const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i));
   for (int64_t j0 = 0; j0 < p.tk; j0 += kTile) {
@@ -112,13 +118,15 @@ __global__ void forward_kernel(Segments p) {
     if (!active) continue;
     for (int x = 0; x < kTile && j0 + x < p.tk; ++x) {
       float s = ms[x];
-      for (int64_t c = 0; c < p.d; ++c) s += q[c] * ks[x * p.d + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) s += q[c] * ks[x * hd + c];
       const float next = fmaxf(m, s);
       const float alpha = m == -INFINITY ? 0.f : __expf(m - next);
       const float e = __expf(s - next);
       l = l * alpha + e;
       const float w = e * keep_factor(p, row_key, j0 + x);
-      for (int64_t c = 0; c < p.dv; ++c) acc[c] = acc[c] * alpha + w * vs[x * p.dv + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hdv; ++c) acc[c] = acc[c] * alpha + w * vs[x * hdv + c];
       m = next;
     }
   }
@@ -126,8 +134,9 @@ __global__ void forward_kernel(Segments p) {
   int s;
   int64_t r;
   locate(p.q_len, p.n_query, i, &s, &r);
-  float *o = p.out[s] + (bh * p.q_len[s] + r) * p.dv;
-  for (int64_t c = 0; c < p.dv; ++c) o[c] = acc[c] / l;
+  float *o = p.out[s] + (bh * p.q_len[s] + r) * hdv;
+  #pragma unroll
+  for (int64_t c = 0; c < hdv; ++c) o[c] = acc[c] / l;
   p.lse[s][bh * p.q_len[s] + r] = m + logf(l);
 }
 
@@ -157,25 +166,32 @@ __device__ ProbGrad prob_grad(const Segments &p, float s, float lse, float delta
 }
 
 // dK, dV: one thread per (bh, key row), query rows staged kTile at a time (q scaled, dO, lse, delta).
+template <int D>
 __global__ void grad_kv_kernel(Segments p) {
+  constexpr int kRow = D > 0 ? D : kMaxHead;
+  const int64_t hd = D > 0 ? D : p.d, hdv = D > 0 ? D : p.dv;
   const int64_t bh = blockIdx.y, b = bh / p.heads;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  float *qs = shared, *gos = qs + kTile * p.d, *lses = gos + kTile * p.dv, *deltas = lses + kTile;
-  float k[kMaxHead], v[kMaxHead], dk[kMaxHead], dv[kMaxHead];
+  float *qs = shared, *gos = qs + kTile * hd, *lses = gos + kTile * hdv, *deltas = lses + kTile;
+  float k[kRow], v[kRow], dk[kRow], dv[kRow];
   const bool active = j < p.tk;
   float mask = 0.f;
   int ks = 0;
   int64_t kr = 0;
   if (active) {
     locate(p.k_len, p.n_key, j, &ks, &kr);
-    const float *kp = p.k[ks] + (bh * p.k_len[ks] + kr) * p.d;
-    const float *vp = p.v[ks] + (bh * p.k_len[ks] + kr) * p.dv;
-    for (int64_t c = 0; c < p.d; ++c) k[c] = kp[c];
-    for (int64_t c = 0; c < p.dv; ++c) v[c] = vp[c];
+    const float *kp = p.k[ks] + (bh * p.k_len[ks] + kr) * hd;
+    const float *vp = p.v[ks] + (bh * p.k_len[ks] + kr) * hdv;
+    #pragma unroll
+    for (int64_t c = 0; c < hd; ++c) k[c] = kp[c];
+    #pragma unroll
+    for (int64_t c = 0; c < hdv; ++c) v[c] = vp[c];
     mask = p.mask[ks] != nullptr ? p.mask[ks][b * p.k_len[ks] + kr] : 0.f;
   }
-  for (int64_t c = 0; c < p.d; ++c) dk[c] = 0.f;
-  for (int64_t c = 0; c < p.dv; ++c) dv[c] = 0.f;
+  #pragma unroll
+  for (int64_t c = 0; c < hd; ++c) dk[c] = 0.f;
+  #pragma unroll
+  for (int64_t c = 0; c < hdv; ++c) dv[c] = 0.f;
   for (int64_t i0 = 0; i0 < p.tq; i0 += kTile) {
     __syncthreads();
     for (int64_t x = threadIdx.x; x < kTile; x += blockDim.x) {
@@ -185,8 +201,10 @@ __global__ void grad_kv_kernel(Segments p) {
       int64_t r;
       locate(p.q_len, p.n_query, i, &s, &r);
       const int64_t row = bh * p.q_len[s] + r;
-      for (int64_t c = 0; c < p.d; ++c) qs[x * p.d + c] = p.q[s][row * p.d + c] * p.scale;
-      for (int64_t c = 0; c < p.dv; ++c) gos[x * p.dv + c] = p.grad_out[s][row * p.dv + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) qs[x * hd + c] = p.q[s][row * hd + c] * p.scale;
+      #pragma unroll
+      for (int64_t c = 0; c < hdv; ++c) gos[x * hdv + c] = p.grad_out[s][row * hdv + c];
       lses[x] = p.lse[s][row];
       deltas[x] = p.delta[s][row];
     }
@@ -194,27 +212,36 @@ __global__ void grad_kv_kernel(Segments p) {
     if (!active) continue;
     for (int x = 0; x < kTile && i0 + x < p.tq; ++x) {
       float s = mask, dpd = 0.f;
-      for (int64_t c = 0; c < p.d; ++c) s += qs[x * p.d + c] * k[c];
-      for (int64_t c = 0; c < p.dv; ++c) dpd += gos[x * p.dv + c] * v[c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) s += qs[x * hd + c] * k[c];
+      #pragma unroll
+      for (int64_t c = 0; c < hdv; ++c) dpd += gos[x * hdv + c] * v[c];
       const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i0 + x));
       const ProbGrad g = prob_grad(p, s, lses[x], deltas[x], dpd, row_key, j);
-      for (int64_t c = 0; c < p.dv; ++c) dv[c] += g.weight * gos[x * p.dv + c];
-      for (int64_t c = 0; c < p.d; ++c) dk[c] += g.dscore * qs[x * p.d + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hdv; ++c) dv[c] += g.weight * gos[x * hdv + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) dk[c] += g.dscore * qs[x * hd + c];
     }
   }
   if (!active) return;
-  float *dkp = p.grad_k[ks] + (bh * p.k_len[ks] + kr) * p.d;
-  float *dvp = p.grad_v[ks] + (bh * p.k_len[ks] + kr) * p.dv;
-  for (int64_t c = 0; c < p.d; ++c) dkp[c] = dk[c];
-  for (int64_t c = 0; c < p.dv; ++c) dvp[c] = dv[c];
+  float *dkp = p.grad_k[ks] + (bh * p.k_len[ks] + kr) * hd;
+  float *dvp = p.grad_v[ks] + (bh * p.k_len[ks] + kr) * hdv;
+  #pragma unroll
+  for (int64_t c = 0; c < hd; ++c) dkp[c] = dk[c];
+  #pragma unroll
+  for (int64_t c = 0; c < hdv; ++c) dvp[c] = dv[c];
 }
 
 // dQ: one thread per (bh, query row), key tiles staged as in the forward.
+template <int D>
 __global__ void grad_q_kernel(Segments p) {
+  constexpr int kRow = D > 0 ? D : kMaxHead;
+  const int64_t hd = D > 0 ? D : p.d, hdv = D > 0 ? D : p.dv;
   const int64_t bh = blockIdx.y;
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  float *ks = shared, *vs = ks + kTile * p.d, *ms = vs + kTile * p.dv;
-  float q[kMaxHead], go[kMaxHead], dq[kMaxHead];
+  float *ks = shared, *vs = ks + kTile * hd, *ms = vs + kTile * hdv;
+  float q[kRow], go[kRow], dq[kRow];
   const bool active = i < p.tq;
   float lse = 0.f, delta = 0.f;
   int qs = 0;
@@ -222,12 +249,15 @@ __global__ void grad_q_kernel(Segments p) {
   if (active) {
     locate(p.q_len, p.n_query, i, &qs, &qr);
     const int64_t row = bh * p.q_len[qs] + qr;
-    for (int64_t c = 0; c < p.d; ++c) q[c] = p.q[qs][row * p.d + c] * p.scale;
-    for (int64_t c = 0; c < p.dv; ++c) go[c] = p.grad_out[qs][row * p.dv + c];
+    #pragma unroll
+    for (int64_t c = 0; c < hd; ++c) q[c] = p.q[qs][row * hd + c] * p.scale;
+    #pragma unroll
+    for (int64_t c = 0; c < hdv; ++c) go[c] = p.grad_out[qs][row * hdv + c];
     lse = p.lse[qs][row];
     delta = p.delta[qs][row];
   }
-  for (int64_t c = 0; c < p.d; ++c) dq[c] = 0.f;
+  #pragma unroll
+  for (int64_t c = 0; c < hd; ++c) dq[c] = 0.f;
   const uint32_t row_key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(bh * p.tq + i));
   for (int64_t j0 = 0; j0 < p.tk; j0 += kTile) {
     __syncthreads();
@@ -236,15 +266,19 @@ __global__ void grad_q_kernel(Segments p) {
     if (!active) continue;
     for (int x = 0; x < kTile && j0 + x < p.tk; ++x) {
       float s = ms[x], dpd = 0.f;
-      for (int64_t c = 0; c < p.d; ++c) s += q[c] * ks[x * p.d + c];
-      for (int64_t c = 0; c < p.dv; ++c) dpd += go[c] * vs[x * p.dv + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) s += q[c] * ks[x * hd + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hdv; ++c) dpd += go[c] * vs[x * hdv + c];
       const ProbGrad g = prob_grad(p, s, lse, delta, dpd, row_key, j0 + x);
-      for (int64_t c = 0; c < p.d; ++c) dq[c] += g.dscore * ks[x * p.d + c];
+      #pragma unroll
+      for (int64_t c = 0; c < hd; ++c) dq[c] += g.dscore * ks[x * hd + c];
     }
   }
   if (!active) return;
-  float *dqp = p.grad_q[qs] + (bh * p.q_len[qs] + qr) * p.d;
-  for (int64_t c = 0; c < p.d; ++c) dqp[c] = dq[c] * p.scale;
+  float *dqp = p.grad_q[qs] + (bh * p.q_len[qs] + qr) * hd;
+  #pragma unroll
+  for (int64_t c = 0; c < hd; ++c) dqp[c] = dq[c] * p.scale;
 }
 
 // Fills the shared fields of *p; an error message, or "" when the arguments are usable.
@@ -292,6 +326,10 @@ int32_t launched(const char *who) {
   return MPLUG_OK;
 }
 
+// Head size 64 (mPLUG's) gets kernels compiled for it, so a thread's rows live in registers; other sizes run the
+// generic kernels, whose row arrays (kMaxHead floats) spill to local memory.
+bool specialised(const Segments &p) { return p.d == kSpecialHead && p.dv == kSpecialHead; }
+
 dim3 grid_over(int64_t rows, const Segments &p) {
   return dim3(static_cast<unsigned>((rows + kThreads - 1) / kThreads), static_cast<unsigned>(p.batch * p.heads));
 }
@@ -314,7 +352,12 @@ int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t 
     p.lse[s] = lse[s];
   }
   const size_t smem = sizeof(float) * (kTile * (d + dv) + kTile);
-  forward_kernel<<<grid_over(p.tq, p), kThreads, smem, static_cast<cudaStream_t>(stream)>>>(p);
+  auto st = static_cast<cudaStream_t>(stream);
+  if (specialised(p)) {
+    forward_kernel<kSpecialHead><<<grid_over(p.tq, p), kThreads, smem, st>>>(p);
+  } else {
+    forward_kernel<0><<<grid_over(p.tq, p), kThreads, smem, st>>>(p);
+  }
   return launched("mplug_cuda_joint_attention_forward");
 }
 
@@ -343,9 +386,17 @@ int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t
   auto st = static_cast<cudaStream_t>(stream);
   delta_kernel<<<grid_over(p.tq, p), kThreads, 0, st>>>(p);
   const size_t smem_kv = sizeof(float) * (kTile * (d + dv) + 2 * kTile);
-  grad_kv_kernel<<<grid_over(p.tk, p), kThreads, smem_kv, st>>>(p);
+  if (specialised(p)) {
+    grad_kv_kernel<kSpecialHead><<<grid_over(p.tk, p), kThreads, smem_kv, st>>>(p);
+  } else {
+    grad_kv_kernel<0><<<grid_over(p.tk, p), kThreads, smem_kv, st>>>(p);
+  }
   const size_t smem_q = sizeof(float) * (kTile * (d + dv) + kTile);
-  grad_q_kernel<<<grid_over(p.tq, p), kThreads, smem_q, st>>>(p);
+  if (specialised(p)) {
+    grad_q_kernel<kSpecialHead><<<grid_over(p.tq, p), kThreads, smem_q, st>>>(p);
+  } else {
+    grad_q_kernel<0><<<grid_over(p.tq, p), kThreads, smem_q, st>>>(p);
+  }
   return launched("mplug_cuda_joint_attention_backward");
 }
 

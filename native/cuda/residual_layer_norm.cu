@@ -7,8 +7,8 @@
 //   forward: one block per row; z is staged in shared memory, mean and variance by block reductions (two passes over
 //     z, as the CPU kernel does), then y;
 //   backward: one block per row for d residual = dz = rstd (g' - mean(g') - xhat mean(g' xhat)) with g' = g gamma,
-//     and dx = keep dz / (1 - p); then one thread per column sums d gamma = sum g xhat, d beta = sum g and
-//     d bias = sum dx over the rows in row order, so the result is deterministic.
+//     and dx = keep dz / (1 - p); then the column sums d gamma, d beta, d bias over fixed chunks of rows, the chunks
+//     added in order, so the result is deterministic (a stream-ordered scratch of 3 x cols floats per chunk).
 // native/cuda/check_on_gpu.sh builds this file alone and checks it against PyTorch from Python.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -113,15 +113,21 @@ __global__ void backward_rows_kernel(Problem<T> p) {
   }
 }
 
-// One thread per column, rows in order: d gamma = sum g xhat, d beta = sum g, d bias = sum keep dz (dz read back from
-// grad_residual, so in bfloat16 it is the rounded value the caller also sees).
+// The column sums d gamma = sum g xhat, d beta = sum g, d bias = sum keep dz (dz read back from grad_residual, so in
+// bfloat16 it is the rounded value the caller also sees), in two deterministic stages: each (column, chunk of
+// kChunkRows rows) thread sums its rows in order into `partials` [chunks, 3, cols]; then one thread per column adds
+// the chunks in order.
+constexpr int kChunkRows = 16;
+
 template <typename T>
-__global__ void backward_columns_kernel(Problem<T> p) {
+__global__ void backward_partials_kernel(Problem<T> p, float *partials) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t chunk = blockIdx.y;
   if (c >= p.cols) return;
   const uint32_t threshold = mplug::dropout::threshold(p.dropout);
   float dgamma = 0.f, dbeta = 0.f, dbias = 0.f;
-  for (int64_t i = 0; i < p.rows; ++i) {
+  const int64_t end = min(p.rows, (chunk + 1) * kChunkRows);
+  for (int64_t i = chunk * kChunkRows; i < end; ++i) {
     const uint32_t key = mplug::dropout::row_key(p.seed, static_cast<uint64_t>(i));
     float keep;
     const float xhat = (residual_value(p, i, c, key, threshold, &keep) - p.mean[i]) * p.rstd[i];
@@ -129,6 +135,23 @@ __global__ void backward_columns_kernel(Problem<T> p) {
     dgamma += g * xhat;
     dbeta += g;
     dbias += keep * load(p.grad_residual, i * p.cols + c);
+  }
+  float *out = partials + chunk * 3 * p.cols;
+  out[c] = dgamma;
+  out[p.cols + c] = dbeta;
+  out[2 * p.cols + c] = dbias;
+}
+
+template <typename T>
+__global__ void backward_columns_kernel(Problem<T> p, const float *partials, int64_t chunks) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= p.cols) return;
+  float dgamma = 0.f, dbeta = 0.f, dbias = 0.f;
+  for (int64_t k = 0; k < chunks; ++k) {
+    const float *in = partials + k * 3 * p.cols;
+    dgamma += in[c];
+    dbeta += in[p.cols + c];
+    dbias += in[2 * p.cols + c];
   }
   p.grad_gamma[c] = dgamma;
   p.grad_beta[c] = dbeta;
@@ -160,9 +183,16 @@ void forward(Problem<T> p, cudaStream_t stream) {
 }
 
 template <typename T>
-void backward(Problem<T> p, cudaStream_t stream) {
+cudaError_t backward(Problem<T> p, cudaStream_t stream) {
   backward_rows_kernel<T><<<static_cast<unsigned>(p.rows), kThreads, row_scratch(p.cols, 2), stream>>>(p);
-  backward_columns_kernel<T><<<static_cast<unsigned>((p.cols + kThreads - 1) / kThreads), kThreads, 0, stream>>>(p);
+  const int64_t chunks = (p.rows + kChunkRows - 1) / kChunkRows;
+  const unsigned column_blocks = static_cast<unsigned>((p.cols + kThreads - 1) / kThreads);
+  float *partials = nullptr;
+  const cudaError_t err = cudaMallocAsync(&partials, sizeof(float) * 3 * p.cols * chunks, stream);
+  if (err != cudaSuccess) return err;
+  backward_partials_kernel<T><<<dim3(column_blocks, static_cast<unsigned>(chunks)), kThreads, 0, stream>>>(p, partials);
+  backward_columns_kernel<T><<<column_blocks, kThreads, 0, stream>>>(p, partials, chunks);
+  return cudaFreeAsync(partials, stream);
 }
 
 template <typename T>
@@ -226,14 +256,17 @@ int32_t mplug_cuda_residual_layer_norm_backward(const void *x, const float *bias
     p.grad_bias = grad_bias;
     p.grad_gamma = grad_gamma;
     p.grad_beta = grad_beta;
-    backward(p, st);
+    return backward(p, st);
   };
-  if (dtype == MPLUG_DTYPE_FLOAT32) {
-    fill(problem<float>(x, bias, residual, gamma, beta, rows, cols, dropout_p, seed, eps, const_cast<float *>(mean),
-                        const_cast<float *>(rstd)));
-  } else {
-    fill(problem<__nv_bfloat16>(x, bias, residual, gamma, beta, rows, cols, dropout_p, seed, eps,
-                                const_cast<float *>(mean), const_cast<float *>(rstd)));
+  // mean and rstd are only read in backward.
+  float *m = const_cast<float *>(mean), *r = const_cast<float *>(rstd);
+  const cudaError_t err =
+      dtype == MPLUG_DTYPE_FLOAT32
+          ? fill(problem<float>(x, bias, residual, gamma, beta, rows, cols, dropout_p, seed, eps, m, r))
+          : fill(problem<__nv_bfloat16>(x, bias, residual, gamma, beta, rows, cols, dropout_p, seed, eps, m, r));
+  if (err != cudaSuccess) {
+    return mplug::fail(MPLUG_ERR_TORCH, std::string("mplug_cuda_residual_layer_norm_backward: ") +
+                                            cudaGetErrorString(err));
   }
   return launched("mplug_cuda_residual_layer_norm_backward");
 }
