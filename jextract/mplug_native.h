@@ -128,34 +128,36 @@ MPLUG_API int32_t mplug_residual_layer_norm_backward(mplug_tensor x, mplug_tenso
 MPLUG_API int32_t mplug_cuda_masked_softmax(const float *scores, const float *mask, float *out, int64_t rows,
                                             int64_t cols, int64_t rows_per_mask, float scale, void *stream);
 
-/*
- * CUDA kernels of the joint attention (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise), over contiguous float32
- * device buffers, for up to 4 segments and head sizes up to 128; the same arithmetic and dropout draw as the CPU op.
- *   q[s]: [B, H, q_len[s], d]; k[s]: [B, H, k_len[s], d]; v[s]: [B, H, k_len[s], dv]; mask: NULL, or per key segment
- *   NULL or an additive [B, k_len[s]]; out[s]: [B, H, q_len[s], dv] and lse[s]: [B, H, q_len[s]] written
- *   (the pointer arrays and lengths live in host memory); stream: a cudaStream_t or NULL.
- * Backward also needs delta[s]: a [B, H, q_len[s]] scratch buffer, and writes grad_q/grad_k/grad_v in full.
- * native/cuda/check_on_gpu.sh checks both against PyTorch on a CUDA machine.
- */
-MPLUG_API int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
-                                                     const float *const *k, const float *const *v,
-                                                     const float *const *mask, const int64_t *k_len, int32_t n_key,
-                                                     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
-                                                     float dropout_p, uint64_t seed, float *const *out,
-                                                     float *const *lse, void *stream);
-
-MPLUG_API int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
-                                                      const float *const *k, const float *const *v,
-                                                      const float *const *mask, const int64_t *k_len, int32_t n_key,
-                                                      int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale,
-                                                      float dropout_p, uint64_t seed, const float *const *out,
-                                                      const float *const *lse, const float *const *grad_out,
-                                                      float *const *delta, float *const *grad_q, float *const *grad_k,
-                                                      float *const *grad_v, void *stream);
-
 /* Element types of the CUDA kernels' activation buffers. */
 #define MPLUG_DTYPE_FLOAT32 0
 #define MPLUG_DTYPE_BFLOAT16 1
+
+/*
+ * CUDA kernels of the joint attention (only in CUDA builds; MPLUG_ERR_UNSUPPORTED otherwise), over contiguous device
+ * buffers, for up to 4 segments and head sizes up to 128; the same arithmetic and dropout draw as the CPU op.
+ *   q[s]: [B, H, q_len[s], d]; k[s]: [B, H, k_len[s], d]; v[s]: [B, H, k_len[s], dv]; out[s]: [B, H, q_len[s], dv],
+ *   of `dtype` (MPLUG_DTYPE_FLOAT32 or MPLUG_DTYPE_BFLOAT16; arithmetic in float32); mask: NULL, or per key segment
+ *   NULL or an additive float32 [B, k_len[s]]; lse[s]: float32 [B, H, q_len[s]] written (the pointer arrays and
+ *   lengths live in host memory); stream: a cudaStream_t or NULL.
+ * Backward also needs delta[s]: a float32 [B, H, q_len[s]] scratch buffer, and writes grad_q/grad_k/grad_v (of
+ * `dtype`) in full. native/cuda/check_on_gpu.sh checks both against PyTorch on a CUDA machine.
+ */
+MPLUG_API int32_t mplug_cuda_joint_attention_forward(const void *const *q, const int64_t *q_len, int32_t n_query,
+                                                     const void *const *k, const void *const *v,
+                                                     const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                     int64_t batch, int64_t heads, int64_t d, int64_t dv, int32_t dtype,
+                                                     float scale, float dropout_p, uint64_t seed, void *const *out,
+                                                     float *const *lse, void *stream);
+
+MPLUG_API int32_t mplug_cuda_joint_attention_backward(const void *const *q, const int64_t *q_len, int32_t n_query,
+                                                      const void *const *k, const void *const *v,
+                                                      const float *const *mask, const int64_t *k_len, int32_t n_key,
+                                                      int64_t batch, int64_t heads, int64_t d, int64_t dv,
+                                                      int32_t dtype, float scale, float dropout_p, uint64_t seed,
+                                                      const void *const *out, const float *const *lse,
+                                                      const void *const *grad_out, float *const *delta,
+                                                      void *const *grad_q, void *const *grad_k, void *const *grad_v,
+                                                      void *stream);
 
 /*
  * CUDA kernels of mplug_residual_layer_norm_forward / _backward (only in CUDA builds; MPLUG_ERR_UNSUPPORTED

@@ -13,20 +13,20 @@ int32_t mplug_cuda_masked_softmax(const float *, const float *, float *, int64_t
 }
 
 
-int32_t mplug_cuda_joint_attention_forward(const float *const *, const int64_t *, int32_t, const float *const *,
-                                           const float *const *, const float *const *, const int64_t *, int32_t,
-                                           int64_t, int64_t, int64_t, int64_t, float, float, uint64_t, float *const *,
-                                           float *const *, void *) {
+int32_t mplug_cuda_joint_attention_forward(const void *const *, const int64_t *, int32_t, const void *const *,
+                                           const void *const *, const float *const *, const int64_t *, int32_t,
+                                           int64_t, int64_t, int64_t, int64_t, int32_t, float, float, uint64_t,
+                                           void *const *, float *const *, void *) {
   mplug::clear_error();
   return mplug::fail(MPLUG_ERR_UNSUPPORTED, "mplug_cuda_joint_attention_forward: this build has no CUDA kernels "
                                             "(rebuild with -Dmplug.cuda=ON on a machine with the CUDA toolkit)");
 }
 
-int32_t mplug_cuda_joint_attention_backward(const float *const *, const int64_t *, int32_t, const float *const *,
-                                            const float *const *, const float *const *, const int64_t *, int32_t,
-                                            int64_t, int64_t, int64_t, int64_t, float, float, uint64_t,
-                                            const float *const *, const float *const *, const float *const *,
-                                            float *const *, float *const *, float *const *, float *const *, void *) {
+int32_t mplug_cuda_joint_attention_backward(const void *const *, const int64_t *, int32_t, const void *const *,
+                                            const void *const *, const float *const *, const int64_t *, int32_t,
+                                            int64_t, int64_t, int64_t, int64_t, int32_t, float, float, uint64_t,
+                                            const void *const *, const float *const *, const void *const *,
+                                            float *const *, void *const *, void *const *, void *const *, void *) {
   mplug::clear_error();
   return mplug::fail(MPLUG_ERR_UNSUPPORTED, "mplug_cuda_joint_attention_backward: this build has no CUDA kernels "
                                             "(rebuild with -Dmplug.cuda=ON on a machine with the CUDA toolkit)");

@@ -313,27 +313,27 @@ public final class mplug_native_h {
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT,
         mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG,
-        mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_POINTER,
-        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+        mplug_native_h.C_INT, mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG,
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
     public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_joint_attention_forward");
     public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
   }
 
   /**
    * {@snippet lang=c :
-   * int32_t mplug_cuda_joint_attention_forward(const float *const *q, const int64_t *q_len, int32_t n_query,
-   *     const float *const *k, const float *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
-   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
-   *     float *const *out, float *const *lse, void *stream)
+   * int32_t mplug_cuda_joint_attention_forward(const void *const *q, const int64_t *q_len, int32_t n_query,
+   *     const void *const *k, const void *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
+   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, int32_t dtype, float scale, float dropout_p,
+   *     uint64_t seed, void *const *out, float *const *lse, void *stream)
    * }
    */
   public static int mplug_cuda_joint_attention_forward(MemorySegment q, MemorySegment q_len, int n_query,
       MemorySegment k, MemorySegment v, MemorySegment mask, MemorySegment k_len, int n_key, long batch, long heads,
-      long d, long dv, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
+      long d, long dv, int dtype, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
       MemorySegment stream) {
     var mh$ = mplug_cuda_joint_attention_forward.HANDLE;
     try {
-      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, out, lse, stream);
+      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, dtype, scale, dropout_p, seed, out, lse, stream);
     } catch (Throwable ex$) {
       throw new AssertionError("should not reach here", ex$);
     }
@@ -344,30 +344,30 @@ public final class mplug_native_h {
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT, mplug_native_h.C_POINTER,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_INT,
         mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG, mplug_native_h.C_LONG,
-        mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG, mplug_native_h.C_POINTER,
+        mplug_native_h.C_INT, mplug_native_h.C_FLOAT, mplug_native_h.C_FLOAT, mplug_native_h.C_LONG,
         mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER,
-        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
+        mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER, mplug_native_h.C_POINTER);
     public static final MemorySegment ADDR = mplug_native_h.findOrThrow("mplug_cuda_joint_attention_backward");
     public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
   }
 
   /**
    * {@snippet lang=c :
-   * int32_t mplug_cuda_joint_attention_backward(const float *const *q, const int64_t *q_len, int32_t n_query,
-   *     const float *const *k, const float *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
-   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed,
-   *     const float *const *out, const float *const *lse, const float *const *grad_out, float *const *delta,
-   *     float *const *grad_q, float *const *grad_k, float *const *grad_v, void *stream)
+   * int32_t mplug_cuda_joint_attention_backward(const void *const *q, const int64_t *q_len, int32_t n_query,
+   *     const void *const *k, const void *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key,
+   *     int64_t batch, int64_t heads, int64_t d, int64_t dv, int32_t dtype, float scale, float dropout_p,
+   *     uint64_t seed, const void *const *out, const float *const *lse, const void *const *grad_out,
+   *     float *const *delta, void *const *grad_q, void *const *grad_k, void *const *grad_v, void *stream)
    * }
    */
   public static int mplug_cuda_joint_attention_backward(MemorySegment q, MemorySegment q_len, int n_query,
       MemorySegment k, MemorySegment v, MemorySegment mask, MemorySegment k_len, int n_key, long batch, long heads,
-      long d, long dv, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
+      long d, long dv, int dtype, float scale, float dropout_p, long seed, MemorySegment out, MemorySegment lse,
       MemorySegment grad_out, MemorySegment delta, MemorySegment grad_q, MemorySegment grad_k, MemorySegment grad_v,
       MemorySegment stream) {
     var mh$ = mplug_cuda_joint_attention_backward.HANDLE;
     try {
-      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, out, lse, grad_out, delta, grad_q, grad_k, grad_v, stream);
+      return (int) mh$.invokeExact(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, dtype, scale, dropout_p, seed, out, lse, grad_out, delta, grad_q, grad_k, grad_v, stream);
     } catch (Throwable ex$) {
       throw new AssertionError("should not reach here", ex$);
     }
