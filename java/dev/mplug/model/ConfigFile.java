@@ -3,6 +3,7 @@ package dev.mplug.model;
 import com.google.protobuf.TextFormat;
 import dev.mplug.model.proto.GenerationSection;
 import dev.mplug.model.proto.HeadsSection;
+import dev.mplug.model.proto.LambdaSection;
 import dev.mplug.model.proto.ModelConfigFile;
 import dev.mplug.model.proto.TextSection;
 import dev.mplug.model.proto.VisionSection;
@@ -64,6 +65,11 @@ public final class ConfigFile {
             .setLengthPenaltyAlpha(g.lengthPenaltyAlpha()))
         .addAllParts(c.parts().stream().sorted().map(p -> dev.mplug.model.proto.Part.valueOf(p.name())).toList())
         .build();
+    if (c.lambda().any()) {   // the published model's files stay without the section
+      LambdaConfig l = c.lambda();
+      file = file.toBuilder().setLambda(LambdaSection.newBuilder().setFusion(l.fusion()).setVision(l.vision())
+          .setKeyDepth(l.keyDepth()).setPositionWindow(l.positionWindow())).build();
+    }
     return TextFormat.printer().printToString(file);
   }
 
@@ -136,7 +142,14 @@ public final class ConfigFile {
     } else {
       throw missing("parts");
     }
-    return new MPlugConfig(vision, text, embedDim, temp, generation, parts);
+    LambdaConfig lambda = base == null ? LambdaConfig.NONE : base.lambda();
+    if (f.hasLambda()) {
+      LambdaSection ls = f.getLambda();
+      lambda = new LambdaConfig(ls.hasFusion() ? ls.getFusion() : lambda.fusion(),
+          ls.hasVision() ? ls.getVision() : lambda.vision(), ls.hasKeyDepth() ? ls.getKeyDepth() : lambda.keyDepth(),
+          ls.hasPositionWindow() ? ls.getPositionWindow() : lambda.positionWindow());
+    }
+    return new MPlugConfig(vision, text, embedDim, temp, generation, parts, lambda);
   }
 
   private static int i(String key, boolean present, IntSupplier value, IntSupplier fallback) {

@@ -4,6 +4,7 @@ import dev.mplug.nn.BertLayer;
 import dev.mplug.nn.FusedAttention;
 import dev.mplug.torch.TensorScope;
 import java.util.List;
+import java.util.function.BiFunction;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -49,13 +50,22 @@ public final class ConnectedAttentionLayer extends BertLayer implements FusionLa
 
   /** The reference path: the equations as written, over the concatenated streams. */
   private Streams fuseConcatenated(Tensor image, Tensor text, Tensor imageMask, Tensor textMask) {
+    return overJointSequence(image, text, imageMask, textMask, (x, m) -> feedForward(attention.forward(x, m)));
+  }
+
+  /**
+   * The connected layer's frame around any {@code layer} over the joint sequence: X = [V; L] with its mask
+   * [B, 1, 1, Nv + T], Y = layer(X, M), split into V_out and L', and the skip-connection V' = V + V_out.
+   */
+  static Streams overJointSequence(Tensor image, Tensor text, Tensor imageMask, Tensor textMask,
+      BiFunction<Tensor, Tensor, Tensor> layer) {
     try (TensorScope scope = TensorScope.open()) {
       long nv = image.size(1);
       long t = text.size(1);
       Tensor x = torch.cat(new TensorVector(image, text), 1);            // [B, Nv + T, H]
       Tensor m = torch.cat(new TensorVector(imageMask.expand(image.size(0), 1, 1, nv),
           textMask.expand(text.size(0), 1, 1, t)), 3);                   // [B, 1, 1, Nv + T]
-      Tensor y = feedForward(attention.forward(x, m));                   // [B, Nv + T, H]
+      Tensor y = layer.apply(x, m);                                      // [B, Nv + T, H]
       Tensor vOut = y.narrow(1, 0, nv);                                  // [B, Nv, H]
       Tensor l = y.narrow(1, nv, t);                                     // [B, T, H]
       return new Streams(scope.keep(image.add(vOut)), scope.keep(l));

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
  * One layer of the skip-connected fusion network: takes the vision stream V [B, Nv, H] and the text stream
  * L [B, T, H] with their additive key masks and returns both streams updated.
  */
-public sealed interface FusionLayer permits CoAttentionLayer, ConnectedAttentionLayer {
+public sealed interface FusionLayer permits CoAttentionLayer, ConnectedAttentionLayer, LambdaConnectedLayer {
   /** The two streams after a layer. */
   record Streams(Tensor image, Tensor text) {}
 

@@ -51,12 +51,13 @@ public final class MPlug extends ModuleBase {
     int h = t.hidden();
     boolean visionPart = config.has(Part.VISION);
     boolean large = visionPart && config.largeProjection();
-    this.vision = visionPart
-        ? child(container(this, "visual_encoder"), "visual", new VisionTransformer(config.vision())) : null;
+    this.vision = visionPart ? child(container(this, "visual_encoder"), "visual",
+        new VisionTransformer(config.vision(), config.lambda())) : null;
     this.visnFc = large ? linear(this, "visn_fc", config.vision().width(), h, true) : null;
     this.visnLayerNorm = large ? layerNorm(this, "visn_layer_norm", h, 1e-12) : null;
     this.textEncoder = config.has(Part.TEXT_ENCODER) ? child(this, "text_encoder", new TextEncoder(t)) : null;
-    this.fusion = config.has(Part.FUSION) ? child(this, "fusion_encoder", new SkipConnectedFusion(t)) : null;
+    this.fusion = config.has(Part.FUSION)
+        ? child(this, "fusion_encoder", new SkipConnectedFusion(t, config.lambda())) : null;
     this.decoder = config.has(Part.DECODER) ? child(this, "text_decoder", new TextDecoder(t)) : null;
     boolean heads = config.has(Part.ITC_ITM_HEADS);
     this.visionProj = heads ? linear(this, "vision_proj", h, config.embedDim(), true) : null;
@@ -69,13 +70,13 @@ public final class MPlug extends ModuleBase {
   /** The *_m twins (same shapes and names with {@code _m} on the top-level module); updated by EMA, not by SGD. */
   private void buildMomentumTwins(MPlugConfig c, boolean large, boolean heads) {
     TextConfig t = c.text();
-    child(container(this, "visual_encoder_m"), "visual", new VisionTransformer(c.vision()));
+    child(container(this, "visual_encoder_m"), "visual", new VisionTransformer(c.vision(), c.lambda()));
     if (large) {
       linear(this, "visn_fc_m", c.vision().width(), t.hidden(), true);
       layerNorm(this, "visn_layer_norm_m", t.hidden(), 1e-12);
     }
     if (c.has(Part.TEXT_ENCODER)) child(this, "text_encoder_m", new TextEncoder(t));
-    if (c.has(Part.FUSION)) child(this, "fusion_encoder_m", new SkipConnectedFusion(t));
+    if (c.has(Part.FUSION)) child(this, "fusion_encoder_m", new SkipConnectedFusion(t, c.lambda()));
     if (heads) {
       linear(this, "vision_proj_m", t.hidden(), c.embedDim(), true);
       linear(this, "text_proj_m", t.hidden(), c.embedDim(), true);

@@ -17,9 +17,10 @@ import java.util.Set;
  * @param embedDim width of the ITC projections {@code vision_proj} / {@code text_proj}
  * @param temp initial ITC temperature (learned; clamped to [0.001, 0.5] in training)
  * @param parts which parts are built (see {@link Part}); the momentum twins only where {@link Part#MOMENTUM} is given
+ * @param lambda where lambda layers replace attention over the visual sequence ({@link LambdaConfig#NONE}: nowhere)
  */
 public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, double temp,
-    GenerationConfig generation, Set<Part> parts) {
+    GenerationConfig generation, Set<Part> parts, LambdaConfig lambda) {
   /** The official training range of the learned ITC temperature ({@link MPlug#clampTemperature}). */
   public static final double MIN_TEMPERATURE = 0.001;
   public static final double MAX_TEMPERATURE = 0.5;
@@ -29,6 +30,7 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
     if (text == null) throw new IllegalArgumentException("text is missing");
     if (generation == null) throw new IllegalArgumentException("generation is missing");
     if (parts == null || parts.isEmpty()) throw new IllegalArgumentException("parts is empty");
+    if (lambda == null) throw new IllegalArgumentException("lambda is missing");
     parts = Set.copyOf(parts);
     requires(parts, Part.FUSION, Part.TEXT_ENCODER);
     requires(parts, Part.FUSION, Part.VISION);
@@ -42,6 +44,12 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
     }
     below("generation.start_token", generation.startToken(), "text.vocab_size", text.vocab());
     below("generation.end_token", generation.endToken(), "text.vocab_size", text.vocab());
+  }
+
+  /** The published model's layers (no lambda layers). */
+  public MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, double temp, GenerationConfig generation,
+      Set<Part> parts) {
+    this(vision, text, embedDim, temp, generation, parts, LambdaConfig.NONE);
   }
 
   /** A small model for tests: 32 px images, width 32, two layers everywhere, three fusion layers with stride 2. */
@@ -93,7 +101,7 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
   }
 
   public MPlugConfig withParts(Set<Part> p) {
-    return new MPlugConfig(vision, text, embedDim, temp, generation, p);
+    return new MPlugConfig(vision, text, embedDim, temp, generation, p, lambda);
   }
 
   /** The same config with {@code extra} parts added. */
@@ -104,15 +112,19 @@ public record MPlugConfig(VisionConfig vision, TextConfig text, int embedDim, do
   }
 
   public MPlugConfig withGeneration(GenerationConfig g) {
-    return new MPlugConfig(vision, text, embedDim, temp, g, parts);
+    return new MPlugConfig(vision, text, embedDim, temp, g, parts, lambda);
   }
 
   public MPlugConfig withText(TextConfig t) {
-    return new MPlugConfig(vision, t, embedDim, temp, generation, parts);
+    return new MPlugConfig(vision, t, embedDim, temp, generation, parts, lambda);
   }
 
   public MPlugConfig withVision(VisionConfig v) {
-    return new MPlugConfig(v, text, embedDim, temp, generation, parts);
+    return new MPlugConfig(v, text, embedDim, temp, generation, parts, lambda);
+  }
+
+  public MPlugConfig withLambda(LambdaConfig l) {
+    return new MPlugConfig(vision, text, embedDim, temp, generation, parts, l);
   }
 
   private static void requires(Set<Part> parts, Part part, Part needed) {

@@ -27,20 +27,20 @@ public final class SkipConnectedFusion extends ModuleBase {
   private final int hidden;
 
   public SkipConnectedFusion(TextConfig c) {
+    this(c, LambdaConfig.NONE);
+  }
+
+  /** With {@code lambda.fusion()}, the connected-attention layers are {@link LambdaConnectedLayer}s. */
+  public SkipConnectedFusion(TextConfig c, LambdaConfig lambda) {
     this.hidden = c.hidden();
     Module encoder = container(this, "encoder");
     ModuleListImpl list = list(encoder, "layer");
     for (int n = 0; n < c.fusionLayers(); n++) {
       layerRanges.add("fusion.layer" + n);
-      if (c.isConnected(n)) {
-        ConnectedAttentionLayer layer = new ConnectedAttentionLayer(c);
-        list.push_back(layer);
-        layers.add(layer);
-      } else {
-        CoAttentionLayer layer = new CoAttentionLayer(c);
-        list.push_back(layer);
-        layers.add(layer);
-      }
+      ModuleBase layer = !c.isConnected(n) ? new CoAttentionLayer(c)
+          : lambda.fusion() ? new LambdaConnectedLayer(c, lambda) : new ConnectedAttentionLayer(c);
+      list.push_back(layer);
+      layers.add((FusionLayer) layer);
     }
   }
 

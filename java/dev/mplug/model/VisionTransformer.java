@@ -1,7 +1,9 @@
 package dev.mplug.model;
 
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.nn.LambdaResidualBlock;
 import dev.mplug.nn.ResidualAttentionBlock;
+import dev.mplug.nn.VisionBlock;
 import dev.mplug.profile.Range;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
@@ -28,10 +30,15 @@ public final class VisionTransformer extends ModuleBase {
   private final Tensor classEmbedding;
   private final Tensor positionalEmbedding;
   private final LayerNormImpl lnPre;
-  private final List<ResidualAttentionBlock> blocks = new ArrayList<>();
+  private final List<VisionBlock> blocks = new ArrayList<>();
   private final LayerNormImpl lnPost;
 
   public VisionTransformer(VisionConfig config) {
+    this(config, LambdaConfig.NONE);
+  }
+
+  /** With {@code lambda.vision()}, every block's self-attention is a lambda layer ({@link LambdaResidualBlock}). */
+  public VisionTransformer(VisionConfig config, LambdaConfig lambda) {
     this.config = config;
     int w = config.width();
     int p = config.patchSize();
@@ -47,10 +54,13 @@ public final class VisionTransformer extends ModuleBase {
     Module transformer = container(this, "transformer");
     ModuleListImpl resblocks = list(transformer, "resblocks");
     for (int i = 0; i < config.layers(); i++) {
-      ResidualAttentionBlock block = new ResidualAttentionBlock(w, config.heads(), config.mlpWidth(),
-          VisionConfig.LAYER_NORM_EPS, config.attentionDropout());
+      ModuleBase block = lambda.vision()
+          ? new LambdaResidualBlock(w, config.heads(), config.mlpWidth(), VisionConfig.LAYER_NORM_EPS,
+              lambda.keyDepth(), lambda.positionWindow(), config.grid())
+          : new ResidualAttentionBlock(w, config.heads(), config.mlpWidth(), VisionConfig.LAYER_NORM_EPS,
+              config.attentionDropout());
       resblocks.push_back(block);
-      blocks.add(block);
+      blocks.add((VisionBlock) block);
     }
     this.lnPost = layerNorm(this, "ln_post", w, VisionConfig.LAYER_NORM_EPS);
   }
@@ -66,7 +76,7 @@ public final class VisionTransformer extends ModuleBase {
       Tensor x = torch.cat(new TensorVector(cls, patches), 1)                   // [B, 1 + P, W]
           .add(positionalEmbedding);
       x = lnPre.forward(x);
-      for (ResidualAttentionBlock block : blocks) x = block.forward(x);         // [B, 1 + P, W]
+      for (VisionBlock block : blocks) x = block.forward(x);         // [B, 1 + P, W]
       return scope.keep(lnPost.forward(x));
     }
   }

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * CLIP's pre-LayerNorm transformer block: {@code x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))} (LayerNorm eps 1e-5).
  */
-public final class ResidualAttentionBlock extends ModuleBase {
+public final class ResidualAttentionBlock extends ModuleBase implements VisionBlock {
   private final LayerNormImpl ln1;
   private final PackedMultiHeadAttention attn;
   private final LayerNormImpl ln2;
@@ -22,6 +22,7 @@ public final class ResidualAttentionBlock extends ModuleBase {
   }
 
   /** x [B, T, W] -> [B, T, W]. */
+  @Override
   public Tensor forward(Tensor x) {
     try (TensorScope scope = TensorScope.open()) {
       Tensor h = x.add(attn.forward(ln1.forward(x)));   // [B, T, W]

@@ -1,5 +1,6 @@
 package dev.mplug.task.pretrain;
 
+import dev.mplug.model.LambdaConfig;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.TextConfig;
 import dev.mplug.model.VisionConfig;
@@ -24,11 +25,30 @@ public final class PretrainFlops {
     return f;
   }
 
-  static double vision(VisionConfig v) {
+  /**
+   * Forward FLOPs of a layer whose attention is a {@link dev.mplug.nn.LambdaLayer} over n tokens (h heads of key
+   * depth k, value depth v = width / h), with position lambdas over {@code positions} tokens in a window x window
+   * neighbourhood (0: content lambda only), then the output projection and the FFN: linear in n.
+   */
+  static double lambdaLayer(double n, int width, int heads, int keyDepth, double positions, int window, int mlp) {
+    double v = (double) width / heads;
+    double f = 2 * n * width * ((double) heads * keyDepth + keyDepth + v);   // q, k, v projections
+    f += 2 * n * keyDepth * v + 2 * n * heads * keyDepth * v;              // content lambda, applied to the queries
+    f += 2 * positions * window * window * keyDepth * v                     // position lambdas (the convolution)
+        + 2 * positions * heads * keyDepth * v;                             // applied to the queries
+    f += 2 * n * width * width;                                             // output projection
+    return f + 2 * 2 * n * width * mlp;                                     // FFN
+  }
+
+  static double vision(VisionConfig v, LambdaConfig lambda) {
     int grid = v.imageRes() / v.patchSize();
     double n = grid * grid + 1;
     double f = 2.0 * grid * grid * 3 * v.patchSize() * v.patchSize() * v.width();  // patch conv
-    return f + v.layers() * layer(n, n, v.width(), v.width() * v.mlpRatio(), false, 0);
+    double block = lambda.vision()
+        ? lambdaLayer(n, v.width(), v.heads(), lambda.keyDepth(), lambda.positionWindow() > 0 ? grid * grid : 0,
+            lambda.positionWindow(), v.mlpWidth())
+        : layer(n, n, v.width(), v.width() * v.mlpRatio(), false, 0);
+    return f + v.layers() * block;
   }
 
   static double text(TextConfig t, double tokens, int layers) {
@@ -42,9 +62,20 @@ public final class PretrainFlops {
    * runs one self-attention and one FFN over all {@code visual + tokens} tokens (its cross-attention weights idle).
    */
   static double fusion(TextConfig t, double tokens, double visual) {
+    return fusion(t, tokens, visual, LambdaConfig.NONE);
+  }
+
+  /** {@link #fusion(TextConfig, double, double)} with {@link dev.mplug.model.LambdaConnectedLayer}s if so configured. */
+  static double fusion(TextConfig t, double tokens, double visual, LambdaConfig lambda) {
     double f = 0;
     for (int n = 0; n < t.fusionLayers(); n++) {
-      f += t.isConnected(n) ? connectedAttentionLayer(t, tokens, visual) : coAttentionLayer(t, tokens, visual);
+      if (!t.isConnected(n)) {
+        f += coAttentionLayer(t, tokens, visual);
+      } else if (lambda.fusion()) {
+        f += lambdaLayer(visual + tokens, t.hidden(), t.heads(), lambda.keyDepth(), 0, 0, t.intermediate());
+      } else {
+        f += connectedAttentionLayer(t, tokens, visual);
+      }
     }
     return f;
   }
@@ -67,16 +98,17 @@ public final class PretrainFlops {
     double nv = grid * grid + 1;
     double tokens = maxTokens;
     double lmHead = 2.0 * tokens * t.hidden() * t.vocab();
-    double online = vision(v) + text(t, tokens, t.textEncoderLayers());
-    double momentum = vision(v) + text(t, tokens, t.textEncoderLayers());
-    if (o.itm()) online += 3 * fusion(t, tokens, nv);
+    LambdaConfig l = c.lambda();
+    double online = vision(v, l) + text(t, tokens, t.textEncoderLayers());
+    double momentum = vision(v, l) + text(t, tokens, t.textEncoderLayers());
+    if (o.itm()) online += 3 * fusion(t, tokens, nv, l);
     if (o.mlm()) {
-      online += text(t, tokens, t.textEncoderLayers()) + fusion(t, tokens, nv) + lmHead;
-      momentum += text(t, tokens, t.textEncoderLayers()) + fusion(t, tokens, nv);
+      online += text(t, tokens, t.textEncoderLayers()) + fusion(t, tokens, nv, l) + lmHead;
+      momentum += text(t, tokens, t.textEncoderLayers()) + fusion(t, tokens, nv, l);
     }
     if (o.prefixLm()) {
       double half = tokens / 2;
-      online += text(t, half, t.textEncoderLayers()) + fusion(t, half, nv)
+      online += text(t, half, t.textEncoderLayers()) + fusion(t, half, nv, l)
           + t.decoderLayers() * layer(half, half, t.hidden(), t.intermediate(), true, nv + half)
           + 2.0 * half * t.hidden() * t.vocab();
     }
