@@ -94,6 +94,11 @@ public final class MPlug extends ModuleBase {
     return require(vision, Part.VISION).forward(images);
   }
 
+  /** {@link #visionTokens(Tensor)} with the patches where {@code patchMask} [B, P] is true replaced by a mask embedding. */
+  public Tensor visionTokens(Tensor images, Tensor patchMask, Tensor maskEmbedding) {
+    return require(vision, Part.VISION).forward(images, patchMask, maskEmbedding);
+  }
+
   /** What the rest of the model sees: the ViT tokens, projected to the text width for the large model [B, Nv, H]. */
   public Tensor visionEmbeds(Tensor vitOutput) {
     if (visnFc == null) return vitOutput;

@@ -67,11 +67,23 @@ public final class VisionTransformer extends ModuleBase {
 
   /** images [B, 3, R, R] (CLIP-normalised) -> tokens [B, 1 + P, width]. */
   public Tensor forward(Tensor images) {
+    return forward(images, null, null);
+  }
+
+  /**
+   * The same with masked patches (masked vision modeling): where {@code patchMask} [B, P] (bool, patches row by row)
+   * is true, the patch embedding is replaced by {@code maskEmbedding} [width] before the position table is added.
+   */
+  public Tensor forward(Tensor images, Tensor patchMask, Tensor maskEmbedding) {
     requireShape(images, "visual_encoder.visual (images)", -1, 3, config.imageRes(), config.imageRes());
     try (Range r = Range.open("vit"); TensorScope scope = TensorScope.open()) {
       long b = images.size(0);
       int w = config.width();
       Tensor patches = conv1.forward(images).flatten(2, -1).transpose(1, 2);   // [B, P, W], grid read row by row
+      if (patchMask != null) {
+        requireShape(patchMask, "visual_encoder.visual (patch mask)", b, config.numPatches());
+        patches = torch.where(patchMask.unsqueeze(-1), maskEmbedding.view(1, 1, w), patches);
+      }
       Tensor cls = classEmbedding.view(1, 1, w).expand(b, 1, w);                // [B, 1, W]
       Tensor x = torch.cat(new TensorVector(cls, patches), 1)                   // [B, 1 + P, W]
           .add(positionalEmbedding);

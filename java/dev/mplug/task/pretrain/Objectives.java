@@ -13,12 +13,17 @@ import dev.mplug.loss.Distillation;
  * @param distillAxis the vocabulary axis by default; the official sequence axis for compatibility
  * @param tempLrScale the ITC temperature's learning rate as a multiple of the base rate (official: 1; short runs at
  *     high rates need less, or the temperature collapses to its clamp before the features align)
+ * @param mvm the optional fifth objective, masked vision modeling (off in the published recipe)
  */
 public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm, double alpha, long alphaRampSteps,
-    double momentum, int queueSize, double maskProbability, Distillation.Axis distillAxis, double tempLrScale) {
+    double momentum, int queueSize, double maskProbability, Distillation.Axis distillAxis, double tempLrScale,
+    MaskedVisionSettings mvm) {
 
   public Objectives {
-    if (!(itc || itm || mlm || prefixLm)) throw new IllegalArgumentException("objectives: enable at least one");
+    if (mvm == null) throw new IllegalArgumentException("objectives: the masked-vision settings are missing");
+    if (!(itc || itm || mlm || prefixLm || mvm.on())) {
+      throw new IllegalArgumentException("objectives: enable at least one");
+    }
     if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("objectives.alpha = " + alpha + ": must be in [0, 1]");
     if (alphaRampSteps < 0) throw new IllegalArgumentException("objectives.alpha_ramp_steps must be >= 0");
     if (!(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException("objectives.momentum must be in [0, 1]");
@@ -43,13 +48,13 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
   public Builder toBuilder() {
     return new Builder().itc(itc).itm(itm).mlm(mlm).prefixLm(prefixLm).alpha(alpha).alphaRampSteps(alphaRampSteps)
         .momentum(momentum).queueSize(queueSize).maskProbability(maskProbability).distillAxis(distillAxis)
-        .tempLrScale(tempLrScale);
+        .tempLrScale(tempLrScale).mvm(mvm);
   }
 
   /**
    * {@link Objectives} by name; {@link #build} validates. Defaults (the official ones): all four objectives, alpha 0.4
    * without a ramp, momentum 0.995, a queue of 65536, masking 15% of the tokens, distillation over the vocabulary axis
-   * (this code base's default), the temperature at the base learning rate.
+   * (this code base's default), the temperature at the base learning rate, no masked vision modeling.
    */
   public static final class Builder {
     private boolean itc = true;
@@ -63,6 +68,7 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
     private double maskProbability = 0.15;
     private Distillation.Axis distillAxis = Distillation.Axis.VOCABULARY;
     private double tempLrScale = 1.0;
+    private MaskedVisionSettings mvm = MaskedVisionSettings.OFF;
 
     private Builder() {}
 
@@ -121,10 +127,15 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
       return this;
     }
 
+    public Builder mvm(MaskedVisionSettings v) {
+      mvm = v;
+      return this;
+    }
+
     /** The validated settings; an invalid value is an error naming its key. */
     public Objectives build() {
       return new Objectives(itc, itm, mlm, prefixLm, alpha, alphaRampSteps, momentum, queueSize, maskProbability,
-          distillAxis, tempLrScale);
+          distillAxis, tempLrScale, mvm);
     }
   }
 

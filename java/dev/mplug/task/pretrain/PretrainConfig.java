@@ -97,6 +97,13 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     if (o.hasMaskProb()) ob.maskProbability(o.getMaskProb());
     if (o.getOfficialDistillAxis()) ob.distillAxis(Distillation.Axis.OFFICIAL_SEQUENCE);
     if (o.hasTempLrScale()) ob.tempLrScale(o.getTempLrScale());
+    if (o.hasMvmWeight() || o.hasMvmMaskRatio() || o.hasMvmMask() || o.hasMvmTarget()) {
+      MaskedVisionSettings off = MaskedVisionSettings.OFF;
+      ob.mvm(new MaskedVisionSettings(o.hasMvmWeight() ? o.getMvmWeight() : off.weight(),
+          o.hasMvmMaskRatio() ? o.getMvmMaskRatio() : off.maskRatio(),
+          o.hasMvmMask() ? MaskedVisionSettings.shape(o.getMvmMask()) : off.shape(),
+          o.hasMvmTarget() ? MaskedVisionSettings.target(o.getMvmTarget()) : off.target()));
+    }
     Objectives objectives = ob.build();
     if (objectives.queueSize() < data.batchSize()) {
       throw new IllegalArgumentException("objectives.queue_size = " + objectives.queueSize()

@@ -1,5 +1,6 @@
 package dev.mplug.task.pretrain;
 
+import dev.mplug.loss.MaskedVisionModeling;
 import dev.mplug.model.LambdaConfig;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.TextConfig;
@@ -111,6 +112,12 @@ public final class PretrainFlops {
       online += text(t, half, t.textEncoderLayers()) + fusion(t, half, nv, l)
           + t.decoderLayers() * layer(half, half, t.hidden(), t.intermediate(), true, nv + half)
           + 2.0 * half * t.hidden() * t.vocab();
+    }
+    if (o.mvm().on()) {   // the masked image through the ViT and the fusion, and the predictor on every patch
+      double patches = grid * grid;
+      int targetWidth = o.mvm().target() == MaskedVisionModeling.Target.PIXELS ? 3 * v.patchSize() * v.patchSize()
+          : t.hidden();
+      online += vision(v, l) + fusion(t, tokens, nv, l) + 2 * patches * t.hidden() * targetWidth;
     }
     return 3 * online + momentum;
   }

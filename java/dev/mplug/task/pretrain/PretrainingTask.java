@@ -9,6 +9,8 @@ import dev.mplug.loss.HardNegatives;
 import dev.mplug.loss.ImageTextContrastive;
 import dev.mplug.loss.ImageTextMatching;
 import dev.mplug.loss.MaskedLanguageModeling;
+import dev.mplug.loss.MaskedVisionModeling;
+import dev.mplug.loss.MaskedVisionModeling.Target;
 import dev.mplug.loss.PrefixLanguageModeling;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
@@ -16,6 +18,7 @@ import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.profile.Range;
+import dev.mplug.torch.Tensors;
 import dev.mplug.train.TrainingTask;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -31,7 +34,9 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * mPLUG pretraining: ITC (momentum encoders, queues, distillation), ITM (hard negatives), MLM (with distillation)
- * and prefix LM, summed with equal weights.
+ * and prefix LM, summed with equal weights; optionally masked vision modeling as a fifth objective
+ * ({@link MaskedVisionModeling}, weighted by its setting), whose masked images take a second pass through the ViT and
+ * the fusion so that ITC, ITM, MLM and prefix LM keep seeing whole images.
  *
  * <p>MLM predicts the masked words from the fusion text stream with the decoder's LM head (the fine-tune
  * checkpoints carry no separate encoder MLM head); its teacher is the momentum fusion stream through the same head.
@@ -46,6 +51,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   private final Objectives objectives;
   private final int maxTokens;
   private final long seed;
+  private final MaskedVisionHead mvmHead;   // null without masked vision modeling
 
   /**
    * @param online a model with every part but MOMENTUM (the twins are a separate model here)
@@ -71,6 +77,9 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
     this.objectives = objectives;
     this.maxTokens = maxTokens;
     this.seed = seed;
+    this.mvmHead = objectives.mvm().on() ? new MaskedVisionHead(c.vision().width(), c.text().hidden(),
+        objectives.mvm().target() == Target.PIXELS ? 3 * c.vision().patchSize() * c.vision().patchSize()
+            : c.text().hidden()) : null;
     online.train(true);
   }
 
@@ -78,9 +87,12 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
     return online;
   }
 
+  /** The model's parameters, and the masked-vision head's under {@link MaskedVisionHead#PREFIX} when it is on. */
   @Override
   public Map<String, Tensor> parameters() {
-    return online.namedParameters();
+    Map<String, Tensor> out = online.namedParameters();
+    if (mvmHead != null) MPlug.namedParameters(mvmHead).forEach((k, v) -> out.put(MaskedVisionHead.PREFIX + k, v));
+    return out;
   }
 
   @Override
@@ -140,6 +152,11 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
         losses.put("prefix_lm", prefixLanguageModeling(batch.captions(), vision, imageMask, step));
       }
     }
+    if (mvmHead != null) {
+      try (Range r = Range.open("loss.mvm")) {
+        losses.put("mvm", maskedVisionModeling(images, text, mask, visionM));
+      }
+    }
     if (objectives.itc() || objectives.itm()) queue.enqueue(imageFeatM, textFeatM, null);
     return losses;
   }
@@ -176,6 +193,24 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
       }
     }
     return MaskedLanguageModeling.loss(logits, masked.labels(), teacher, alpha, objectives.distillAxis());
+  }
+
+  /**
+   * MVM: the image again with masked patches, through the ViT and the fusion with its caption; the linear head reads
+   * the fusion's visual stream at the masked patches. Weighted by the setting's weight.
+   */
+  private Tensor maskedVisionModeling(Tensor images, Tensor text, Tensor mask, Tensor visionM) {
+    MaskedVisionSettings settings = objectives.mvm();
+    int grid = online.config().vision().grid();
+    Tensor patchMask = MaskedVisionModeling.mask(images.size(0), grid, settings.maskRatio(), settings.shape());
+    Tensor masked = online.visionEmbeds(online.visionTokens(images, patchMask, mvmHead.maskEmbedding()));
+    SkipConnectedFusion.Output fused = online.fuse(text, mask, masked, MPlug.imageMask(masked));
+    Tensor patches = fused.image().narrow(1, 1, (long) grid * grid);                      // [B, P, H]
+    Tensor targets = settings.target() == Target.PIXELS
+        ? MaskedVisionModeling.pixelTargets(images, online.config().vision().patchSize())  // [B, P, 3 p^2]
+        : MaskedVisionModeling.featureTargets(visionM);                                    // [B, P, H]
+    Tensor loss = MaskedVisionModeling.loss(mvmHead.predict(patches), targets, patchMask);
+    return loss.mul(Tensors.scalar(settings.weight()));
   }
 
   private Tensor prefixLanguageModeling(List<String> captions, Tensor vision, Tensor imageMask, long step) {

@@ -12,7 +12,7 @@ class ObjectivesTest {
   @Test
   void builderDefaultsAreTheOfficialValues() {
     assertEquals(new Objectives(true, true, true, true, 0.4, 0, 0.995, 65536, 0.15, Distillation.Axis.VOCABULARY,
-        1.0), Objectives.builder().build());
+        1.0, MaskedVisionSettings.OFF), Objectives.builder().build());
     assertEquals(Objectives.builder().build(), Objectives.official());
   }
 
@@ -22,7 +22,7 @@ class ObjectivesTest {
         .momentum(0.9).queueSize(8).maskProbability(0.5).distillAxis(Distillation.Axis.OFFICIAL_SEQUENCE)
         .tempLrScale(0.1).build();
     assertEquals(new Objectives(false, false, true, false, 0.2, 9, 0.9, 8, 0.5,
-        Distillation.Axis.OFFICIAL_SEQUENCE, 0.1), o);
+        Distillation.Axis.OFFICIAL_SEQUENCE, 0.1, MaskedVisionSettings.OFF), o);
     assertEquals(o, o.toBuilder().build());
   }
 

@@ -56,7 +56,7 @@ class PretrainFlopsTest {
   void theEstimateCarriesTheFusionDifference() {
     // ITM only: three fusion passes (positive, two negatives) of the online model, each x3 for forward + backward
     Objectives itm = new Objectives(false, true, false, false, 0.4, 0, 0.995, 8, 0.15,
-        Distillation.Axis.VOCABULARY, 1.0);
+        Distillation.Axis.VOCABULARY, 1.0, MaskedVisionSettings.OFF);
     VisionConfig vision = new VisionConfig(4, 2, 8, 1, 2, 4, 0.0);   // 2x2 patches + class token = 5 tokens
     MPlugConfig one = MPlugConfig.tiny().withVision(vision).withText(text(1));
     MPlugConfig six = MPlugConfig.tiny().withVision(vision).withText(text(6));
