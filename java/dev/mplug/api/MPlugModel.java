@@ -12,6 +12,7 @@ import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.Tasks;
 import dev.mplug.task.TrainedModel;
 import dev.mplug.task.caption.CaptionTask;
+import dev.mplug.task.classify.ClassificationTask;
 import dev.mplug.task.grounding.BoxTokens;
 import dev.mplug.task.grounding.GroundingHead;
 import dev.mplug.task.pretrain.PretrainConfig;
@@ -36,10 +37,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A fine-tuned mPLUG answering from plain Java: captions, VQA answers, retrieval rankings and grounding boxes for
- * images given as files, bytes or {@link java.awt.image.BufferedImage}s. The answers are those of
- * {@code mplug evaluate}: the same image and text preparation, the task's own head and decoding (beam search with
- * the key/value cache, greedy box tokens, ITC top-k re-ranked by ITM).
+ * A fine-tuned mPLUG answering from plain Java: captions, VQA answers, retrieval rankings, grounding boxes, visual
+ * entailment and NLVR2 verdicts for images given as files, bytes or {@link java.awt.image.BufferedImage}s. The answers
+ * are those of {@code mplug evaluate}: the same image and text preparation, the task's own head and decoding (beam
+ * search with the key/value cache, greedy box tokens, ITC top-k re-ranked by ITM, the classifier's arg-max).
  *
  * <pre>{@code
  * try (MPlugModel vqa = MPlugModel.builder(Path.of("runs/vqa-demo/checkpoints/step-000000300"))
@@ -53,8 +54,8 @@ import org.bytedeco.pytorch.global.torch;
  * {@code .safetensors} written by this project (config in its metadata), or an official {@code .pth} with
  * {@link Builder#model} naming its model config. The task is given with {@link Builder#task} or read from the
  * parts the checkpoint's config builds: vision + decoder only is captioning, encoders + fusion + ITC/ITM heads
- * without a decoder is retrieval; VQA and grounding build the same parts, so for them (and for a pretrained checkpoint, which has
- * every part) the task must be given. The tokenizer's {@code vocab.txt} is {@link Builder#vocab}, by default the one
+ * without a decoder is retrieval; VQA, grounding, SNLI-VE and NLVR2 build the same parts, so for them (and for a
+ * pretrained checkpoint, which has every part) the task must be given, unless a fine-tuning folder records it. The tokenizer's {@code vocab.txt} is {@link Builder#vocab}, by default the one
  * in the checkpoint folder or beside the checkpoint file.
  *
  * <p><b>Batching:</b> the {@code ...All} methods run {@link Builder#batchSize} requests per forward pass; the answers
@@ -82,6 +83,7 @@ public final class MPlugModel implements AutoCloseable {
   private final Answerer answerer;
   private final Retriever retriever;
   private final Grounder grounder;
+  private final Judge judge;
   private final int imageRes;
   private final ReentrantLock lock = new ReentrantLock(true);
   private boolean closed;
@@ -224,6 +226,8 @@ public final class MPlugModel implements AutoCloseable {
       this.grounder = task != Task.GROUNDING ? null
           : new Grounder(new GroundingHead(model, BoxTokens.of(vocab), GroundingHead.Weights.OFFICIAL), tokenizer,
               data.maxTokens());
+      this.judge = task != Task.SNLI_VE && task != Task.NLVR2 ? null
+          : new Judge(((ClassificationTask) downstream).head(model), tokenizer, data.maxWords(), data.maxTokens());
     } catch (RuntimeException e) {
       release(model);
       throw new IllegalArgumentException("checkpoint " + b.checkpoint + " with " + vocabFile + ": " + e.getMessage(),
@@ -323,6 +327,44 @@ public final class MPlugModel implements AutoCloseable {
     });
   }
 
+  /** Whether {@code image} entails {@code hypothesis}: entailment, neutral or contradiction (an SNLI-VE model). */
+  public Judgement entail(ImageInput image, String hypothesis) {
+    return entailAll(List.of(new ImageText(image, hypothesis))).get(0);
+  }
+
+  /** The verdict on each (premise image, hypothesis), in order, {@link Builder#batchSize} per forward pass. */
+  public List<Judgement> entailAll(List<ImageText> hypotheses) {
+    require(Task.SNLI_VE, "entail");
+    for (int i = 0; i < hypotheses.size(); i++) requireText(hypotheses.get(i).text(), "hypothesis", i);
+    return batched(hypotheses, chunk -> {
+      Tensor images = EvalImages.batch(chunk.stream().map(ImageText::image).toList(), imageRes, maxPixels);
+      TokenBatch tokens = judge.sentences(chunk.stream().map(ImageText::text).toList());
+      return locked(() -> judge.judge(images, tokens));
+    });
+  }
+
+  /** Whether {@code statement} is true of the pair (left, right): "True" or "False" (an NLVR2 model). */
+  public Judgement verify(ImageInput left, ImageInput right, String statement) {
+    return verifyAll(List.of(new ImagePairText(left, right, statement))).get(0);
+  }
+
+  /** The verdict on each (image pair, statement), in order, {@link Builder#batchSize} per forward pass. */
+  public List<Judgement> verifyAll(List<ImagePairText> statements) {
+    require(Task.NLVR2, "verify");
+    for (int i = 0; i < statements.size(); i++) requireText(statements.get(i).text(), "statement", i);
+    return batched(statements, chunk -> {
+      List<ImageInput> images = new ArrayList<>();
+      for (ImagePairText s : chunk) {
+        images.add(s.left());
+        images.add(s.right());
+      }
+      Tensor flat = EvalImages.batch(images, imageRes, maxPixels);                        // [2B, 3, R, R]
+      Tensor pairs = flat.view(chunk.size(), 2, flat.size(1), flat.size(2), flat.size(3)); // [B, 2, 3, R, R]
+      TokenBatch tokens = judge.sentences(chunk.stream().map(ImagePairText::text).toList());
+      return locked(() -> judge.judge(pairs, tokens));
+    });
+  }
+
   /**
    * Frees the weights' native memory now; later calls fail. Waits for a forward pass in flight. Idempotent.
    */
@@ -411,7 +453,7 @@ public final class MPlugModel implements AutoCloseable {
     if (decoder && !encoder) return Task.CAPTION;
     if (!decoder && parts.contains(Part.ITC_ITM_HEADS)) return Task.RETRIEVAL;
     throw new IllegalArgumentException("checkpoint " + checkpoint + " builds the parts " + parts.stream().sorted()
-        .toList() + ", which serve more than one task: give the task (vqa, caption, retrieval or grounding)");
+        .toList() + ", which serve more than one task: give the task (vqa, caption, retrieval, grounding, snli-ve or nlvr2)");
   }
 
   /** The task options of the builder as fine-tuning config overrides (validated by the task, as a config is). */
@@ -432,9 +474,9 @@ public final class MPlugModel implements AutoCloseable {
       case RETRIEVAL -> {
         if (b.topK != null) out.add("retrieval.k=" + b.topK);
       }
-      case GROUNDING -> { }
+      case GROUNDING, SNLI_VE, NLVR2 -> { }
     }
-    if ((b.beamSize != null || b.maxLength != null) && (task == Task.RETRIEVAL || task == Task.GROUNDING)) {
+    if ((b.beamSize != null || b.maxLength != null) && task != Task.VQA && task != Task.CAPTION) {
       throw new IllegalArgumentException("beam size and max length are for vqa and caption models, not " + task);
     }
     if (b.topK != null && task != Task.RETRIEVAL) {

@@ -15,7 +15,11 @@ public enum Task {
   /** Image-text retrieval: {@link MPlugModel#retrieve}, {@link MPlugModel#rank}. */
   RETRIEVAL("retrieval"),
   /** Visual grounding of a referring expression: {@link MPlugModel#ground}. */
-  GROUNDING("grounding");
+  GROUNDING("grounding"),
+  /** Visual entailment (SNLI-VE): {@link MPlugModel#entail}. */
+  SNLI_VE("snli-ve"),
+  /** Statements about image pairs (NLVR2): {@link MPlugModel#verify}. */
+  NLVR2("nlvr2");
 
   private final String label;
 
@@ -23,7 +27,7 @@ public enum Task {
     this.label = label;
   }
 
-  /** "vqa", "caption", "retrieval" or "grounding". */
+  /** "vqa", "caption", "retrieval", "grounding", "snli-ve" or "nlvr2". */
   public String label() {
     return label;
   }

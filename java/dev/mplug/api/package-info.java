@@ -24,6 +24,7 @@
  *
  * <p>{@link dev.mplug.api.MPlugModel} says which checkpoints load, how the task is found, how batching, threads and
  * memory behave; the records ({@link dev.mplug.api.Caption}, {@link dev.mplug.api.Answer},
- * {@link dev.mplug.api.Match}, {@link dev.mplug.api.Rankings}, {@link dev.mplug.api.BoundingBox}) carry the results.
+ * {@link dev.mplug.api.Match}, {@link dev.mplug.api.Rankings}, {@link dev.mplug.api.BoundingBox},
+ * {@link dev.mplug.api.Judgement}) carry the results.
  */
 package dev.mplug.api;

@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
     subcommands = {CommandLine.HelpCommand.class, InfoCommand.class, JmhCommand.class, SynthCommand.class,
         PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class,
         BenchCommand.class, FinetuneCommand.class, EvaluateCommand.class, ScoreCommand.class, CaptionCommand.class,
-        VqaCommand.class, RetrieveCommand.class, GroundCommand.class, ServeCommand.class, LaunchCommand.class})
+        VqaCommand.class, RetrieveCommand.class, GroundCommand.class, EntailCommand.class, VerifyCommand.class,
+        ServeCommand.class, LaunchCommand.class})
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
