@@ -8,15 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.data.text.BertTokenizer;
-import dev.mplug.io.MPlugCheckpoint;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.DownstreamTask;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.TaskEvaluation;
 import dev.mplug.task.Tasks;
 import dev.mplug.task.TrainedModel;
-import dev.mplug.task.pretrain.PretrainConfig;
-import dev.mplug.torch.TorchRuntime;
+import dev.mplug.testing.HeadCheckpoints;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,19 +41,8 @@ class JudgementTest {
     world = RandomCheckpoint.world(dir);
   }
 
-  /** The demo model extended with {@code task}'s head, seeded, saved as .safetensors. */
-  private static Path checkpoint(String task, long seed) throws IOException {
-    TorchRuntime.seed(seed);
-    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of()));
-    MPlug model = new MPlug(PretrainConfig.modelConfig("model-demo").withParts(t.parts()));
-    try {
-      t.extend(model);
-      Path file = dir.resolve(task + ".safetensors");
-      MPlugCheckpoint.save(model, file);
-      return file;
-    } finally {
-      model.close();
-    }
+  private static Path checkpoint(String task, long seed) {
+    return HeadCheckpoints.save(task, dir.resolve(task + ".safetensors"), seed);
   }
 
   private static List<String> evaluated(Path checkpoint, String task, String file) {

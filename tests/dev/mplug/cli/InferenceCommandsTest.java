@@ -16,10 +16,13 @@ import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.io.MPlugCheckpoint;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.pretrain.PretrainConfig;
+import dev.mplug.testing.HeadCheckpoints;
 import dev.mplug.torch.TorchRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code mplug caption | vqa | retrieve | ground} on an untrained demo model saved beside a small shapes world (its
+ * {@code mplug caption | vqa | retrieve | ground | entail | verify} on an untrained demo model saved beside a small shapes world (its
  * vocab.txt is found beside the checkpoint): each prints what the API returns, as text and as JSON; bad input is one
  * line and exit 2.
  */
@@ -117,6 +120,40 @@ class InferenceCommandsTest {
       plain = Images.toPng(original);
     }
     assertTrue(!Arrays.equals(Files.readAllBytes(out), plain), "the copy has the box drawn");
+  }
+
+  @Test
+  void entailAndVerifyPrintALabelOfTheirClassesWithItsProbability() throws Exception {
+    assertEquals("mplug entail: --checkpoint " + checkpoint + " lacks 4 parameters of this task's model, e.g. "
+        + "cls_head.0.weight", assertOneLine(run("entail", image(0), "a circle", "--checkpoint", checkpoint.toString()),
+        2, "mplug entail: "), "a checkpoint without the classifier is refused");
+    Path ve = HeadCheckpoints.save("snli-ve", world.resolve("ve.safetensors"), 5);
+    Path nlvr2 = HeadCheckpoints.save("nlvr2", world.resolve("nlvr2.safetensors"), 6);
+    CliErrorsTest.Result r = run("entail", image(0), "there is a red circle", "--checkpoint", ve.toString(),
+        "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode verdict = JSON.readTree(r.out());
+    assertEquals("there is a red circle", verdict.get("hypothesis").asText());
+    assertTrue(List.of("contradiction", "neutral", "entailment").contains(verdict.get("label").asText()), r.out());
+    assertEquals(List.of("contradiction", "neutral", "entailment"),
+        iterable(verdict.get("probabilities").fieldNames()));
+    r = run("verify", image(0), image(1), "the left image has more shapes", "--checkpoint", nlvr2.toString());
+    assertEquals(0, r.code(), r.err());
+    String[] words = r.out().strip().split(" ");
+    assertTrue(words.length == 2 && List.of("True", "False").contains(words[0]), r.out());
+    double p = Double.parseDouble(words[1]);
+    assertTrue(p >= 0.5 && p <= 1, r.out());
+    assertEquals("mplug verify: STATEMENT is empty", assertOneLine(run("verify", image(0), image(1), " ",
+        "--checkpoint", nlvr2.toString()), 2, "mplug verify: "));
+    assertEquals("mplug verify: right image " + dir.resolve("none.png") + " does not exist", assertOneLine(
+        run("verify", image(0), dir.resolve("none.png").toString(), "two stars", "--checkpoint", nlvr2.toString()),
+        2, "mplug verify: "));
+  }
+
+  private static List<String> iterable(Iterator<String> names) {
+    List<String> out = new ArrayList<>();
+    names.forEachRemaining(out::add);
+    return out;
   }
 
   @Test

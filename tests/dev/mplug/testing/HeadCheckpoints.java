@@ -1,0 +1,37 @@
+package dev.mplug.testing;
+
+import dev.mplug.io.MPlugCheckpoint;
+import dev.mplug.model.MPlug;
+import dev.mplug.task.DownstreamTask;
+import dev.mplug.task.FinetuneConfig;
+import dev.mplug.task.Tasks;
+import dev.mplug.task.pretrain.PretrainConfig;
+import dev.mplug.torch.TorchRuntime;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Untrained demo-size models of one task with that task's head ({@link DownstreamTask#extend}) saved as
+ * {@code .safetensors}, seeded: what a fine-tuned checkpoint of the task holds, for tests that need every weight to
+ * be the same in two loads.
+ */
+public final class HeadCheckpoints {
+  private HeadCheckpoints() {}
+
+  public static Path save(String task, Path file, long seed) {
+    TorchRuntime.seed(seed);
+    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of()));
+    MPlug model = new MPlug(PretrainConfig.modelConfig("model-demo").withParts(t.parts()));
+    try {
+      t.extend(model);
+      MPlugCheckpoint.save(model, file);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      model.close();
+    }
+  }
+}
