@@ -11,6 +11,7 @@ import dev.mplug.api.Answer;
 import dev.mplug.api.BoundingBox;
 import dev.mplug.api.Caption;
 import dev.mplug.api.ImageInput;
+import dev.mplug.api.Judgement;
 import dev.mplug.api.MPlugModel;
 import dev.mplug.api.Match;
 import dev.mplug.api.Task;
@@ -237,6 +238,12 @@ public final class InferenceServer implements AutoCloseable {
                 .put("similarity", m.similarity()).put("score", m.score());
           }
         }
+        case SNLI_VE -> put(o, model.entail(image, requireText(r)));
+        case NLVR2 -> {
+          if (r.image2 == null) throw new HttpError(400, "missing field image2 (the right image of the pair)");
+          checkImage(r.image2);
+          put(o, model.verify(image, ImageInput.of(r.image2, "image2"), requireText(r)));
+        }
       }
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
@@ -244,6 +251,12 @@ public final class InferenceServer implements AutoCloseable {
       throw new HttpError(503, e.getMessage());                          // the model was closed: shutting down
     }
     return o;
+  }
+
+  private static void put(ObjectNode o, Judgement j) {
+    o.put("label", j.label());
+    ObjectNode p = o.putObject("probabilities");
+    j.probabilities().forEach(p::put);
   }
 
   private static String requireText(Request r) {
@@ -273,6 +286,7 @@ public final class InferenceServer implements AutoCloseable {
   private static final class Request {
     String task;
     byte[] image;
+    byte[] image2;   // NLVR2's right image
     String text;
     final List<String> texts = new ArrayList<>();
 
@@ -309,14 +323,8 @@ public final class InferenceServer implements AutoCloseable {
       if (root == null || !root.isObject()) throw new HttpError(400, "the body must be a JSON object");
       Request r = new Request();
       r.task = string(root, "task");
-      String image = string(root, "image");
-      if (image != null) {
-        try {
-          r.image = Base64.getDecoder().decode(image.replaceAll("\\s", ""));   // line breaks allowed
-        } catch (IllegalArgumentException e) {
-          throw new HttpError(400, "image is not valid base64: " + e.getMessage());
-        }
-      }
+      r.image = base64(root, "image");
+      r.image2 = base64(root, "image2");
       r.text = string(root, "text");
       JsonNode texts = root.get("texts");
       if (texts != null) {
@@ -327,6 +335,16 @@ public final class InferenceServer implements AutoCloseable {
         }
       }
       return r;
+    }
+
+    private static byte[] base64(JsonNode root, String field) {
+      String v = string(root, field);
+      if (v == null) return null;
+      try {
+        return Base64.getDecoder().decode(v.replaceAll("\\s", ""));   // line breaks allowed
+      } catch (IllegalArgumentException e) {
+        throw new HttpError(400, field + " is not valid base64: " + e.getMessage());
+      }
     }
 
     private static String string(JsonNode root, String field) {
@@ -341,13 +359,14 @@ public final class InferenceServer implements AutoCloseable {
       for (Multipart.Part p : parts) {
         switch (p.name()) {
           case "image" -> r.image = p.content();
+          case "image2" -> r.image2 = p.content();
           case "task" -> r.task = p.text();
           case "text" -> {
             r.text = p.text();
             r.texts.add(p.text());
           }
           case "texts" -> r.texts.add(p.text());
-          default -> throw new HttpError(400, "unknown field " + p.name() + " (image, text, texts, task)");
+          default -> throw new HttpError(400, "unknown field " + p.name() + " (image, image2, text, texts, task)");
         }
       }
       return r;
