@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
         PackCommand.class, ForwardCommand.class, PretrainCommand.class, DemoCommand.class,
         BenchCommand.class, FinetuneCommand.class, EvaluateCommand.class, ScoreCommand.class, CaptionCommand.class,
         VqaCommand.class, RetrieveCommand.class, GroundCommand.class, EntailCommand.class, VerifyCommand.class,
-        ServeCommand.class, LaunchCommand.class})
+        ServeCommand.class, LaunchCommand.class, ExperimentCommand.class})
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
