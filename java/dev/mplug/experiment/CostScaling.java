@@ -13,6 +13,7 @@ import dev.mplug.task.pretrain.Objectives;
 import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.task.pretrain.PretrainFlops;
 import dev.mplug.task.pretrain.PretrainingTask;
+import dev.mplug.torch.NativeHeap;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
 import java.io.IOException;
@@ -37,7 +38,8 @@ import org.bytedeco.pytorch.global.torch;
  * (all four objectives, batch {@code batch}, random images and captions) runs {@code warmup} + {@code steps} times at
  * one intra-op thread; reported: the median CPU time of the stepping thread per step (with one thread libtorch computes
  * on the calling thread, so the figure holds when other work shares the machine), the model FLOPs of a step
- * ({@link PretrainFlops}), and the peak resident set during the measured steps.
+ * ({@link PretrainFlops}), and the peak resident set of the process during the measured steps (the C heap's free
+ * pages returned to the system before them; the JVM's own memory, about the same for every point, is included).
  */
 public final class CostScaling {
   /** One way of mixing the visual sequence, as a change of the base model config. */
@@ -99,7 +101,10 @@ public final class CostScaling {
     long peak;
     try (MPlug model = new MPlug(c); PretrainingTask task = new PretrainingTask(model, tok, o, maxTokens, seed, null)) {
       for (int s = 0; s < warmup + steps; s++) {
-        if (s == warmup) PeakResidentSet.reset();
+        if (s == warmup) {   // freed pages back to the system first, so that the peak is this point's own
+          NativeHeap.trim();
+          PeakResidentSet.reset();
+        }
         long start = cpu.getCurrentThreadCpuTime();
         step(task, tok, batch, res, maxTokens, s);
         if (s >= warmup) seconds[s - warmup] = (cpu.getCurrentThreadCpuTime() - start) / 1e9;
