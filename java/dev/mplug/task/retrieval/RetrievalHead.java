@@ -10,6 +10,7 @@ import dev.mplug.loss.Distillation;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
+import java.util.function.Function;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -57,20 +58,35 @@ public final class RetrievalHead {
   public static final List<Part> PARTS = List.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.ITC_ITM_HEADS);
 
   private final MPlug model;
+  private final Function<Tensor, Images> visual;
 
+  /** The image-text head: {@link #images} reads images [N, 3, R, R]. */
   public RetrievalHead(MPlug model) {
+    this(model, null);
+  }
+
+  /**
+   * A head whose visual side is {@code visual} (media -> embeddings and ITC features), e.g. video clips through the
+   * frames' concatenated tokens; null = images.
+   */
+  public RetrievalHead(MPlug model, Function<Tensor, Images> visual) {
     for (Part p : PARTS) {
       if (!model.config().has(p)) throw new IllegalArgumentException("retrieval needs the model part " + p);
     }
     this.model = model;
+    this.visual = visual != null ? visual : this::encodeImages;
   }
 
   public MPlug model() {
     return model;
   }
 
-  /** Images [N, 3, R, R] -> their embeddings and ITC features. */
-  public Images images(Tensor images) {
+  /** The visual inputs (images [N, 3, R, R], or what the head's visual side reads) -> embeddings and ITC features. */
+  public Images images(Tensor media) {
+    return visual.apply(media);
+  }
+
+  private Images encodeImages(Tensor images) {
     Tensor v = model.visionEmbeds(model.visionTokens(images));                   // [N, Nv, H]
     return new Images(v, model.imageFeatures(v));                                  // [N, E]
   }

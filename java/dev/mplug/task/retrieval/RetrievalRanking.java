@@ -19,6 +19,7 @@ import org.bytedeco.pytorch.Tensor;
  *   sims    = query features [chunk, E] . candidate features [C, E]^T          [chunk, C]   (ITC, cosine)
  *   top     = the k most similar candidates of each query                       [chunk, k]
  *   scores  = itm_head(fusion(pair))[:, 1] over the chunk x k pairs, in sub-batches of itm_batch pairs
+ *             (+ sims of the pair with {@link Options#addSimilarity}: text-video retrieval)
  *   keep    per query: the rank of its gold after re-ranking and by ITC alone, and its best 10 candidates
  * </pre>
  * A candidate outside the top k scores -100, as in the official score matrices, so a gold there ranks behind every
@@ -34,12 +35,24 @@ public final class RetrievalRanking {
    * @param k candidates re-ranked by ITM per query (official COCO: 256)
    * @param chunk queries whose similarity rows are held at once
    * @param itmBatch image-text pairs per fusion forward
+   * @param addSimilarity re-rank by the ITM logit plus the pair's ITC cosine similarity (the official text-video
+   *     retrieval, {@code retrieval_vid_mplug.py}) instead of the ITM logit alone
    */
-  public record Options(int k, int chunk, int itmBatch) {
+  public record Options(int k, int chunk, int itmBatch, boolean addSimilarity) {
     public Options {
       if (k < 1) throw new IllegalArgumentException("retrieval.k must be >= 1, got " + k);
       if (chunk < 1) throw new IllegalArgumentException("retrieval.chunk must be >= 1, got " + chunk);
       if (itmBatch < 1) throw new IllegalArgumentException("retrieval.itm_batch must be >= 1, got " + itmBatch);
+    }
+
+    /** The image-text ranking: candidates re-ranked by the ITM logit alone. */
+    public Options(int k, int chunk, int itmBatch) {
+      this(k, chunk, itmBatch, false);
+    }
+
+    /** The same settings, re-ranking by ITM logit + ITC cosine similarity (the official text-video score). */
+    public Options withSimilarity() {
+      return new Options(k, chunk, itmBatch, true);
     }
   }
 
@@ -154,6 +167,7 @@ public final class RetrievalRanking {
         int[] cand = new int[k];
         for (int j = 0; j < k; j++) cand[j] = (int) chosen[q * k + j];
         float[] score = Arrays.copyOfRange(itm, q * k, (q + 1) * k);
+        if (o.addSimilarity()) for (int j = 0; j < k; j++) score[j] += sims[q * candidates + cand[j]];
         ranks[start + q] = rerankedRank(cand, score, candidates, golds[start + q]);
         top[start + q] = best(cand, score);
       }
