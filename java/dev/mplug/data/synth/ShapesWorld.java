@@ -146,7 +146,10 @@ public final class ShapesWorld {
       for (int i = 0; i < config.images(); i++) {
         for (int k = 0; k < PAIRS_PER_IMAGE; k++) pair(config, scenes, i, k, a);
       }
-      if (config.videos() > 0) Files.createDirectories(root.resolve(SynthFiles.VIDEO_DIR));
+      if (config.videos() > 0) {
+        Files.createDirectories(root.resolve(SynthFiles.VIDEO_DIR));
+        a.clipCaption(ClipText.CAPTION_PROMPT);
+      }
       for (int v = 0; v < config.videos(); v++) writeVideo(root, config, v, a);
 
       writeJson(root.resolve(SynthFiles.PRETRAIN), a.pretrain);
