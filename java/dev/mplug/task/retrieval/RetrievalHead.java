@@ -10,6 +10,7 @@ import dev.mplug.loss.Distillation;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -84,6 +85,28 @@ public final class RetrievalHead {
   /** The visual inputs (images [N, 3, R, R], or what the head's visual side reads) -> embeddings and ITC features. */
   public Images images(Tensor media) {
     return visual.apply(media);
+  }
+
+  /**
+   * {@code n} media through the visual side, {@code batch} at a time, into one index (call in eval mode, without
+   * gradients): {@code load.apply(start, count)} gives items start .. start + count - 1 as one batch tensor.
+   */
+  public Images images(int n, int batch, BiFunction<Integer, Integer, Tensor> load) {
+    Tensor embeds = null;
+    Tensor features = null;
+    for (int start = 0; start < n; start += batch) {
+      int b = Math.min(batch, n - start);
+      try (TensorScope scope = TensorScope.open()) {
+        Images part = images(load.apply(start, b));
+        if (embeds == null) {
+          embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, Nv, H]
+          features = scope.keep(torch.empty(n, part.features().size(1)));                     // [N, E]
+        }
+        embeds.narrow(0, start, b).copy_(part.embeds());
+        features.narrow(0, start, b).copy_(part.features());
+      }
+    }
+    return new Images(embeds, features);
   }
 
   private Images encodeImages(Tensor images) {

@@ -10,17 +10,16 @@ import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.TaskEvaluation;
+import dev.mplug.task.retrieval.RetrievalEvaluation;
 import dev.mplug.task.retrieval.RetrievalHead;
 import dev.mplug.task.retrieval.RetrievalRanking;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * Text-video retrieval evaluation as the official {@code retrieval_vid_mplug.py}, on a file with one entry per clip:
@@ -67,14 +66,17 @@ final class VideoRetrievalEvaluation {
     model.eval();
     RetrievalRanking.Result ranking;
     try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
-      RetrievalHead.Images index = encodeVideos(head, dataset, videos, frames, set);
+      int res = model.config().vision().imageRes();
+      RetrievalHead.Images index = head.images(n, set.batchSize(), (start, count) -> VideoClips.load(dataset,
+          videos.subList(start, start + count), IntStream.range(start, start + count).boxed().toList(), frames, res,
+          set));
       RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(captions, data.maxTokens(), Padding.LONGEST),
           set.batchSize());
       ranking = RetrievalRanking.rank(head, index, texts, gold, options);
     } finally {
       model.train(wasTraining);
     }
-    return new TaskEvaluation(metrics(ranking.recall()), results(ranking, videos));
+    return new TaskEvaluation(metrics(ranking.recall()), RetrievalEvaluation.results(ranking, videos, "video"));
   }
 
   private static VideoCaptionSample sample(AnnotationDataset<VideoCaptionSample> dataset, int i,
@@ -87,61 +89,10 @@ final class VideoRetrievalEvaluation {
     }
   }
 
-  /** The figures by name, in {@link #METRICS} order. */
+  /** The figures by name, in {@link #METRICS} order: image-text retrieval's, text -> video named "vid_". */
   static Map<String, Double> metrics(RetrievalRecall.Result r) {
     Map<String, Double> out = new LinkedHashMap<>();
-    out.put("r_mean", r.mean());
-    out.put("txt_r1", r.textR1());
-    out.put("txt_r5", r.textR5());
-    out.put("txt_r10", r.textR10());
-    out.put("vid_r1", r.imageR1());
-    out.put("vid_r5", r.imageR5());
-    out.put("vid_r10", r.imageR10());
+    RetrievalEvaluation.metrics(r).forEach((k, v) -> out.put(k.replace("img_", "vid_"), v));
     return out;
-  }
-
-  private static List<Map<String, Object>> results(RetrievalRanking.Result ranking, List<String> videos) {
-    List<Map<String, Object>> out = new ArrayList<>();
-    int[][] videoTop = ranking.images().top();
-    for (int i = 0; i < videoTop.length; i++) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("video_id", i);
-      row.put("video", videos.get(i));
-      row.put("texts", Arrays.stream(videoTop[i]).boxed().toList());
-      out.add(row);
-    }
-    int[][] textTop = ranking.texts().top();
-    for (int t = 0; t < textTop.length; t++) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("text_id", t);
-      row.put("videos", Arrays.stream(textTop[t]).boxed().toList());
-      out.add(row);
-    }
-    return out;
-  }
-
-  /** Every clip through the vision side, {@code set.batchSize()} clips at a time, into one index. */
-  private static RetrievalHead.Images encodeVideos(RetrievalHead head, AnnotationDataset<VideoCaptionSample> dataset,
-      List<String> videos, int frames, FinetuneConfig.Eval set) {
-    int res = head.model().config().vision().imageRes();
-    Tensor embeds = null;
-    Tensor features = null;
-    int n = videos.size();
-    for (int start = 0; start < n; start += set.batchSize()) {
-      int b = Math.min(set.batchSize(), n - start);
-      try (TensorScope scope = TensorScope.open()) {
-        List<Integer> entries = new ArrayList<>();
-        for (int i = start; i < start + b; i++) entries.add(i);
-        RetrievalHead.Images part = head.images(VideoClips.load(dataset, videos.subList(start, start + b), entries,
-            frames, res, set));
-        if (embeds == null) {
-          embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, F Nv, H]
-          features = scope.keep(torch.empty(n, part.features().size(1)));                       // [N, E]
-        }
-        embeds.narrow(0, start, b).copy_(part.embeds());
-        features.narrow(0, start, b).copy_(part.features());
-      }
-    }
-    return new RetrievalHead.Images(embeds, features);
   }
 }
