@@ -29,7 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The video tasks learn: from the shared pretrained shapes model (image-text pretraining only), a short run of each
  * shipped video demo recipe on the shapes world's clips scores clearly above the untrained model on the held-out clips.
  * The clips live in a world made from the pretrained one's config plus 300 clips: the same images, so every image word
- * keeps the id the pretrained model learned it under (the clips' own words come after them).
+ * keeps the id the pretrained model learned it under (the clips' own words come after them). Measured on the 30 held-out
+ * clips (150 steps each, 1 thread, 2 cores under a load of ~15): retrieval r_mean untrained 15.6, zero-shot 30.6,
+ * fine-tuned 78.9 (354 s); captioning CIDEr 0, 36.8, 117.4 (268 s); QA accuracy on their 147 questions 6.8, 3.4, 29.3
+ * (140 s). Zero-shot: the image-text model reads the clip's frames as one visual stream without having seen a video.
  */
 class VideoLearningTest {
   @TempDir static Path tmp;
@@ -69,6 +72,7 @@ class VideoLearningTest {
     return r;
   }
 
+  /** Fine-tuned above untrained by {@code margin}; the checkpoint records its task. */
   private static void assertLearns(FinetuneRun.Report r, double margin) {
     String m = r.metrics().get(0);
     double untrained = r.untrained().metric(m);
@@ -77,24 +81,34 @@ class VideoLearningTest {
     assertEquals(Optional.of(r.task()), TrainedModel.storedTask(r.checkpoint()), "the checkpoint records its task");
   }
 
+  /** Zero-shot (the image-text model before fine-tuning) above untrained by {@code margin}. */
+  private static void assertZeroShot(FinetuneRun.Report r, double margin) {
+    String m = r.metrics().get(0);
+    double untrained = r.untrained().metric(m);
+    double pretrained = r.before().metric(m);
+    assertTrue(pretrained > untrained + margin, m + ": zero-shot " + pretrained + " vs untrained " + untrained);
+  }
+
   @Test
   void videoQa() {
     FinetuneRun.Report r = run(VideoQaTask.NAME, Path.of(SynthFiles.VIDEO_QA_TRAIN), Path.of(SynthFiles.VIDEO_QA_TEST),
         "train.total_steps=150", "train.warmup_steps=15");
-    assertLearns(r, 20);
+    assertLearns(r, 15);   // zero-shot, the pretrained decoder ranks the answers as caption words: no better than chance
   }
 
   @Test
   void videoRetrieval() {
     FinetuneRun.Report r = run(VideoRetrievalTask.NAME, Path.of(SynthFiles.VIDEO_CAPTION_TRAIN),
         Path.of(SynthFiles.VIDEO_CAPTION_TEST), "train.total_steps=150", "train.warmup_steps=15");
-    assertLearns(r, 10);
+    assertLearns(r, 40);
+    assertZeroShot(r, 5);
   }
 
   @Test
   void videoCaption() {
     FinetuneRun.Report r = run(VideoCaptionTask.NAME, Path.of(SynthFiles.VIDEO_CAPTION_TRAIN),
         Path.of(SynthFiles.VIDEO_CAPTION_TEST), "train.total_steps=150", "train.warmup_steps=15");
-    assertLearns(r, 20);
+    assertLearns(r, 60);
+    assertZeroShot(r, 20);
   }
 }
