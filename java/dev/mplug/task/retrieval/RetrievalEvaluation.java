@@ -52,24 +52,17 @@ public final class RetrievalEvaluation {
     if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no images");
     List<RetrievalEvalSample> samples = new ArrayList<>();
     List<String> captions = new ArrayList<>();
-    List<int[]> textsOfImage = new ArrayList<>();
-    List<Integer> imageOfText = new ArrayList<>();
+    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
       RetrievalEvalSample s = sample(dataset, i, set);
       samples.add(s);
-      int[] mine = new int[s.captions().size()];
-      for (int c = 0; c < mine.length; c++) {
-        mine[c] = captions.size();
-        captions.add(TextCleaning.preCaption(s.captions().get(c), maxWords));
-        imageOfText.add(i);
-      }
-      textsOfImage.add(mine);
+      for (String c : s.captions()) captions.add(TextCleaning.preCaption(c, maxWords));
+      counts[i] = s.captions().size();
     }
     if (captions.isEmpty()) {
       throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no captions");
     }
-    RetrievalRanking.Gold gold =
-        new RetrievalRanking.Gold(textsOfImage, imageOfText.stream().mapToInt(Integer::intValue).toArray());
+    RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(counts);
 
     boolean wasTraining = model.is_training();
     model.eval();

@@ -4,6 +4,7 @@ import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -61,6 +62,22 @@ public final class RetrievalRanking {
     public Gold {
       textsOfImage = List.copyOf(textsOfImage);
       imageOfText = imageOfText.clone();
+    }
+
+    /** The texts numbered consecutively in image order, image i having {@code textCounts[i]} of them. */
+    public static Gold consecutive(int[] textCounts) {
+      List<int[]> texts = new ArrayList<>(textCounts.length);
+      int[] imageOfText = new int[Arrays.stream(textCounts).sum()];
+      int next = 0;
+      for (int i = 0; i < textCounts.length; i++) {
+        int[] mine = new int[textCounts[i]];
+        for (int c = 0; c < mine.length; c++) {
+          mine[c] = next;
+          imageOfText[next++] = i;
+        }
+        texts.add(mine);
+      }
+      return new Gold(texts, imageOfText);
     }
   }
 

@@ -46,21 +46,14 @@ final class VideoRetrievalEvaluation {
     if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no videos");
     List<String> videos = new ArrayList<>();
     List<String> captions = new ArrayList<>();
-    List<int[]> textsOfVideo = new ArrayList<>();
-    List<Integer> videoOfText = new ArrayList<>();
+    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
       VideoCaptionSample s = sample(dataset, i, set);
       videos.add(s.video());
-      int[] mine = new int[s.captions().size()];
-      for (int c = 0; c < mine.length; c++) {
-        mine[c] = captions.size();
-        captions.add(TextCleaning.preCaption(s.captions().get(c), data.maxWords()));
-        videoOfText.add(i);
-      }
-      textsOfVideo.add(mine);
+      for (String c : s.captions()) captions.add(TextCleaning.preCaption(c, data.maxWords()));
+      counts[i] = s.captions().size();
     }
-    RetrievalRanking.Gold gold =
-        new RetrievalRanking.Gold(textsOfVideo, videoOfText.stream().mapToInt(Integer::intValue).toArray());
+    RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(counts);
     MPlug model = head.model();
     boolean wasTraining = model.is_training();
     model.eval();
