@@ -22,7 +22,7 @@ public final class RetrievalTrainingTask extends FineTuning<RetrievalBatch> {
     this(new RetrievalHead(model), "retrieval", itcWeight, itmWeight);
   }
 
-  /** The objective over {@code head}'s visual side (video clips for text-video retrieval), stored as {@code taskName}. */
+  /** The objective over {@code head}'s visual side (clips for text-video retrieval), stored as {@code taskName}. */
   public RetrievalTrainingTask(RetrievalHead head, String taskName, double itcWeight, double itmWeight) {
     super(head.model(), taskName);
     this.head = head;

@@ -50,6 +50,6 @@ public record VideoStream(Tensor embeds, int frames) {
     long b = embeds.size(0);
     long h = embeds.size(2);
     Tensor cls = embeds.view(b, frames, -1, h).select(2, 0);                         // [B, F, H]
-    return model.imageFeatures(cls.mean(new long[] {1}, true, new ScalarTypeOptional()));                 // [B, 1, H] -> [B, E]
+    return model.imageFeatures(cls.mean(new long[] {1}, true, new ScalarTypeOptional()));   // [B, 1, H] -> [B, E]
   }
 }
