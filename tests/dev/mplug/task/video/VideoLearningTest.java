@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * keeps the id the pretrained model learned it under (the clips' own words come after them). Measured on the 30
  * held-out clips (150 steps each, 1 thread, 2 cores under a load of ~15): retrieval r_mean untrained 15.6, zero-shot
  * 30.6, fine-tuned 78.9 (168-354 s in two runs); captioning CIDEr 0, 36.8, 117.4 (49-268 s); QA accuracy on their 147
- * questions 6.8, 3.4, 29.3 (82-140 s). Zero-shot: the image-text model reads the clip's frames as one visual stream, never having seen
- * a video.
+ * questions 6.8, 3.4, 29.3 (82-140 s). Zero-shot: the image-text model reads the clip's frames as one visual
+ * stream, never having seen a video.
  */
 class VideoLearningTest {
   @TempDir static Path tmp;
