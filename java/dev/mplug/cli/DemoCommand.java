@@ -36,7 +36,7 @@ public final class DemoCommand implements Callable<Integer> {
   Path out = Path.of("runs", "demo");
 
   @Option(names = "--task", description = "Fine-tune a downstream task: vqa | caption | retrieval | grounding | "
-      + "snli-ve | nlvr2.")
+      + "snli-ve | nlvr2 | video-retrieval | video-qa | video-caption.")
   String task;
 
   @Option(names = "--images", description = "Images in the shapes world (default ${DEFAULT-VALUE}).")
@@ -55,6 +55,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Mixin ProfileOption profile;
 
+  /** Clips of the demo world (the video tasks' data; the last 30 are held out). */
+  private static final int VIDEOS = 300;
+
   @Override
   public Integer call() {
     return profile.record("demo", System.out, this::demo);
@@ -64,9 +67,9 @@ public final class DemoCommand implements Callable<Integer> {
     if (task != null && !Tasks.names().contains(task)) {
       throw new IllegalArgumentException("--task " + task + " is not one of " + Tasks.names());
     }
-    ShapesWorld.Summary world = ShapesWorld.ensure(data, ShapesWorld.Config.of(images, 0, 7, 64));
+    ShapesWorld.Summary world = ShapesWorld.ensure(data, ShapesWorld.Config.of(images, VIDEOS, 7, 64));
     System.out.println("shapes world: " + world.trainImages() + " training and " + world.testImages()
-        + " test images in " + data);
+        + " test images, " + world.videos() + " clips in " + data);
     if (task == null) {
       pretrain(steps, overrides);
       return 0;

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         + "format with --out.")
 public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | "
-      + "nlvr2.")
+      + "nlvr2 | video-retrieval | video-qa | video-caption.")
   String task;
 
   @Option(names = "--checkpoint", required = true, description = "A trainer checkpoint folder (step-N/), a "

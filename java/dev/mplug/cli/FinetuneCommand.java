@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         + "format. Shipped configs: <task>-demo, <task>-base, <task>-large.")
 public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--task", required = true, description = "vqa | caption | retrieval | grounding | snli-ve | nlvr2 "
-      + "(must match the config's task).")
+      + "| video-retrieval | video-qa | video-caption (must match the config's task).")
   String task;
 
   @Option(names = "--config", required = true, description = "Config file or shipped config name.")

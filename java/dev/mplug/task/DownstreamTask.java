@@ -12,8 +12,8 @@ import java.util.List;
  * A downstream task as {@code mplug finetune}, {@code mplug evaluate} and the demo drive it: which parts of mPLUG it
  * uses, its training objective and data (run by the shared {@link dev.mplug.train.Trainer}), and its evaluation,
  * which writes results in the official result format and scores them with the task's reference metrics. One
- * implementation per package under {@code task/} (vqa, caption, retrieval, grounding, snlive, nlvr2), built from a
- * validated {@link FinetuneConfig} by {@link Tasks}.
+ * implementation per package under {@code task/} (vqa, caption, retrieval, grounding, snlive, nlvr2; video holds
+ * three), built from a validated {@link FinetuneConfig} by {@link Tasks}.
  *
  * @param <B> the task's training batch
  */

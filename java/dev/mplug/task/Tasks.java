@@ -5,6 +5,9 @@ import dev.mplug.task.grounding.GroundingTask;
 import dev.mplug.task.nlvr2.Nlvr2Task;
 import dev.mplug.task.retrieval.RetrievalTask;
 import dev.mplug.task.snlive.SnliVeTask;
+import dev.mplug.task.video.VideoCaptionTask;
+import dev.mplug.task.video.VideoQaTask;
+import dev.mplug.task.video.VideoRetrievalTask;
 import dev.mplug.task.vqa.VqaTask;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +25,9 @@ public final class Tasks {
     BY_NAME.put("grounding", GroundingTask::new);
     BY_NAME.put(SnliVeTask.NAME, SnliVeTask::new);
     BY_NAME.put(Nlvr2Task.NAME, Nlvr2Task::new);
+    BY_NAME.put(VideoRetrievalTask.NAME, VideoRetrievalTask::new);
+    BY_NAME.put(VideoQaTask.NAME, VideoQaTask::new);
+    BY_NAME.put(VideoCaptionTask.NAME, VideoCaptionTask::new);
   }
 
   private Tasks() {}

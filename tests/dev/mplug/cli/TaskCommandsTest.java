@@ -29,7 +29,8 @@ class TaskCommandsTest {
     line = assertOneLine(run("finetune", "--task", "vqa", "--config", "vqa-demo", "--set", "vqa.beem_size=3"), 2,
         "mplug finetune: ");
     assertTrue(line.contains("unknown key beem_size"), line);
-    assertEquals("mplug demo: --task nlvr is not one of [vqa, caption, retrieval, grounding, snli-ve, nlvr2]",
+    assertEquals("mplug demo: --task nlvr is not one of [vqa, caption, retrieval, grounding, snli-ve, nlvr2, "
+        + "video-retrieval, video-qa, video-caption]",
         assertOneLine(run("demo", "--task", "nlvr", "--data", tmp.toString()), 2, "mplug demo: "));
   }
 

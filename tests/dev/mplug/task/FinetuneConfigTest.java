@@ -26,7 +26,8 @@ class FinetuneConfigTest {
           .map(n -> n.substring(0, n.length() - ".txtpb".length())).sorted().toList();
     }
     assertEquals(files, ConfigText.shipped().stream().sorted().toList(), "configs/INDEX lists the shipped configs");
-    assertEquals(List.of("vqa", "caption", "retrieval", "grounding", "snli-ve", "nlvr2"), Tasks.names());
+    assertEquals(List.of("vqa", "caption", "retrieval", "grounding", "snli-ve", "nlvr2", "video-retrieval", "video-qa",
+        "video-caption"), Tasks.names());
     for (String task : Tasks.names()) {
       for (String size : List.of("demo", "base", "large")) {
         FinetuneConfig c = FinetuneConfig.load(task + "-" + size, List.of());
@@ -56,7 +57,8 @@ class FinetuneConfigTest {
 
   @Test
   void badValuesFailWithTheKeyNamed() throws IOException {
-    assertMessage("task \"nlvr\" is not one of [vqa, caption, retrieval, grounding, snli-ve, nlvr2]",
+    assertMessage("task \"nlvr\" is not one of [vqa, caption, retrieval, grounding, snli-ve, nlvr2, video-retrieval, "
+        + "video-qa, video-caption]",
         () -> FinetuneConfig.defaults("nlvr", List.of()));
     assertMessage("unknown key learning_rate", () -> FinetuneConfig.defaults("vqa", List.of("train.learning_rate=1")));
     assertMessage("data.max_tokens = 400 exceeds the model's max_position_embeddings",

@@ -9,6 +9,12 @@ import java.util.random.RandomGenerator;
 
 /** Captions and questions of a {@link Clip}: what moves, which way, in which colour, how many. */
 public final class ClipText {
+  /**
+   * The prompt of the official VATEX captioning ("a picture of"): a world with clips has its words in vocab.txt, so
+   * video captioning can start from it.
+   */
+  public static final String CAPTION_PROMPT = "a picture of";
+
   private ClipText() {}
 
   public static List<String> captions(Clip clip, RandomGenerator rng) {

@@ -34,6 +34,11 @@ public final class SynthFiles {
   /** Video JSONL: captions {@code {"video", "caption": [...]}} and QA {@code {"video", "question", "answer"}}. */
   public static final String VIDEO_CAPTION = "video_caption.jsonl";
   public static final String VIDEO_QA = "video_qa.jsonl";
+  /** The same split by clip (format 4): the last {@code testVideos()} clips are the test clips. */
+  public static final String VIDEO_CAPTION_TRAIN = "video_caption_train.jsonl";
+  public static final String VIDEO_CAPTION_TEST = "video_caption_test.jsonl";
+  public static final String VIDEO_QA_TRAIN = "video_qa_train.jsonl";
+  public static final String VIDEO_QA_TEST = "video_qa_test.jsonl";
   /**
    * A BERT-layout {@code vocab.txt} for {@code BertTokenizer.load} (the real bert-base-uncased vocabulary is not
    * shipped): [PAD] 0, [unused0..98], [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, [unused99..993] at 104..998 as in

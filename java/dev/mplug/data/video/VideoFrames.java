@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
@@ -25,14 +26,49 @@ import org.bytedeco.opencv.opencv_videoio.VideoWriter;
  * only the wanted ones) because seeking in compressed streams is not frame-exact.
  *
  * <p>Backends: the OpenCV build of the JavaCPP presets has no FFmpeg; it reads and writes Motion-JPEG AVI with its
- * built-in codec, which is what {@link #writeMjpeg} produces.
+ * built-in codec, which is what {@link #writeMjpeg} produces. Other videos (the official datasets' {@code .mp4}) are
+ * read as {@link FrameFolder}s of extracted frames.
  */
 public final class VideoFrames {
   private VideoFrames() {}
 
-  /** {@code n} RGB {@code CV_8UC3} frames spread uniformly through {@code video}; the caller closes them. */
+  /**
+   * {@code n} RGB {@code CV_8UC3} frames spread uniformly through {@code video}; the caller closes them. {@code video}
+   * is a Motion-JPEG AVI file or a {@link FrameFolder}; a path without such a file or folder (the official annotations
+   * name clips without extension, e.g. MSRVTT's {@code video7010}) is looked up as {@code video/} (frame folder), then
+   * {@code video.avi}. An {@code .mp4} is refused with the command that converts it to a frame folder.
+   */
   public static List<Mat> sample(Path video, int n) {
-    return sample(video, video.toString(), n);
+    if (n <= 0) throw new IllegalArgumentException("number of frames must be > 0, got " + n);
+    Path clip = resolve(video);
+    return Files.isDirectory(clip) ? FrameFolder.sample(clip, n) : sample(clip, clip.toString(), n);
+  }
+
+  /**
+   * Where the frames of {@code video} are: the folder or file itself, else {@code video.avi}; a missing clip or an
+   * {@code .mp4} (which this build cannot decode) is a bad sample whose reason says what to do.
+   */
+  public static Path resolve(Path video) {
+    String name = video.getFileName().toString();
+    if (isMp4(name)) throw mp4(video, video.resolveSibling(name.substring(0, name.length() - 4)));
+    if (Files.exists(video)) return video;
+    Path avi = video.resolveSibling(name + ".avi");
+    if (Files.isRegularFile(avi)) return avi;
+    if (Files.isRegularFile(video.resolveSibling(name + ".mp4"))) {
+      throw mp4(video.resolveSibling(name + ".mp4"), video);
+    }
+    throw new BadSampleException(video.toString(), "video not found (looked for the file, a frame folder of that "
+        + "name and " + avi.getFileName() + ")");
+  }
+
+  private static boolean isMp4(String name) {
+    return name.toLowerCase(Locale.ROOT).endsWith(".mp4");
+  }
+
+  private static BadSampleException mp4(Path mp4, Path folder) {
+    return new BadSampleException(mp4.toString(), "cannot decode .mp4 (this OpenCV build has no FFmpeg): extract its "
+        + "frames to the folder " + folder.getFileName() + "/ with `" + FrameFolder.FFMPEG_COMMAND.replace("CLIP",
+        folder.getFileName().toString()) + "` and name the clip without extension");
   }
 
   /**
@@ -66,7 +102,8 @@ public final class VideoFrames {
     try (VideoCapture capture = new VideoCapture(video.toString(), opencv_videoio.CAP_ANY)) {
       if (!capture.isOpened()) {
         throw new BadSampleException(source, "OpenCV cannot open the video (not a video, or a codec this build "
-            + "lacks; it reads Motion-JPEG AVI)");
+            + "lacks: it reads Motion-JPEG AVI; give other videos as frame folders: " + FrameFolder.FFMPEG_COMMAND
+            + ")");
       }
       long count = Math.round(capture.get(opencv_videoio.CAP_PROP_FRAME_COUNT));
       return count > 0 ? sampleCounted(capture, count, n, source) : sampleUncounted(capture, n, source);

@@ -39,13 +39,18 @@ public final class CaptionData {
     return new LoaderBatches<>(
         Pipelines.loader(Task.CAPTION, Pipelines.annotations(Task.CAPTION, data.annotations(), data.root()), tokenizer,
             options, config),
-        b -> {
-          List<String> targets = b.strings(Batch.TEXTS).stream().map(c -> target(prompt, c)).toList();
-          TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
-          return new CaptionBatch(b.tensor(Batch.IMAGES).clone(), t.idsTensor(), t.maskTensor(),
-              b.strings(Batch.IDS));
-        },
+        b -> batch(b, tokenizer, prompt, maxTokens),
         "data.annotations: " + data.annotations() + " (batch " + data.batchSize() + ")");
+  }
+
+  /**
+   * A loader batch as a captioning batch (video captioning's too): its media copied, its cleaned captions as the
+   * decoder's targets ({@link #target}) of at most {@code maxTokens} tokens, its ids.
+   */
+  public static CaptionBatch batch(Batch b, BertTokenizer tokenizer, String prompt, int maxTokens) {
+    List<String> targets = b.strings(Batch.TEXTS).stream().map(c -> target(prompt, c)).toList();
+    TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
+    return new CaptionBatch(b.tensor(Batch.IMAGES).clone(), t.idsTensor(), t.maskTensor(), b.strings(Batch.IDS));
   }
 
   /**

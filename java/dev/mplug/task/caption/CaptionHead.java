@@ -9,6 +9,7 @@ import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -46,6 +47,7 @@ public final class CaptionHead {
   private final MPlug model;
   private final GenerationConfig generation;
   private final long[] prompt;
+  private final UnaryOperator<Tensor> visual;
 
   /** @param model an mPLUG with at least the VISION and DECODER parts */
   public CaptionHead(MPlug model, GenerationConfig generation) {
@@ -54,9 +56,18 @@ public final class CaptionHead {
 
   /** @param prompt the token ids decoding starts from after [CLS] (no special tokens; empty for none) */
   public CaptionHead(MPlug model, GenerationConfig generation, long[] prompt) {
+    this(model, generation, prompt, null);
+  }
+
+  /**
+   * A captioner whose decoder reads {@code visual} of the media (video clips: every frame's tokens, VATEX) instead
+   * of images [B, 3, R, R] through the ViT (null).
+   */
+  public CaptionHead(MPlug model, GenerationConfig generation, long[] prompt, UnaryOperator<Tensor> visual) {
     this.model = model;
     this.generation = generation;
     this.prompt = prompt.clone();
+    this.visual = visual != null ? visual : images -> model.visionEmbeds(model.visionTokens(images));
     model.decoder();   // fails now, naming the part, when the model has no decoder
   }
 
@@ -73,9 +84,14 @@ public final class CaptionHead {
     return prompt.clone();
   }
 
-  /** The image tokens the decoder reads: images [B, 3, R, R] -> V0 [B, Nv, H]. */
+  /** The image tokens the decoder reads: images [B, 3, R, R] (or the head's visual media) -> V0 [B, Nv, H]. */
   public Tensor imageStates(Tensor images) {
-    return model.visionEmbeds(model.visionTokens(images));
+    return visual.apply(images);
+  }
+
+  /** The captioning loss of ids [B, T] (mask [B, T]) over the media's {@link #imageStates}: the training objective. */
+  public Tensor loss(Tensor media, Tensor ids, Tensor mask) {
+    return tokenMeanLoss(logits(imageStates(media), ids, mask), ids, model.config().text().padTokenId());
   }
 
   /** Teacher forcing: ids [B, T] ([CLS] caption [SEP] ... [PAD]) and their mask [B, T] over images [B, 3, R, R]. */

@@ -10,14 +10,19 @@ public final class CaptionTraining extends FineTuning<CaptionBatch> {
   private final CaptionHead head;
 
   public CaptionTraining(CaptionHead head) {
-    super(head.model(), "caption");
+    this(head, "caption");
+  }
+
+  /** The objective of {@code head} (video captioning's reads clips), recorded in checkpoints as {@code taskName}. */
+  public CaptionTraining(CaptionHead head, String taskName) {
+    super(head.model(), taskName);
     this.head = head;
   }
 
   @Override
   public Map<String, Tensor> losses(CaptionBatch batch, long step) {
     try (Range r = Range.open("loss.caption")) {
-      return Map.of("caption", head.forward(batch.images(), batch.ids(), batch.mask()).loss());
+      return Map.of("caption", head.loss(batch.images(), batch.ids(), batch.mask()));
     }
   }
 

@@ -23,8 +23,6 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * Retrieval evaluation as the official {@code retrieval_img_mplug.py} runs it, on a file in the official test format
@@ -54,24 +52,17 @@ public final class RetrievalEvaluation {
     if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no images");
     List<RetrievalEvalSample> samples = new ArrayList<>();
     List<String> captions = new ArrayList<>();
-    List<int[]> textsOfImage = new ArrayList<>();
-    List<Integer> imageOfText = new ArrayList<>();
+    int[] counts = new int[n];
     for (int i = 0; i < n; i++) {
       RetrievalEvalSample s = sample(dataset, i, set);
       samples.add(s);
-      int[] mine = new int[s.captions().size()];
-      for (int c = 0; c < mine.length; c++) {
-        mine[c] = captions.size();
-        captions.add(TextCleaning.preCaption(s.captions().get(c), maxWords));
-        imageOfText.add(i);
-      }
-      textsOfImage.add(mine);
+      for (String c : s.captions()) captions.add(TextCleaning.preCaption(c, maxWords));
+      counts[i] = s.captions().size();
     }
     if (captions.isEmpty()) {
       throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no captions");
     }
-    RetrievalRanking.Gold gold =
-        new RetrievalRanking.Gold(textsOfImage, imageOfText.stream().mapToInt(Integer::intValue).toArray());
+    RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(counts);
 
     boolean wasTraining = model.is_training();
     model.eval();
@@ -85,7 +76,8 @@ public final class RetrievalEvaluation {
     } finally {
       model.train(wasTraining);
     }
-    return new TaskEvaluation(metrics(ranking.recall()), results(ranking, samples));
+    return new TaskEvaluation(metrics(ranking.recall()),
+        results(ranking, samples.stream().map(RetrievalEvalSample::image).toList(), "image"));
   }
 
   private static RetrievalEvalSample sample(AnnotationDataset<RetrievalEvalSample> dataset, int i,
@@ -111,13 +103,17 @@ public final class RetrievalEvaluation {
     return out;
   }
 
-  private static List<Map<String, Object>> results(RetrievalRanking.Result ranking, List<RetrievalEvalSample> samples) {
+  /**
+   * The result rows: one per image {@code {"<kind>_id": i, "<kind>": media[i], "texts": [..]}}, then one per text
+   * {@code {"text_id": t, "<kind>s": [..]}} ({@code kind} "image", or "video" for text-video retrieval).
+   */
+  public static List<Map<String, Object>> results(RetrievalRanking.Result ranking, List<String> media, String kind) {
     List<Map<String, Object>> out = new ArrayList<>();
     int[][] imageTop = ranking.images().top();
     for (int i = 0; i < imageTop.length; i++) {
       Map<String, Object> row = new LinkedHashMap<>();
-      row.put("image_id", i);
-      row.put("image", samples.get(i).image());
+      row.put(kind + "_id", i);
+      row.put(kind, media.get(i));
       row.put("texts", Arrays.stream(imageTop[i]).boxed().toList());
       out.add(row);
     }
@@ -125,7 +121,7 @@ public final class RetrievalEvaluation {
     for (int t = 0; t < textTop.length; t++) {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("text_id", t);
-      row.put("images", Arrays.stream(textTop[t]).boxed().toList());
+      row.put(kind + "s", Arrays.stream(textTop[t]).boxed().toList());
       out.add(row);
     }
     return out;
@@ -136,33 +132,20 @@ public final class RetrievalEvaluation {
       List<RetrievalEvalSample> samples, int batch) {
     ImageTransform transform = Transforms.eval(head.model().config().vision().imageRes());
     RandomGenerator none = RandomGenerator.of("L64X128MixRandom");   // the eval transform draws nothing
-    Tensor embeds = null;
-    Tensor features = null;
-    int n = samples.size();
-    for (int start = 0; start < n; start += batch) {
-      int b = Math.min(batch, n - start);
-      try (TensorScope scope = TensorScope.open()) {
-        List<Mat> mats = new ArrayList<>();
-        try {
-          for (int i = start; i < start + b; i++) {
-            try (Mat decoded = Images.read(dataset.resolve(samples.get(i).image()))) {
-              mats.add(transform.apply(decoded, none));
-            } catch (BadSampleException e) {
-              throw new IllegalArgumentException("eval image " + samples.get(i).image() + ": " + e.reason(), e);
-            }
+    return head.images(samples.size(), batch, (start, count) -> {
+      List<Mat> mats = new ArrayList<>();
+      try {
+        for (int i = start; i < start + count; i++) {
+          try (Mat decoded = Images.read(dataset.resolve(samples.get(i).image()))) {
+            mats.add(transform.apply(decoded, none));
+          } catch (BadSampleException e) {
+            throw new IllegalArgumentException("eval image " + samples.get(i).image() + ": " + e.reason(), e);
           }
-          RetrievalHead.Images part = head.images(ImageBatch.toTensor(mats));
-          if (embeds == null) {
-            embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, Nv, H]
-            features = scope.keep(torch.empty(n, part.features().size(1)));                       // [N, E]
-          }
-          embeds.narrow(0, start, b).copy_(part.embeds());
-          features.narrow(0, start, b).copy_(part.features());
-        } finally {
-          mats.forEach(Mat::close);
         }
+        return ImageBatch.toTensor(mats);
+      } finally {
+        mats.forEach(Mat::close);
       }
-    }
-    return new RetrievalHead.Images(embeds, features);
+    });
   }
 }

@@ -10,6 +10,8 @@ import dev.mplug.loss.Distillation;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -57,20 +59,57 @@ public final class RetrievalHead {
   public static final List<Part> PARTS = List.of(Part.VISION, Part.TEXT_ENCODER, Part.FUSION, Part.ITC_ITM_HEADS);
 
   private final MPlug model;
+  private final Function<Tensor, Images> visual;
 
+  /** The image-text head: {@link #images} reads images [N, 3, R, R]. */
   public RetrievalHead(MPlug model) {
+    this(model, null);
+  }
+
+  /**
+   * A head whose visual side is {@code visual} (media -> embeddings and ITC features), e.g. video clips through the
+   * frames' concatenated tokens; null = images.
+   */
+  public RetrievalHead(MPlug model, Function<Tensor, Images> visual) {
     for (Part p : PARTS) {
       if (!model.config().has(p)) throw new IllegalArgumentException("retrieval needs the model part " + p);
     }
     this.model = model;
+    this.visual = visual != null ? visual : this::encodeImages;
   }
 
   public MPlug model() {
     return model;
   }
 
-  /** Images [N, 3, R, R] -> their embeddings and ITC features. */
-  public Images images(Tensor images) {
+  /** The visual inputs (images [N, 3, R, R], or what the head's visual side reads) -> embeddings and ITC features. */
+  public Images images(Tensor media) {
+    return visual.apply(media);
+  }
+
+  /**
+   * {@code n} media through the visual side, {@code batch} at a time, into one index (call in eval mode, without
+   * gradients): {@code load.apply(start, count)} gives items start .. start + count - 1 as one batch tensor.
+   */
+  public Images images(int n, int batch, BiFunction<Integer, Integer, Tensor> load) {
+    Tensor embeds = null;
+    Tensor features = null;
+    for (int start = 0; start < n; start += batch) {
+      int b = Math.min(batch, n - start);
+      try (TensorScope scope = TensorScope.open()) {
+        Images part = images(load.apply(start, b));
+        if (embeds == null) {
+          embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, Nv, H]
+          features = scope.keep(torch.empty(n, part.features().size(1)));                     // [N, E]
+        }
+        embeds.narrow(0, start, b).copy_(part.embeds());
+        features.narrow(0, start, b).copy_(part.features());
+      }
+    }
+    return new Images(embeds, features);
+  }
+
+  private Images encodeImages(Tensor images) {
     Tensor v = model.visionEmbeds(model.visionTokens(images));                   // [N, Nv, H]
     return new Images(v, model.imageFeatures(v));                                  // [N, E]
   }

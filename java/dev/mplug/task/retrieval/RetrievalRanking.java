@@ -4,6 +4,7 @@ import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -19,6 +20,7 @@ import org.bytedeco.pytorch.Tensor;
  *   sims    = query features [chunk, E] . candidate features [C, E]^T          [chunk, C]   (ITC, cosine)
  *   top     = the k most similar candidates of each query                       [chunk, k]
  *   scores  = itm_head(fusion(pair))[:, 1] over the chunk x k pairs, in sub-batches of itm_batch pairs
+ *             (+ sims of the pair with {@link Options#addSimilarity}: text-video retrieval)
  *   keep    per query: the rank of its gold after re-ranking and by ITC alone, and its best 10 candidates
  * </pre>
  * A candidate outside the top k scores -100, as in the official score matrices, so a gold there ranks behind every
@@ -34,12 +36,24 @@ public final class RetrievalRanking {
    * @param k candidates re-ranked by ITM per query (official COCO: 256)
    * @param chunk queries whose similarity rows are held at once
    * @param itmBatch image-text pairs per fusion forward
+   * @param addSimilarity re-rank by the ITM logit plus the pair's ITC cosine similarity (the official text-video
+   *     retrieval, {@code retrieval_vid_mplug.py}) instead of the ITM logit alone
    */
-  public record Options(int k, int chunk, int itmBatch) {
+  public record Options(int k, int chunk, int itmBatch, boolean addSimilarity) {
     public Options {
       if (k < 1) throw new IllegalArgumentException("retrieval.k must be >= 1, got " + k);
       if (chunk < 1) throw new IllegalArgumentException("retrieval.chunk must be >= 1, got " + chunk);
       if (itmBatch < 1) throw new IllegalArgumentException("retrieval.itm_batch must be >= 1, got " + itmBatch);
+    }
+
+    /** The image-text ranking: candidates re-ranked by the ITM logit alone. */
+    public Options(int k, int chunk, int itmBatch) {
+      this(k, chunk, itmBatch, false);
+    }
+
+    /** The same settings, re-ranking by ITM logit + ITC cosine similarity (the official text-video score). */
+    public Options withSimilarity() {
+      return new Options(k, chunk, itmBatch, true);
     }
   }
 
@@ -48,6 +62,22 @@ public final class RetrievalRanking {
     public Gold {
       textsOfImage = List.copyOf(textsOfImage);
       imageOfText = imageOfText.clone();
+    }
+
+    /** The texts numbered consecutively in image order, image i having {@code textCounts[i]} of them. */
+    public static Gold consecutive(int[] textCounts) {
+      List<int[]> texts = new ArrayList<>(textCounts.length);
+      int[] imageOfText = new int[Arrays.stream(textCounts).sum()];
+      int next = 0;
+      for (int i = 0; i < textCounts.length; i++) {
+        int[] mine = new int[textCounts[i]];
+        for (int c = 0; c < mine.length; c++) {
+          mine[c] = next;
+          imageOfText[next++] = i;
+        }
+        texts.add(mine);
+      }
+      return new Gold(texts, imageOfText);
     }
   }
 
@@ -154,6 +184,7 @@ public final class RetrievalRanking {
         int[] cand = new int[k];
         for (int j = 0; j < k; j++) cand[j] = (int) chosen[q * k + j];
         float[] score = Arrays.copyOfRange(itm, q * k, (q + 1) * k);
+        if (o.addSimilarity()) for (int j = 0; j < k; j++) score[j] += sims[q * candidates + cand[j]];
         ranks[start + q] = rerankedRank(cand, score, candidates, golds[start + q]);
         top[start + q] = best(cand, score);
       }

@@ -60,6 +60,15 @@ public final class RetrievalTask implements DownstreamTask<RetrievalBatch> {
     return RetrievalEvaluation.METRICS;
   }
 
+  /** The loss weights {@code retrieval.itc} and {@code retrieval.itm}. */
+  public double itcWeight() {
+    return itcWeight;
+  }
+
+  public double itmWeight() {
+    return itmWeight;
+  }
+
   /** The ranking settings of the config (k, chunk, itm_batch). */
   public RetrievalRanking.Options ranking() {
     return ranking;

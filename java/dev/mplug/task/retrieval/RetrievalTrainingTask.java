@@ -19,8 +19,13 @@ public final class RetrievalTrainingTask extends FineTuning<RetrievalBatch> {
   private final double itmWeight;
 
   public RetrievalTrainingTask(MPlug model, double itcWeight, double itmWeight) {
-    super(model, "retrieval");
-    this.head = new RetrievalHead(model);
+    this(new RetrievalHead(model), "retrieval", itcWeight, itmWeight);
+  }
+
+  /** The objective over {@code head}'s visual side (clips for text-video retrieval), stored as {@code taskName}. */
+  public RetrievalTrainingTask(RetrievalHead head, String taskName, double itcWeight, double itmWeight) {
+    super(head.model(), taskName);
+    this.head = head;
     this.itcWeight = itcWeight;
     this.itmWeight = itmWeight;
   }

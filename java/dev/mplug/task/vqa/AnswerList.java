@@ -14,7 +14,8 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The candidate answers of answer-list ranking (the official {@code answer_list.json}: a JSON list of strings), each
+ * The candidate answers of answer-list ranking (the official {@code answer_list.json}: a JSON list of strings; or the
+ * official video QA {@code train_ans2label.json}, an object whose keys in file order are the answers), each
  * tokenised as a training answer, {@code [CLS] answer [SEP] [SEP]} (the answer + "[SEP]", as the official evaluation
  * does), padded to the longest. Owns its two tensors until {@link #close}.
  */
@@ -44,8 +45,14 @@ public final class AnswerList implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalArgumentException("vqa.answer_list: cannot read " + file + " (" + e.getMessage() + ")", e);
     }
+    if (root != null && root.isObject() && !root.isEmpty()) {   // {"answer": label, ...}: the answers are its keys
+      List<String> keys = new ArrayList<>(root.size());
+      root.fieldNames().forEachRemaining(keys::add);
+      return new AnswerList(keys, tokenizer, maxTokens);
+    }
     if (root == null || !root.isArray() || root.isEmpty()) {
-      throw new IllegalArgumentException("vqa.answer_list: " + file + " must be a non-empty JSON list of strings");
+      throw new IllegalArgumentException("vqa.answer_list: " + file + " must be a non-empty JSON list of strings (or "
+          + "an object whose keys are the answers)");
     }
     List<String> answers = new ArrayList<>(root.size());
     for (JsonNode a : root) {

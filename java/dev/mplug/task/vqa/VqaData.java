@@ -62,7 +62,8 @@ public final class VqaData {
     return answer + Vocabulary.SEP;
   }
 
-  private static SampleFunction<Example<Mat>> answersWithEos(SampleFunction<Example<Mat>> prepare) {
+  /** {@code prepare} with "[SEP]" appended to every answer ({@link #withEos}); video QA trains on it too. */
+  public static SampleFunction<Example<Mat>> answersWithEos(SampleFunction<Example<Mat>> prepare) {
     return (loaded, rng) -> {
       Example<Mat> e = prepare.apply(loaded, rng);
       return new Example<>(e.media(), e.text(), e.answers().stream().map(VqaData::withEos).toList(),

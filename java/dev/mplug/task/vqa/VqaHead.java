@@ -12,6 +12,7 @@ import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -73,19 +74,33 @@ public final class VqaHead {
   private final MPlug model;
   private final long padId;
 
+  private final UnaryOperator<Tensor> visual;
+
   /** @param padId the [PAD] id: answer targets equal to it are not scored */
   public VqaHead(MPlug model, long padId) {
+    this(model, padId, null);
+  }
+
+  /**
+   * A head whose visual stream V0 [B, N, H] is {@code visual} of the media (video clips: every frame's tokens);
+   * null = images [B, 3, R, R] through the ViT.
+   */
+  public VqaHead(MPlug model, long padId, UnaryOperator<Tensor> visual) {
     this.model = model;
     this.padId = padId;
+    this.visual = visual != null ? visual : images -> model.visionEmbeds(model.visionTokens(images));
   }
 
   public MPlug model() {
     return model;
   }
 
-  /** Image and question through the encoders and the fusion: images [B, 3, R, R], question ids and mask [B, T]. */
+  /**
+   * Image and question through the encoders and the fusion: images [B, 3, R, R] (or the head's visual media),
+   * question ids and mask [B, T].
+   */
   public QuestionStates encode(Tensor images, Tensor questionIds, Tensor questionMask) {
-    Tensor v = model.visionEmbeds(model.visionTokens(images));                          // V0 [B, Nv, H]
+    Tensor v = visual.apply(images);                                                     // V0 [B, Nv, H]
     Tensor l = model.textEmbeds(questionIds, questionMask);                             // L0 [B, T, H]
     return QuestionStates.of(model.fuse(l, questionMask, v, MPlug.imageMask(v)), questionMask);
   }

@@ -14,7 +14,12 @@ public final class VqaTraining extends FineTuning<VqaBatch> {
   private final VqaHead head;
 
   public VqaTraining(VqaHead head) {
-    super(head.model(), "vqa");
+    this(head, "vqa");
+  }
+
+  /** The objective of {@code head} (video QA's reads clips), recorded in checkpoints as {@code taskName}. */
+  public VqaTraining(VqaHead head, String taskName) {
+    super(head.model(), taskName);
     this.head = head;
   }
 

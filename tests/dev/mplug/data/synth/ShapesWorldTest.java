@@ -245,6 +245,37 @@ class ShapesWorldTest {
   }
 
   @Test
+  void theLastClipsAreTheTestSplitAndTheirWordsComeAfterTheImages(@TempDir Path noClips) throws IOException {
+    assertEquals(1, CONFIG.testVideos());
+    for (String[] files : List.of(new String[] {SynthFiles.VIDEO_CAPTION, SynthFiles.VIDEO_CAPTION_TRAIN,
+        SynthFiles.VIDEO_CAPTION_TEST}, new String[] {SynthFiles.VIDEO_QA, SynthFiles.VIDEO_QA_TRAIN,
+        SynthFiles.VIDEO_QA_TEST})) {
+      List<JsonNode> split = new ArrayList<>(readLines(files[1]));
+      List<JsonNode> test = readLines(files[2]);
+      assertFalse(test.isEmpty(), files[2]);
+      for (JsonNode e : test) assertEquals("videos/000003.avi", e.get("video").asText(), files[2]);
+      split.addAll(test);
+      assertEquals(readLines(files[0]), split, "train then test is the whole file " + files[0]);
+    }
+    // the same world without clips: every image text reads the same ids, the clips' words come after them
+    ShapesWorld.generate(noClips, new ShapesWorld.Config(30, 0, 3, 64, 0.2, 8));
+    BertTokenizer images = BertTokenizer.load(noClips.resolve(SynthFiles.VOCAB));
+    BertTokenizer withClips = BertTokenizer.load(root.resolve(SynthFiles.VOCAB));
+    int captions = 0;
+    for (JsonNode entry : read(SynthFiles.PRETRAIN)) {
+      for (JsonNode c : entry.get("caption")) {
+        assertArrayEquals(images.tokenIds(c.asText()), withClips.tokenIds(c.asText()), c.asText());
+        captions++;
+      }
+    }
+    assertTrue(captions >= 60, captions + " captions");
+    int unk = withClips.vocabulary().unkId();
+    assertTrue(Arrays.stream(withClips.tokenIds(ClipText.CAPTION_PROMPT)).noneMatch(id -> id == unk),
+        "the VATEX prompt's words are in a world with clips");
+    assertTrue(Arrays.stream(images.tokenIds("moving")).allMatch(id -> id == unk), "clip words only with clips");
+  }
+
+  @Test
   void videosMoveTheWayTheirAnswersSay() throws IOException {
     List<JsonNode> captions = readLines(SynthFiles.VIDEO_CAPTION);
     assertEquals(4, captions.size());

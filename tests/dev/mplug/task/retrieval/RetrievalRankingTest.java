@@ -3,6 +3,7 @@ package dev.mplug.task.retrieval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
@@ -117,9 +118,39 @@ class RetrievalRankingTest {
     }
   }
 
+  @Test
+  void theTextVideoScoreAddsTheSimilarityToTheMatchLogit() {
+    Seeds.fresh("theTextVideoScoreAddsTheSimilarityToTheMatchLogit");
+    try (TensorScope scope = TensorScope.open(); NoGradGuard guard = new NoGradGuard()) {
+      MPlug model = RetrievalHeadTest.tinyModel();
+      model.eval();
+      RetrievalHead head = new RetrievalHead(model);
+      int[] captionsPer = {1, 2, 1, 1, 2, 1};
+      RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(captionsPer);
+      assertArrayEquals(new int[] {1, 2}, gold.textsOfImage().get(1));
+      assertArrayEquals(new int[] {0, 1, 1, 2, 3, 4, 4, 5}, gold.imageOfText());
+      RetrievalHead.Images images = head.images(torch.randn(6, 3, 32, 32));
+      Tensor ids = torch.randint(5, 120, new long[] {8, 5}).to(torch.ScalarType.Long);
+      ids.select(1, 0).fill_(Tensors.scalar(101));
+      RetrievalHead.Texts texts = head.texts(ids, torch.ones(8, 5).to(torch.ScalarType.Long));
+      int k = 3;
+      RetrievalRecall.Result expected = RetrievalRecall.compute(official(head, images, texts, k, true, true),
+          official(head, images, texts, k, false, true), gold.textsOfImage(), gold.imageOfText());
+      RetrievalRanking.Options options = new RetrievalRanking.Options(k, 4, 5).withSimilarity();
+      assertTrue(options.addSimilarity());
+      assertEquals(expected, RetrievalRanking.rank(head, images, texts, gold, options).recall());
+    }
+  }
+
   /** The official score matrix: -100 everywhere, the top-k by ITC of each query re-scored with ITM (class 1). */
   private static float[][] official(RetrievalHead head, RetrievalHead.Images images, RetrievalHead.Texts texts,
       int k, boolean imageQueries) {
+    return official(head, images, texts, k, imageQueries, false);
+  }
+
+  /** ... and with {@code addSimilarity} the text-video score, ITM logit + ITC similarity. */
+  private static float[][] official(RetrievalHead head, RetrievalHead.Images images, RetrievalHead.Texts texts,
+      int k, boolean imageQueries, boolean addSimilarity) {
     float[][] itc = imageQueries ? itc(images.features(), texts.features()) : itc(texts.features(), images.features());
     float[][] out = new float[itc.length][];
     for (int q = 0; q < itc.length; q++) {
@@ -135,7 +166,7 @@ class RetrievalRankingTest {
         int text = imageQueries ? c : q;
         Tensor ti = Tensors.longs(new long[] {text}, 1);
         out[q][c] = head.matchScores(images.embeds().narrow(0, image, 1), texts.embeds().index_select(0, ti),
-            texts.mask().index_select(0, ti)).item_float();
+            texts.mask().index_select(0, ti)).item_float() + (addSimilarity ? row[c] : 0);
       }
     }
     return out;

@@ -113,14 +113,27 @@ class VqaTaskTest {
   void aBadAnswerListFileIsOneLineNamingIt() throws Exception {
     BertTokenizer tok = new BertTokenizer(Vocabulary.of(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")));
     Path broken = Files.writeString(dir.resolve("broken.json"), "[\"yes\",\n");
-    Path object = Files.writeString(dir.resolve("object.json"), "{\"yes\": 1}");
+    Path empty = Files.writeString(dir.resolve("empty.json"), "{}");
     Path number = Files.writeString(dir.resolve("number.json"), "[\"yes\", 2]");
     assertTrue(assertThrows(IllegalArgumentException.class, () -> AnswerList.read(broken, tok, 8)).getMessage()
         .startsWith("vqa.answer_list: " + broken + " is not valid JSON (line "));
-    assertEquals("vqa.answer_list: " + object + " must be a non-empty JSON list of strings",
-        assertThrows(IllegalArgumentException.class, () -> AnswerList.read(object, tok, 8)).getMessage());
+    assertEquals("vqa.answer_list: " + empty + " must be a non-empty JSON list of strings (or an object whose keys "
+        + "are the answers)", assertThrows(IllegalArgumentException.class, () -> AnswerList.read(empty, tok, 8))
+        .getMessage());
     assertEquals("vqa.answer_list: " + number + " entry 1 is not a string: 2",
         assertThrows(IllegalArgumentException.class, () -> AnswerList.read(number, tok, 8)).getMessage());
+  }
+
+  @Test
+  void anAnswerToLabelObjectListsItsKeys() throws Exception {
+    BertTokenizer tok = new BertTokenizer(Vocabulary.of(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "yes",
+        "no")));
+    Path ans2label = Files.writeString(dir.resolve("train_ans2label.json"), "{\"no\": 0, \"yes\": 1}");
+    try (TensorScope scope = TensorScope.open(); AnswerList list = AnswerList.read(ans2label, tok, 8)) {
+      assertEquals(2, list.size());
+      assertEquals("no", list.answer(0), "the keys in file order (the official video QA list)");
+      assertEquals("yes", list.answer(1));
+    }
   }
 
   @Test
