@@ -225,7 +225,7 @@ class FusedAttentionTest {
       Tensor doubles = torch.randn(2, 3, 4, 8).to(torch.ScalarType.Double);
       e = assertThrows(TorchException.class, () -> FusedAttention.apply(List.of(doubles), List.of(k), List.of(k),
           Arrays.asList((Tensor) null), 1.0, 0.0));
-      assertTrue(e.getMessage().contains("q[0]: must be float32"), e.getMessage());
+      assertTrue(e.getMessage().contains("q[0]: must be float32 or bfloat16"), e.getMessage());
     }
   }
 }
