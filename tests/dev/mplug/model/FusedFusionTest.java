@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * The whole skip-connected fusion on the fused path against the composite path: both output streams, the gradients of
  * every weight and of both input streams, fp32 within 1e-5 relative (max |diff| over max |composite|), and under bf16
  * autocast (the fused kernels then get bfloat16 projections) within 1e-2 in norm (||diff|| over ||composite||: single
- * elements of two bf16 computations differ by a few bfloat16 steps, about 1% of the largest). Eval mode, so that dropout
- * (whose draws the two paths cannot share) is off; gradients are still taken.
+ * elements of two bf16 computations differ by a few bfloat16 steps, about 1% of the largest). Eval mode, so that
+ * dropout (whose draws the two paths cannot share) is off; gradients are still taken.
  */
 class FusedFusionTest {
   private static final double REL_TOL = 1e-5;
