@@ -12,9 +12,13 @@ import dev.mplug.torch.Autocast;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -30,7 +34,11 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * The fusion network's layers on the fused native path against the composite path, in one JVM with the same threads,
@@ -44,9 +52,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip). {@code pass}:
  * {@code forward} (eval mode, no autograd: inference) or {@code train} (train mode, forward + backward of a fixed
  * random projection of both streams). {@code precision}: {@code fp32}, or {@code bf16} (the forward in a CPU autocast
- * region, as training with {@code train.precision: "bf16"}; the fused kernels are fp32-only, so there every impl runs
- * the composite attention; the GEMM-only operands in bf16). {@code batch} 8 is the training shape, 1 inference.
+ * region, as training with {@code train.precision: "bf16"}: the fused kernels then read and write bfloat16 and compute
+ * in float32; the GEMM-only operands in bf16). {@code batch} 8 is the training shape, 1 inference.
  * Threads: {@code -p threads=N} sets libtorch's intra-op, OpenBLAS's and the fused kernels' thread count alike.
+ *
+ * <p>Besides JMH's wall time, each trial prints the CPU time of the benchmark thread per measured operation
+ * ({@code cpu ms/op}): at {@code threads=1} all the work runs on that thread (OpenMP and OpenBLAS run single-threaded
+ * regions on the caller), so it is the figure that stays comparable when other processes share the cores.
  *
  * <p>{@code gemmOnly} runs only the matrix products of the unit (linear layers as [B*T, in] x [in, out], the attention
  * products as batched [T_q, d] x [d, T_k] and [T_q, T_k] x [T_k, d] per head; with {@code train} each also in its two
@@ -88,6 +100,10 @@ public class FusionBenchmark {
   private final List<FusionLayer> layers = new ArrayList<>();
   private Tensor image, text, imageMask, textMask, upImage, upText;
   private List<Gemm> gemms;
+  private final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+  private boolean measuring;
+  private long cpuNanos;
+  private int measuredOps;
 
   /** One matrix product {@code [batch, m, k] x [batch, k, n]} with its operands. */
   record Gemm(long batch, long m, long k, long n, Tensor a, Tensor b) {
@@ -146,6 +162,31 @@ public class FusionBenchmark {
         batch, flops / 1e9, flopsOf("fusion", batch, train) / flopsOf("connected6", batch, train));
   }
 
+  @Setup(Level.Iteration)
+  public void startIteration(IterationParams iteration) {
+    measuring = iteration.getType() == IterationType.MEASUREMENT;
+  }
+
+  /** One line per trial: the benchmark thread's CPU time per measured operation, with the trial's parameters. */
+  @TearDown(Level.Trial)
+  public void reportCpuTime(BenchmarkParams params) {
+    if (measuredOps == 0) return;
+    System.out.printf(Locale.ROOT, "%ncpu ms/op %s unit=%s impl=%s pass=%s precision=%s batch=%d threads=%d: %.1f "
+        + "(%d ops)%n", params.getBenchmark().replaceAll(".*\\.", ""), unit, impl, pass, precision, batch, threads,
+        cpuNanos / 1e6 / measuredOps, measuredOps);
+  }
+
+  /** Runs {@code op}, adding the benchmark thread's CPU time to the trial's total in measurement iterations. */
+  private double timed(DoubleSupplier op) {
+    long start = cpu.getCurrentThreadCpuTime();
+    double result = op.getAsDouble();
+    if (measuring) {
+      cpuNanos += cpu.getCurrentThreadCpuTime() - start;
+      measuredOps++;
+    }
+    return result;
+  }
+
   private void add(Module layer) {
     modules.add(layer);
     layers.add((FusionLayer) layer);
@@ -153,6 +194,10 @@ public class FusionBenchmark {
 
   @Benchmark
   public double layers() {
+    return timed(this::runLayers);
+  }
+
+  private double runLayers() {
     try (TensorScope scope = TensorScope.open()) {
       if (pass.equals("forward")) {
         try (NoGradGuard noGrad = new NoGradGuard()) {
@@ -180,6 +225,10 @@ public class FusionBenchmark {
 
   @Benchmark
   public double gemmOnly() {
+    return timed(this::runGemms);
+  }
+
+  private double runGemms() {
     try (TensorScope scope = TensorScope.open(); NoGradGuard noGrad = new NoGradGuard()) {
       double sink = 0;
       for (Gemm g : gemms) sink += torch.matmul(g.a(), g.b()).reshape(-1).select(0, 0).item_double();
