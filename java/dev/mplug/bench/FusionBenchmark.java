@@ -22,6 +22,7 @@ import java.util.function.DoubleSupplier;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,7 +50,9 @@ import org.openjdk.jmh.runner.IterationType;
  * attention core op by op), {@code sdpa} (concatenated streams, the attention core in ATen's fused SDPA kernel: the
  * project's NATIVE attention path). {@code unit}: {@code coattention} (one co-attention layer), {@code connected} (one connected-attention layer),
  * {@code fusion} (the 6-layer skip-connected fusion at stride 3: five co-attention layers and one connected),
- * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip). {@code pass}:
+ * {@code connected6} (six connected-attention layers: what the fusion would cost without the skip), {@code attention}
+ * (the connected layer's attention core alone: queries [V; L] over keys and values [V; L], from head-split projections
+ * in the precision's type, as autocast hands them). {@code pass}:
  * {@code forward} (eval mode, no autograd: inference) or {@code train} (train mode, forward + backward of a fixed
  * random projection of both streams). {@code precision}: {@code fp32}, or {@code bf16} (the forward in a CPU autocast
  * region, as training with {@code train.precision: "bf16"}: the fused kernels then read and write bfloat16 and compute
@@ -78,7 +81,7 @@ public class FusionBenchmark {
   static final int IMAGE_TOKENS = 257;
   static final int TEXT_TOKENS = 25;
 
-  @Param({"coattention", "connected", "fusion", "connected6"})
+  @Param({"coattention", "connected", "fusion", "connected6", "attention"})
   public String unit;
 
   @Param({"fused", "composite"})
@@ -99,6 +102,7 @@ public class FusionBenchmark {
   private final List<Module> modules = new ArrayList<>();
   private final List<FusionLayer> layers = new ArrayList<>();
   private Tensor image, text, imageMask, textMask, upImage, upText;
+  private List<Tensor> queries, keys, values;   // unit "attention": per stream [B, H, T, d]
   private List<Gemm> gemms;
   private final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
   private boolean measuring;
@@ -140,6 +144,11 @@ public class FusionBenchmark {
       }
       case "connected6" -> {
         for (int i = 0; i < 6; i++) add(new ConnectedAttentionLayer(c));
+      }
+      case "attention" -> {
+        queries = headSplitStreams();
+        keys = headSplitStreams();
+        values = headSplitStreams();
       }
       default -> throw new IllegalArgumentException("unknown unit " + unit);
     }
@@ -187,6 +196,31 @@ public class FusionBenchmark {
     return result;
   }
 
+  /** Random head-split projections of both streams, [B, H, Nv, d] and [B, H, T, d], leaves requiring grad. */
+  private List<Tensor> headSplitStreams() {
+    torch.ScalarType dtype = precision.equals("bf16") ? torch.ScalarType.BFloat16 : torch.ScalarType.Float;
+    List<Tensor> r = new ArrayList<>();
+    for (int t : new int[] {IMAGE_TOKENS, TEXT_TOKENS}) {
+      Tensor x = torch.randn(batch, t, HIDDEN).to(dtype).view(batch, t, HEADS, HIDDEN / HEADS).transpose(1, 2);
+      r.add(x.detach().requires_grad_(pass.equals("train")));
+    }
+    return r;
+  }
+
+  /** The attention core alone on the fused or the composite path: per stream [B, T, H]. */
+  private FusionLayer.Streams attend() {
+    double scale = 1 / Math.sqrt(HIDDEN / HEADS);
+    if (impl.equals("fused")) {
+      List<Tensor> out = FusedAttention.apply(queries, keys, values, List.of(imageMask, textMask), scale, 0.0);
+      return new FusionLayer.Streams(out.get(0), out.get(1));
+    }
+    Tensor m = torch.cat(new TensorVector(imageMask, textMask), 3);                     // [B, 1, 1, Nv + T]
+    Tensor out = AttentionCore.apply(torch.cat(new TensorVector(queries.get(0), queries.get(1)), 2),
+        torch.cat(new TensorVector(keys.get(0), keys.get(1)), 2),
+        torch.cat(new TensorVector(values.get(0), values.get(1)), 2), m, scale, false);  // [B, Nv + T, H]
+    return new FusionLayer.Streams(out.narrow(1, 0, IMAGE_TOKENS), out.narrow(1, IMAGE_TOKENS, TEXT_TOKENS));
+  }
+
   private void add(Module layer) {
     modules.add(layer);
     layers.add((FusionLayer) layer);
@@ -205,6 +239,13 @@ public class FusionBenchmark {
         }
       }
       for (Module m : modules) m.zero_grad(true);
+      if (queries != null) {
+        for (List<Tensor> xs : List.of(queries, keys, values)) {
+          for (Tensor x : xs) {
+            if (x.grad().defined()) x.grad().zero_();
+          }
+        }
+      }
       FusionLayer.Streams out = run();
       out.image().mul(upImage).sum().add(out.text().mul(upText).sum()).backward();
       return out.text().data_ptr_float().get();
@@ -213,6 +254,10 @@ public class FusionBenchmark {
 
   private FusionLayer.Streams run() {
     try (Autocast region = Autocast.cpu(precision.equals("bf16") ? Precision.BF16 : Precision.FP32)) {
+      if (unit.equals("attention")) {
+        FusionLayer.Streams s = attend();
+        return new FusionLayer.Streams(s.image().to(torch.ScalarType.Float), s.text().to(torch.ScalarType.Float));
+      }
       Tensor v = image, l = text;
       for (FusionLayer layer : layers) {
         FusionLayer.Streams s = layer.fuse(v, l, imageMask, textMask);
@@ -278,6 +323,10 @@ public class FusionBenchmark {
       }
       case "connected6" -> {
         for (int layer = 0; layer < 6; layer++) connected.run();
+      }
+      case "attention" -> {
+        fwd.add(new long[] {b * HEADS, n, d, n});
+        fwd.add(new long[] {b * HEADS, n, n, d});
       }
       default -> throw new IllegalArgumentException("unknown unit " + unit);
     }
