@@ -60,8 +60,9 @@ import org.openjdk.jmh.runner.IterationType;
  * Threads: {@code -p threads=N} sets libtorch's intra-op, OpenBLAS's and the fused kernels' thread count alike.
  *
  * <p>Besides JMH's wall time, each trial prints the CPU time of the benchmark thread per measured operation
- * ({@code cpu ms/op}): at {@code threads=1} all the work runs on that thread (OpenMP and OpenBLAS run single-threaded
- * regions on the caller), so it is the figure that stays comparable when other processes share the cores.
+ * ({@code cpu ms/op}: the median, then each operation's): at {@code threads=1} all the work runs on that thread (OpenMP
+ * and OpenBLAS run single-threaded regions on the caller), so it is the figure that stays comparable when other
+ * processes share the cores.
  *
  * <p>{@code gemmOnly} runs only the matrix products of the unit (linear layers as [B*T, in] x [in, out], the attention
  * products as batched [T_q, d] x [d, T_k] and [T_q, T_k] x [T_k, d] per head; with {@code train} each also in its two
@@ -106,8 +107,7 @@ public class FusionBenchmark {
   private List<Gemm> gemms;
   private final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
   private boolean measuring;
-  private long cpuNanos;
-  private int measuredOps;
+  private final List<Double> cpuMillis = new ArrayList<>();   // per measured operation
 
   /** One matrix product {@code [batch, m, k] x [batch, k, n]} with its operands. */
   record Gemm(long batch, long m, long k, long n, Tensor a, Tensor b) {
@@ -179,20 +179,19 @@ public class FusionBenchmark {
   /** One line per trial: the benchmark thread's CPU time per measured operation, with the trial's parameters. */
   @TearDown(Level.Trial)
   public void reportCpuTime(BenchmarkParams params) {
-    if (measuredOps == 0) return;
+    if (cpuMillis.isEmpty()) return;
+    double[] sorted = cpuMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     System.out.printf(Locale.ROOT, "%ncpu ms/op %s unit=%s impl=%s pass=%s precision=%s batch=%d threads=%d: %.1f "
-        + "(%d ops)%n", params.getBenchmark().replaceAll(".*\\.", ""), unit, impl, pass, precision, batch, threads,
-        cpuNanos / 1e6 / measuredOps, measuredOps);
+        + "(median; ops %s)%n", params.getBenchmark().replaceAll(".*\\.", ""), unit, impl, pass, precision, batch,
+        threads, sorted[sorted.length / 2],
+        cpuMillis.stream().map(ms -> String.format(Locale.ROOT, "%.1f", ms)).toList());
   }
 
   /** Runs {@code op}, adding the benchmark thread's CPU time to the trial's total in measurement iterations. */
   private double timed(DoubleSupplier op) {
     long start = cpu.getCurrentThreadCpuTime();
     double result = op.getAsDouble();
-    if (measuring) {
-      cpuNanos += cpu.getCurrentThreadCpuTime() - start;
-      measuredOps++;
-    }
+    if (measuring) cpuMillis.add((cpu.getCurrentThreadCpuTime() - start) / 1e6);
     return result;
   }
 

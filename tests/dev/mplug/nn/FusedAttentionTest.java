@@ -271,25 +271,30 @@ class FusedAttentionTest {
     }
   }
 
-  /** bfloat16 inputs under the same seed: the same dropped probabilities as float32, the kept ones within 1e-2. */
+  /**
+   * bfloat16 inputs under the same seed: the same dropped probabilities as the float32 call on the same values, the kept
+   * ones within 1e-2.
+   */
   @Test
   void bfloat16DropoutDrawsTheFloat32MaskForTheSameSeed() {
     long seed = Seeds.fresh("bfloat16FusedDropout");
     double p = 0.25;
     try (TensorScope scope = TensorScope.open(); NoGradGuard noGrad = new NoGradGuard()) {
       long b = 2, h = 2, tv = 20, tl = 11, tk = tv + tl, d = 8;
-      List<Tensor> q = List.of(headSplit(b, h, tv, d), headSplit(b, h, tl, d));
-      List<Tensor> k = List.of(headSplit(b, h, tv, d), headSplit(b, h, tl, d));
-      Tensor eye = torch.eye(tk).expand(b, h, tk, tk).contiguous();
+      Precision bf = Precision.BF16;
+      List<Tensor> q = List.of(headSplit(b, h, tv, d, bf), headSplit(b, h, tl, d, bf));
+      List<Tensor> k = List.of(headSplit(b, h, tv, d, bf), headSplit(b, h, tl, d, bf));
+      Tensor eye = torch.eye(tk).expand(b, h, tk, tk).contiguous().to(torch.ScalarType.BFloat16);
       List<Tensor> identity = List.of(eye.narrow(2, 0, tv), eye.narrow(2, tv, tl));
       List<Tensor> none = Arrays.asList(null, null);
       double scale = 1 / Math.sqrt(d);
       TorchRuntime.seed(seed);
-      Tensor fp32 = cat(FusedAttention.apply(q, k, identity, none, scale, p), 1);   // [B, Tq, H*Tk]
+      Tensor fp32 = cat(FusedAttention.apply(float32Copies(q), float32Copies(k), float32Copies(identity), none,
+          scale, p), 1);                                                         // [B, Tq, H*Tk]
       TorchRuntime.seed(seed);
-      Tensor bf16 = cat(FusedAttention.apply(bfloat16(q), bfloat16(k), bfloat16(identity), none, scale, p), 1);
+      Tensor bf16 = cat(FusedAttention.apply(q, k, identity, none, scale, p), 1);
       TorchRuntime.seed(seed);
-      Tensor again = cat(FusedAttention.apply(bfloat16(q), bfloat16(k), bfloat16(identity), none, scale, p), 1);
+      Tensor again = cat(FusedAttention.apply(q, k, identity, none, scale, p), 1);
       assertEquals(torch.ScalarType.BFloat16.value, bf16.scalar_type().value, "bfloat16 in, bfloat16 out");
       assertEquals(0.0, maxAbsDiff(bf16, again), 0.0, "same seed, same bits");
       Tensor dropped = fp32.eq(new Scalar(0.0));
@@ -298,10 +303,6 @@ class FusedAttentionTest {
       assertTrue(dropped.equal(bf16.eq(new Scalar(0.0))), "bfloat16 drops exactly the float32 call's probabilities");
       TensorAssert.assertRelClose(fp32, bf16, BF16_REL_TOL, "kept probabilities in bfloat16");
     }
-  }
-
-  private static List<Tensor> bfloat16(List<Tensor> xs) {
-    return xs.stream().map(x -> x.to(torch.ScalarType.BFloat16)).toList();
   }
 
   @Test
