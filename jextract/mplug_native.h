@@ -34,7 +34,8 @@ typedef void *mplug_tensor;
 #define MPLUG_ERR_TORCH 2       /* libtorch raised an error inside an ATen op */
 #define MPLUG_ERR_UNSUPPORTED 3 /* the feature was not compiled into this build (e.g. CUDA) */
 
-/* Version of this C API; bumped when a signature changes. */
+/* Version of this C API; bumped when a signature or what a function accepts changes (v5: the fused ops take bfloat16
+ * tensors as well as float32). */
 MPLUG_API int32_t mplug_abi_version(void);
 
 /* The message of the last failure on the calling thread ("" if none). Valid until the next call on this thread. */
@@ -67,13 +68,15 @@ MPLUG_API int32_t mplug_attention(mplug_tensor q, mplug_tensor k, mplug_tensor v
  * the concatenation. The connected-attention layer's joint attention is queries [V; L] over keys/values [V; L]
  * (n_query = n_key = 2); the co-attention layer's self- and cross-attention are n_query = n_key = 1.
  * Online (flash-style) softmax: no score matrix is kept; lse (the row log-sum-exp) is what backward needs.
- *   q[s]: [B, H, Tq_s, d]; k[s]: [B, H, Tk_s, d]; v[s]: [B, H, Tk_s, dv]   (float32, CPU, any strides with the last
+ *   q[s]: [B, H, Tq_s, d]; k[s]: [B, H, Tk_s, d]; v[s]: [B, H, Tk_s, dv]   (CPU, any strides with the last
  *         dimension contiguous, e.g. the head-split view of a [B, T, H*d] projection)
- *   key_mask: NULL, or n_key entries each NULL or an additive float32 [B, Tk_s] mask (0 keeps, -10000 / -1e9 drops)
+ *   key_mask: NULL, or n_key entries each NULL or an additive [B, Tk_s] mask (0 keeps, -10000 / -1e9 drops)
  *   scale: the score scale (1/sqrt(d)); dropout_p in [0, 1): dropout on the probabilities, the kept ones scaled by
  *     1 / (1 - dropout_p), drawn from a counter-based hash of (seed, row, key) so that backward redraws the same mask
  *   threads: worker threads (libtorch's intra-op thread count); the work is split over B x H
  *   out[s]: [B, H, Tq_s, dv] written (e.g. the head-split view of a [B, Tq_s, H*dv] tensor); lse[s]: [B, H, Tq_s] written
+ * Element types: every tensor but lse is float32 or bfloat16, each on its own (the type is read from the tensor); the
+ * arithmetic is float32, bfloat16 results are rounded to nearest even; lse is float32.
  * Raw kernel: autograd does not see it. Returns MPLUG_OK or MPLUG_ERR_ARGUMENT (message: mplug_last_error()).
  */
 MPLUG_API int32_t mplug_joint_attention_forward(const mplug_tensor *q, int32_t n_query, const mplug_tensor *k,
@@ -96,10 +99,13 @@ MPLUG_API int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t 
 /*
  * The tail of a BERT output block in one pass over each row: out = LayerNorm(residual + Dropout(x + bias)) * gamma
  * + beta, fused on the CPU.
- *   x, residual, out: [N, C] float32 CPU (rows with any stride, each row contiguous); bias, gamma, beta: [C]
+ *   x, residual, out: [N, C] CPU (rows with any stride, each row contiguous); bias, gamma, beta: [C]
  *   dropout_p in [0, 1): the kept values scaled by 1 / (1 - dropout_p), drawn from the counter-based hash of the
  *     attention kernels on (seed, row, column), so backward redraws the same mask; eps: LayerNorm's epsilon
  *   threads: worker threads over blocks of rows; mean, rstd: [N] written (each row's mean and 1 / std, for backward)
+ * Element types: every tensor but mean and rstd is float32 or bfloat16, each on its own (under autocast x is a bfloat16
+ * product, the rest float32); the arithmetic is float32, bfloat16 results are rounded to nearest even; mean and rstd
+ * are float32.
  * Raw kernel: autograd does not see it. Returns MPLUG_OK or MPLUG_ERR_ARGUMENT (message: mplug_last_error()).
  */
 MPLUG_API int32_t mplug_residual_layer_norm_forward(mplug_tensor x, mplug_tensor bias, mplug_tensor residual,

@@ -93,7 +93,7 @@ bool bottom_right_causal(AtenTensorHandle q, AtenTensorHandle k, int64_t tq, int
 
 extern "C" {
 
-int32_t mplug_abi_version(void) { return 4; }
+int32_t mplug_abi_version(void) { return 5; }
 
 void mplug_tensor_free(mplug_tensor t) {
   if (t != nullptr) aoti_torch_delete_tensor_object(static_cast<AtenTensorHandle>(t));

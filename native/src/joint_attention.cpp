@@ -1,6 +1,5 @@
 // mplug_joint_attention_forward / _backward: fused multi-head attention whose queries and keys/values come in
-// SEGMENTS (the streams of mPLUG's fusion network), computed with an online (flash-style) softmax on raw float32 CPU
-// buffers.
+// SEGMENTS (the streams of mPLUG's fusion network), computed with an online (flash-style) softmax on raw CPU buffers.
 //
 // The connected-attention layer attends jointly over the image and text streams: queries [V; L], keys and values
 // [V; L], key mask [image mask; text mask]. The composite path concatenates the two [B, T, H] streams into one tensor
@@ -16,6 +15,10 @@
 // Dropout on the probabilities (p > 0) draws a counter-based hash of (seed, row, key), so backward redraws the same
 // mask without storing it.
 //
+// Inputs and outputs may be float32 or bfloat16, each tensor on its own (autocast hands bfloat16 projections): the
+// gather widens bfloat16 rows to float32, all arithmetic is float32, and results are rounded to bfloat16 (to nearest,
+// ties to even) as they are written; the log-sum-exp is float32 always (float_rows.h).
+//
 // Work is split over batch x heads on libtorch's OpenMP thread team (parallel.h), the caller's thread count. The tile loops are compiled
 // twice, AVX2+FMA and baseline x86-64, and picked by the CPU's features at run time.
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "flash_tiles.h"
+#include "float_rows.h"
 #include "parallel.h"
 #include "status.h"
 #include "strided_view.h"
@@ -66,13 +70,14 @@ std::string check_4d(const StridedView &x, const std::string &what, int64_t b, i
 
 // Reads a list of handles into views, each `dims`-d; `optional` allows NULL entries (left with data == nullptr).
 std::string read_list(const mplug_tensor *handles, int32_t n, const char *name, size_t dims, bool optional,
-                      std::vector<StridedView> *views) {
+                      std::vector<StridedView> *views,
+                      mplug::Accepts accepts = mplug::Accepts::kFloat32OrBFloat16) {
   if (handles == nullptr) return std::string(name) + " is NULL";
   views->resize(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     if (optional && handles[i] == nullptr) continue;
     std::string e = mplug::read_view(static_cast<AtenTensorHandle>(handles[i]),
-                                     std::string(name) + "[" + std::to_string(i) + "]", dims, &(*views)[i]);
+                                     std::string(name) + "[" + std::to_string(i) + "]", dims, &(*views)[i], accepts);
     if (!e.empty()) return e;
   }
   return "";
@@ -128,6 +133,8 @@ std::string read_problem(const mplug_tensor *q, int32_t n_query, const mplug_ten
 // One thread's scratch: the gathered (batch, head) slice and the tiles, reused across its tasks.
 struct Workspace {
   std::vector<float> q, k, kt, v, vt, mask, out, lse, grad_out, delta, grad_q, grad_k, grad_v, s, s2, pt, dst, acc;
+  std::vector<float> stage;   // bfloat16 rows as float32: 8 key and 8 value rows (gather), or one output row
+  int64_t stage_width = 0;    // floats per row of stage
 
   void size_for(const Problem &p, bool backward) {
     auto fit = [](std::vector<float> &b, int64_t n) { if (static_cast<int64_t>(b.size()) < n) b.resize(n); };
@@ -138,6 +145,8 @@ struct Workspace {
     fit(s, (backward ? kBackwardRows : t::kRows) * t::kBlock);
     fit(acc, t::kRows * p.dv_pad);
     fit(lse, p.tq_pad);
+    stage_width = std::max(p.d_pad, p.dv_pad);
+    fit(stage, 16 * stage_width);
     if (backward) {
       fit(k, p.tk_pad * p.d_pad);
       fit(vt, p.dv_pad * p.tk_pad);
@@ -153,9 +162,10 @@ struct Workspace {
   }
 };
 
-// Row (b, h, i) of a [B, H, T, w] view. Views point at caller-owned tensors: inputs are read, outputs written.
-float *row_of(const StridedView &x, int64_t b, int64_t h, int64_t i) {
-  return x.data + b * x.stride[0] + h * x.stride[1] + i * x.stride[2];
+// The element offset of row (b, h, i) of a [B, H, T, w] view. Views point at caller-owned tensors: inputs are read,
+// outputs written.
+int64_t row_of(const StridedView &x, int64_t b, int64_t h, int64_t i) {
+  return b * x.stride[0] + h * x.stride[1] + i * x.stride[2];
 }
 
 // dst[c * ldd + j + jj] = rows[jj][c] for jj < n, c < width: n source rows written as n adjacent columns, 8 rows at
@@ -168,8 +178,9 @@ __attribute__((always_inline)) inline void to_columns(const float *const *rows, 
   }
 }
 
-// Copies the (b, h) slice of every segment into the padded joint buffers: q pre-multiplied by scale, k^T, v, the key
-// mask (padding keys -inf so they get probability 0). With `backward`, also k row-major, v^T, dO and D.
+// Copies the (b, h) slice of every segment into the padded float32 joint buffers (bfloat16 rows widened on the way):
+// q pre-multiplied by scale, k^T, v, the key mask (padding keys -inf so they get probability 0). With `backward`, also
+// k row-major, v^T, dO and D.
 // Inlined into each kernel clone, so that its copies are compiled for the same instruction set.
 __attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, int64_t h, bool backward,
                                                   Workspace &w) {
@@ -183,7 +194,7 @@ __attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, i
   }
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
-      const float *src = row_of(p.q[s], b, h, i);
+      const float *src = mplug::read_floats(p.q[s], row_of(p.q[s], b, h, i), p.d, w.stage.data());
       float *dst = w.q.data() + (p.q_start[s] + i) * p.d_pad;
       for (int64_t c = 0; c < p.d; ++c) dst[c] = src[c] * p.scale;
     }
@@ -196,11 +207,12 @@ __attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, i
       const float *ks[8], *vs[8];
       for (int64_t ii = 0; ii < n; ++ii) {
         const int64_t i = i0 + ii, j = p.k_start[s] + i;
-        ks[ii] = row_of(p.k[s], b, h, i);
-        vs[ii] = row_of(p.v[s], b, h, i);
+        ks[ii] = mplug::read_floats(p.k[s], row_of(p.k[s], b, h, i), p.d, w.stage.data() + ii * w.stage_width);
+        vs[ii] = mplug::read_floats(p.v[s], row_of(p.v[s], b, h, i), p.dv,
+                                    w.stage.data() + (8 + ii) * w.stage_width);
         std::copy(vs[ii], vs[ii] + p.dv, w.v.data() + j * p.dv_pad);
         if (backward) std::copy(ks[ii], ks[ii] + p.d, w.k.data() + j * p.d_pad);
-        w.mask[j] = m.data != nullptr ? m.data[b * m.stride[0] + i * m.stride[1]] : 0.f;
+        w.mask[j] = m.data != nullptr ? mplug::read_float(m, b * m.stride[0] + i * m.stride[1]) : 0.f;
       }
       to_columns(ks, n, p.d, w.kt.data(), p.tk_pad, p.k_start[s] + i0);
       if (backward) to_columns(vs, n, p.dv, w.vt.data(), p.tk_pad, p.k_start[s] + i0);
@@ -215,13 +227,14 @@ __attribute__((always_inline)) inline void gather(const Problem &p, int64_t b, i
   for (size_t s = 0; s < p.q.size(); ++s) {
     for (int64_t i = 0; i < p.q[s].size[2]; ++i) {
       const int64_t r = p.q_start[s] + i;
-      const float *go = row_of(p.grad_out[s], b, h, i);
-      const float *o = row_of(p.out[s], b, h, i);
+      const float *go = mplug::read_floats(p.grad_out[s], row_of(p.grad_out[s], b, h, i), p.dv, w.stage.data());
+      const float *o = mplug::read_floats(p.out[s], row_of(p.out[s], b, h, i), p.dv,
+                                          w.stage.data() + w.stage_width);
       float dot = 0.f;
       for (int64_t c = 0; c < p.dv; ++c) dot += go[c] * o[c];
       std::copy(go, go + p.dv, w.grad_out.data() + r * p.dv_pad);
       w.delta[r] = dot;
-      w.lse[r] = p.lse[s].data[b * p.lse[s].stride[0] + h * p.lse[s].stride[1] + i * p.lse[s].stride[2]];
+      w.lse[r] = p.lse[s].floats()[b * p.lse[s].stride[0] + h * p.lse[s].stride[1] + i * p.lse[s].stride[2]];
     }
   }
 }
@@ -274,11 +287,13 @@ __attribute__((always_inline)) inline void forward_slice(const Problem &p, int64
     }
     for (int r = 0; r < t::kRows && i0 + r < p.tq; ++r) {
       auto [seg, i] = locate(p.q_start, i0 + r);
-      float *dst = row_of(p.out[seg], b, h, i);
+      const int64_t at = row_of(p.out[seg], b, h, i);
+      float *dst = mplug::write_target(p.out[seg], at, w.stage.data());
       const float inv = 1.f / l[r];
       for (int64_t c = 0; c < p.dv; ++c) dst[c] = w.acc[r * p.dv_pad + c] * inv;
+      mplug::store_floats(dst, p.dv, p.out[seg], at);
       const StridedView &lse = p.lse[seg];
-      lse.data[b * lse.stride[0] + h * lse.stride[1] + i * lse.stride[2]] = m[r] + std::log(l[r]);
+      lse.floats()[b * lse.stride[0] + h * lse.stride[1] + i * lse.stride[2]] = m[r] + std::log(l[r]);
     }
   }
 }
@@ -352,17 +367,17 @@ __attribute__((always_inline)) inline void backward_slice(const Problem &p, int6
     }
     for (int64_t r = 0; r < m && i0 + r < p.tq; ++r) {
       auto [seg, i] = locate(p.q_start, i0 + r);
-      float *dst = row_of(p.grad_q[seg], b, h, i);
+      const int64_t at = row_of(p.grad_q[seg], b, h, i);
+      float *dst = mplug::write_target(p.grad_q[seg], at, w.stage.data());
       for (int64_t c = 0; c < p.d; ++c) dst[c] = w.grad_q[r * p.d_pad + c] * p.scale;
+      mplug::store_floats(dst, p.d, p.grad_q[seg], at);
     }
   }
   for (size_t s = 0; s < p.k.size(); ++s) {
     for (int64_t i = 0; i < p.k[s].size[2]; ++i) {
       const int64_t j = p.k_start[s] + i;
-      float *dk = row_of(p.grad_k[s], b, h, i);
-      float *dv = row_of(p.grad_v[s], b, h, i);
-      std::copy(w.grad_k.data() + j * p.d_pad, w.grad_k.data() + j * p.d_pad + p.d, dk);
-      std::copy(w.grad_v.data() + j * p.dv_pad, w.grad_v.data() + j * p.dv_pad + p.dv, dv);
+      mplug::store_floats(w.grad_k.data() + j * p.d_pad, p.d, p.grad_k[s], row_of(p.grad_k[s], b, h, i));
+      mplug::store_floats(w.grad_v.data() + j * p.dv_pad, p.dv, p.grad_v[s], row_of(p.grad_v[s], b, h, i));
     }
   }
 }
@@ -434,7 +449,7 @@ int32_t mplug_joint_attention_forward(const mplug_tensor *q, int32_t n_query, co
   Problem p;
   std::string e = read_problem(q, n_query, k, v, key_mask, n_key, scale, dropout_p, &p);
   if (e.empty()) e = read_list(out, n_query, "out", 4, false, &p.out);
-  if (e.empty()) e = read_list(lse, n_query, "lse", 3, false, &p.lse);
+  if (e.empty()) e = read_list(lse, n_query, "lse", 3, false, &p.lse, mplug::Accepts::kFloat32);
   if (e.empty()) e = check_query_outputs(p, p.out, "out", p.dv);
   if (e.empty()) e = check_lse(p);
   p.seed = seed;
@@ -451,7 +466,7 @@ int32_t mplug_joint_attention_backward(const mplug_tensor *q, int32_t n_query, c
   Problem p;
   std::string e = read_problem(q, n_query, k, v, key_mask, n_key, scale, dropout_p, &p);
   if (e.empty()) e = read_list(out, n_query, "out", 4, false, &p.out);
-  if (e.empty()) e = read_list(lse, n_query, "lse", 3, false, &p.lse);
+  if (e.empty()) e = read_list(lse, n_query, "lse", 3, false, &p.lse, mplug::Accepts::kFloat32);
   if (e.empty()) e = read_list(grad_out, n_query, "grad_out", 4, false, &p.grad_out);
   if (e.empty()) e = read_list(grad_q, n_query, "grad_q", 4, false, &p.grad_q);
   if (e.empty()) e = read_list(grad_k, n_key, "grad_k", 4, false, &p.grad_k);

@@ -20,6 +20,7 @@ AOTITorchError aoti_torch_get_device_type(AtenTensorHandle tensor, int32_t *ret)
 AOTITorchError aoti_torch_get_strides(AtenTensorHandle tensor, int64_t **ret);   // in elements
 AOTITorchError aoti_torch_get_data_ptr(AtenTensorHandle tensor, void **ret);     // storage offset applied
 int32_t aoti_torch_dtype_float32(void);
+int32_t aoti_torch_dtype_bfloat16(void);
 int32_t aoti_torch_device_type_cpu(void);
 // Runs opName.overloadName with a boxed stack holding every schema argument; results replace stack[0..].
 // Tensor arguments are STOLEN; tensor results are new handles owned by the caller.

@@ -96,12 +96,18 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--dp-rank", hidden = true, description = "One rank of --nproc's arms (set by the launcher).")
   boolean dataParallelRank;
 
-  @Option(names = "--fusion-attention", description = "The fusion layers' attention: fused (the native fused kernel, "
-      + "fp32 only) or composite (op by op over the concatenated streams) (default ${DEFAULT-VALUE}).")
-  String fusionAttention = "composite";
+  @Option(names = "--fusion-attention", split = ",", description = "The fusion layers' attention: fused (the native "
+      + "fused kernels, fp32 and bf16), composite (op by op over the concatenated streams), or both as "
+      + "fused,composite, their steps interleaved (default ${DEFAULT-VALUE}).")
+  List<String> fusionAttention = List.of("composite");
 
-  /** One precision's trainer, matmul rate and timings. */
-  private record Arm(Precision precision, Trainer<PretrainBatch> trainer, double peak, List<Double> seconds) {}
+  /** One precision's and fusion attention's trainer, matmul rate and timings. */
+  private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, double peak,
+      List<Double> seconds) {
+    String fusionLabel() {
+      return fusion.name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -124,10 +130,12 @@ public final class BenchCommand implements Callable<Integer> {
       case "composite" -> AttentionCore.Impl.COMPOSITE;
       default -> throw new IllegalArgumentException("--attention " + attention + ": expected auto, native or composite");
     };
-    FusedAttention.Mode.parse(fusionAttention, "--fusion-attention");   // fails before any compute
+    List<FusedAttention.Mode> fusions = fusionAttention.stream()
+        .map(f -> FusedAttention.Mode.parse(f, "--fusion-attention")).distinct().toList();   // fails before compute
     TorchRuntime.load();
     if (threads != null) TorchRuntime.setThreads(threads);
     AttentionCore.Impl previousPath = AttentionCore.use(path);
+    FusedAttention.Mode previousFusion = FusedAttention.current();
     MPlugConfig config = PretrainConfig.modelConfig(model).withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER,
         Part.FUSION, Part.DECODER, Part.ITC_ITM_HEADS));
     int vocab = config.text().vocab();
@@ -155,44 +163,62 @@ public final class BenchCommand implements Callable<Integer> {
       for (Precision p : wanted) {
         double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
         System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
-        TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
-            .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0).attention(fusionAttention).build();
-        arms.add(new Arm(p, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(p.label()), 1),
-            List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
-            new ArrayList<>()));
+        for (FusedAttention.Mode fusion : fusions) {
+          String name = p.label() + "-" + fusion.name().toLowerCase(Locale.ROOT);
+          TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
+              .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0)
+              .attention(fusion.name().toLowerCase(Locale.ROOT)).build();
+          arms.add(new Arm(p, fusion, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(name), 1),
+              List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
+              new ArrayList<>()));
+        }
       }
       System.out.println();
-      System.out.println("| step | precision | attention | seconds | samples/s | MFU |");
-      System.out.println("| ---: | --- | --- | ---: | ---: | ---: |");
+      System.out.println("| step | precision | attention | fusion attention | seconds | samples/s | MFU |");
+      System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: |");
       for (int s = 0; s < total; s++) {
-        for (Arm arm : arms) {                     // interleaved: the precisions share the machine's drift
+        for (Arm arm : arms) {                     // interleaved: the arms share the machine's drift
+          FusedAttention.use(arm.fusion());        // process-wide: the arm's own before each of its steps
           long t0 = System.nanoTime();
           arm.trainer().run(s + 1);
           double sec = (System.nanoTime() - t0) / 1e9;
           boolean timed = s >= warmup;
           if (timed) arm.seconds().add(sec);
-          System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %.2f | %.2f | %.1f%% |%n", s + 1, timed ? "" : " (warm-up)",
-              arm.precision(), AttentionCore.resolvedUnder(arm.precision().autocast()), sec, batch / sec,
-              100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()));
+          System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %s | %.2f | %.2f | %.1f%% |%n", s + 1,
+              timed ? "" : " (warm-up)", arm.precision(), AttentionCore.resolvedUnder(arm.precision().autocast()),
+              arm.fusionLabel(), sec, batch / sec, 100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()));
         }
       }
       System.out.println();
-      System.out.println("| precision | attention | s/step (median) | samples/s | matmul GFLOP/s | MFU |");
-      System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+      System.out.println(
+          "| precision | attention | fusion attention | s/step (median) | samples/s | matmul GFLOP/s | MFU |");
+      System.out.println("| --- | --- | --- | ---: | ---: | ---: | ---: |");
       for (Arm arm : arms) {
         double median = median(arm.seconds());
-        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.1f | %.1f%% |%n", arm.precision(),
-            AttentionCore.resolvedUnder(arm.precision().autocast()), median, batch / median, arm.peak() / 1e9,
-            100 * ModelFlops.utilisation(flops, batch / median, arm.peak()));
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f | %.1f | %.1f%% |%n", arm.precision(),
+            AttentionCore.resolvedUnder(arm.precision().autocast()), arm.fusionLabel(), median, batch / median,
+            arm.peak() / 1e9, 100 * ModelFlops.utilisation(flops, batch / median, arm.peak()));
       }
-      if (arms.size() == 2) {
-        System.out.printf(Locale.ROOT, "%n%s / %s samples/s: %.2fx (medians of %d interleaved steps each)%n",
-            arms.get(1).precision(), arms.get(0).precision(),
-            median(arms.get(0).seconds()) / median(arms.get(1).seconds()), steps);
+      System.out.println();
+      for (Arm a : arms) {
+        for (Arm b : arms) {   // each pair differing in one thing: precision (bf16 / fp32) or path (fused / composite)
+          boolean precisions = a.fusion() == b.fusion() && a.precision() == Precision.FP32
+              && b.precision() == Precision.BF16;
+          boolean paths = a.precision() == b.precision() && a.fusion() == FusedAttention.Mode.COMPOSITE
+              && b.fusion() == FusedAttention.Mode.FUSED;
+          if (!precisions && !paths) continue;
+          String what = precisions ? b.precision() + " / " + a.precision()
+              : b.fusionLabel() + " / " + a.fusionLabel();
+          String within = precisions ? (fusions.size() > 1 ? " (" + a.fusionLabel() + " fusion attention)" : "")
+              : " (" + a.precision() + ")";
+          System.out.printf(Locale.ROOT, "%s samples/s%s: %.2fx (medians of %d interleaved steps each)%n", what, within,
+              median(a.seconds()) / median(b.seconds()), steps);
+        }
       }
     } finally {
       for (Arm arm : arms) arm.trainer().close();
       AttentionCore.use(previousPath);
+      FusedAttention.use(previousFusion);
       CheckpointStore.deleteTree(scratch);
     }
     return 0;

@@ -58,7 +58,7 @@ public class BertLayer extends ModuleBase {
     return output.forward(intermediate.forward(x), x);
   }
 
-  /** {@link #feedForward} with the output block's bias, dropout, residual and LayerNorm fused (fp32 CPU). */
+  /** {@link #feedForward} with the output block's bias, dropout, residual and LayerNorm fused (CPU). */
   public Tensor feedForwardFused(Tensor x) {
     return output.forwardFused(intermediate.forward(x), x);
   }

@@ -31,7 +31,7 @@ public final class BertResidualOutput extends ModuleBase {
 
   /**
    * The same on the fused path: the dense product without its bias, then bias, dropout, residual and LayerNorm in
-   * {@link ResidualLayerNorm} (float32 CPU tensors; the dropout mask is the native op's, not ATen's).
+   * {@link ResidualLayerNorm} (float32 or bfloat16 CPU tensors; the dropout mask is the native op's, not ATen's).
    */
   public Tensor forwardFused(Tensor h, Tensor residual) {
     return ResidualLayerNorm.apply(torch.matmul(h, dense.weight().t()), dense.bias(), residual, layerNorm.weight(),

@@ -30,9 +30,8 @@ import dev.mplug.torch.Precision;
  *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
  *     per step)
  * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
- * @param attention the fusion layers' attention path: "fused" (the native fused kernel, taken for fp32 CPU tensors;
- *     under bf16 autocast the composite path runs) or "composite" (the reference, op by op over the concatenated
- *     streams)
+ * @param attention the fusion layers' attention path: "fused" (the native fused kernels, taken for fp32 and bf16 CPU
+ *     tensors, under bf16 autocast too) or "composite" (the reference, op by op over the concatenated streams)
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Vocabulary;
+import dev.mplug.nn.FusedAttention;
 import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** `mplug bench` on the demo-size model: full pretraining steps timed, with throughput and MFU in the table. */
 class BenchCommandTest {
   private static final Pattern SUMMARY = Pattern.compile(
-      "\\| (fp32|bf16) \\| (NATIVE|COMPOSITE) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+)% \\|");
+      "\\| (fp32|bf16) \\| (NATIVE|COMPOSITE) \\| composite \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+) \\| ([0-9.]+)% \\|");
 
   @Test
   void timesBothPrecisionsInOneRunAndReportsTheirRatio() {
@@ -47,6 +48,18 @@ class BenchCommandTest {
     double r = seconds[0] / seconds[1];
     double rounding = r * (0.005 / seconds[0] + 0.005 / seconds[1]) + 0.005;
     assertEquals(r, Double.parseDouble(ratio.group(1)), rounding + 1e-9, out);
+  }
+
+  @Test
+  void fusedAndCompositeFusionAttentionInterleavedInOneRun() {
+    long fusedBefore = FusedAttention.calls();
+    String out = InfoCommandTest.runCapturing("bench", "--model", "model-demo", "--batch", "4", "--steps", "1",
+        "--warmup", "0", "--threads", "1", "--precision", "fp32", "--fusion-attention", "fused,composite");
+    assertTrue(out.contains("| 1 | fp32 | NATIVE | fused |") && out.contains("| 1 | fp32 | NATIVE | composite |"), out);
+    assertTrue(FusedAttention.calls() > fusedBefore, "the fused arm ran the fused kernels");
+    Matcher ratio = Pattern.compile("fused / composite samples/s \\(fp32\\): ([0-9.]+)x").matcher(out);
+    assertTrue(ratio.find() && Double.parseDouble(ratio.group(1)) > 0, out);
+    assertEquals(FusedAttention.Mode.COMPOSITE, FusedAttention.current(), "the process-wide mode is restored");
   }
 
   @Test

@@ -58,7 +58,7 @@ class NativeSymbolsTest {
 
   @Test
   void abiVersionAndCudaFlagAreReadable() {
-    assertEquals(4, NativeOps.abiVersion(), "C API v4: the fused residual LayerNorm forward/backward");
+    assertEquals(5, NativeOps.abiVersion(), "C API v5: the fused ops take bfloat16 tensors too");
     // The default build is CPU-only; the CUDA entry point then reports that it is not compiled in.
     if (!NativeOps.cudaCompiled()) {
       var e = assertThrows(TorchException.class, () -> NativeOps.check(mplug_native_h.mplug_cuda_masked_softmax(
