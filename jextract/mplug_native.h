@@ -35,7 +35,7 @@ typedef void *mplug_tensor;
 #define MPLUG_ERR_UNSUPPORTED 3 /* the feature was not compiled into this build (e.g. CUDA) */
 
 /* Version of this C API; bumped when a signature or what a function accepts changes (v5: the fused ops take bfloat16
- * tensors as well as float32). */
+ * tensors as well as float32; the CUDA joint attention takes a dtype and the CUDA residual LayerNorm is added). */
 MPLUG_API int32_t mplug_abi_version(void);
 
 /* The message of the last failure on the calling thread ("" if none). Valid until the next call on this thread. */
