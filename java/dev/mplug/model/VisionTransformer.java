@@ -1,5 +1,7 @@
 package dev.mplug.model;
 
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.ActivationCheckpoint.Stack;
 import dev.mplug.nn.ModuleBase;
 import dev.mplug.nn.ResidualAttentionBlock;
 import dev.mplug.profile.Range;
@@ -66,7 +68,9 @@ public final class VisionTransformer extends ModuleBase {
       Tensor x = torch.cat(new TensorVector(cls, patches), 1)                   // [B, 1 + P, W]
           .add(positionalEmbedding);
       x = lnPre.forward(x);
-      for (ResidualAttentionBlock block : blocks) x = block.forward(x);         // [B, 1 + P, W]
+      for (ResidualAttentionBlock block : blocks) {
+        x = ActivationCheckpoint.runLayer(Stack.VISION, in -> block.forward(in.get(0)), x);   // [B, 1 + P, W]
+      }
       return scope.keep(lnPost.forward(x));
     }
   }

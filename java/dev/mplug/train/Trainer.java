@@ -8,6 +8,7 @@ import dev.mplug.dist.DistributedDataParallel;
 import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
+import dev.mplug.nn.ActivationCheckpoint;
 import dev.mplug.nn.FusedAttention;
 import dev.mplug.profile.PeakResidentSet;
 import dev.mplug.profile.Range;
@@ -115,6 +116,7 @@ public final class Trainer<B> implements AutoCloseable {
     this.config = config;
     this.precision = Precision.parse(config.precision());
     FusedAttention.use(FusedAttention.Mode.parse(config.attention(), "attention"));   // process-wide, as the threads
+    ActivationCheckpoint.use(ActivationCheckpoint.parse(config.activationCheckpointing(), "activation_checkpointing"));
     this.task = task;
     this.data = data;
     this.checkpoints = checkpoints;
