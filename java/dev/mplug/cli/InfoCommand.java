@@ -6,6 +6,8 @@ import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_core;
 import picocli.CommandLine.Command;
@@ -47,8 +49,19 @@ public final class InfoCommand implements Callable<Integer> {
       row(out, "native extension", "NOT loaded: " + NativeLibrary.failureMessage());
     }
     row(out, "cuda", TorchRuntime.cudaAvailable() ? "available" : "not available (CPU libtorch or no device)");
+    row(out, "devices", devices());
     if (config) TorchRuntime.buildConfig().forEach(out::println);
     return 0;
+  }
+
+  /** The values --device accepts here: cpu, and cuda:0 ... when the GPU libtorch sees devices (else why not). */
+  private static String devices() {
+    int n = TorchRuntime.cudaDeviceCount();
+    if (n > 0) {
+      return "cpu, " + IntStream.range(0, n).mapToObj(i -> "cuda:" + i).collect(Collectors.joining(", "));
+    }
+    return "cpu (no CUDA: " + (TorchRuntime.gpuBuild() ? "the GPU libtorch sees no device"
+        : "this libtorch is the CPU build; mvn -Pgpu package for the GPU one") + ")";
   }
 
   private static String opencvVersion() {
