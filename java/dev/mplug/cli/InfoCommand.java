@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code mplug info}: what this installation runs on. */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Print versions (Java, libtorch, JavaCPP, OpenCV), CPU capability, thread settings, whether the "
-        + "native extension loaded and whether CUDA is available.")
+        + "native extension loaded, whether CUDA is available and the devices --device accepts.")
 public final class InfoCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Intra-op and BLAS threads to set before reporting (default: "
       + "MPLUG_THREADS, else OPENBLAS_NUM_THREADS, else all cores).")

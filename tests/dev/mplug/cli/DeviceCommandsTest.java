@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.synth.ShapesWorld;
 import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.torch.TorchRuntime;
+import dev.mplug.train.CheckpointStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class DeviceCommandsTest {
     CliErrorsTest.Result r = run(pretrain(world, out, "--set", "train.total_steps=3", "--until-step", "2",
         "--device", "cpu"));
     assertEquals(0, r.code(), r.err());
-    Path step2 = out.resolve("checkpoints").resolve("step-2");
+    Path step2 = new CheckpointStore(out.resolve("checkpoints"), 2).latestValid().orElseThrow();
     JsonNode state = new ObjectMapper().readTree(step2.resolve("trainer.json").toFile());
     assertTrue(state.path("trainer_config").asText().contains("device=cpu"), state.toString());
 

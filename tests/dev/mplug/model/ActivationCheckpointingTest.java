@@ -115,8 +115,10 @@ class ActivationCheckpointingTest {
       TorchRuntime.seed(2025);
       assertFalse(loss(m, images).item_double() == plain.loss(), "another seed draws other dropout masks");
 
-      for (Stack s : Stack.values()) assertSameGradients(plain, run(m, images, EnumSet.of(s)), mode + ", " + s);
       assertSameGradients(plain, run(m, images, EnumSet.allOf(Stack.class)), mode + ", all stacks");
+      if (mode == FusedAttention.Mode.COMPOSITE) {   // one stack at a time: the others' plain graphs around it
+        for (Stack s : Stack.values()) assertSameGradients(plain, run(m, images, EnumSet.of(s)), mode + ", " + s);
+      }
     }
   }
 
