@@ -16,8 +16,11 @@ import dev.mplug.task.pretrain.Objectives;
 import dev.mplug.task.pretrain.PretrainBatch;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.pretrain.PretrainingTask;
+import dev.mplug.nn.ActivationCheckpoint;
 import dev.mplug.nn.AttentionCore;
 import dev.mplug.nn.FusedAttention;
+import dev.mplug.profile.PeakResidentSet;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
@@ -101,6 +104,15 @@ public final class BenchCommand implements Callable<Integer> {
       + "fused,composite, their steps interleaved (default ${DEFAULT-VALUE}).")
   List<String> fusionAttention = List.of("composite");
 
+  @Option(names = "--activation-checkpointing", description = "Layer stacks recomputed in backward: none, all, or a "
+      + "comma-separated list of vit, text_encoder, fusion, decoder (default ${DEFAULT-VALUE}); compare peak RSS and "
+      + "s/step of separate runs, as the RSS peak is the process's.")
+  String activationCheckpointing = "none";
+
+  @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "Where the steps run (default "
+      + "${DEFAULT-VALUE}; CUDA needs the GPU libtorch: mvn -Pgpu package).")
+  String device = "cpu";
+
   /** One precision's and fusion attention's trainer, matmul rate and timings. */
   private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, double peak,
       List<Double> seconds) {
@@ -132,6 +144,8 @@ public final class BenchCommand implements Callable<Integer> {
     };
     List<FusedAttention.Mode> fusions = fusionAttention.stream()
         .map(f -> FusedAttention.Mode.parse(f, "--fusion-attention")).distinct().toList();   // fails before compute
+    ActivationCheckpoint.parse(activationCheckpointing, "--activation-checkpointing");
+    ComputeDevice.parse(device, "--device").requireAvailable("--device");
     TorchRuntime.load();
     if (threads != null) TorchRuntime.setThreads(threads);
     AttentionCore.Impl previousPath = AttentionCore.use(path);
@@ -142,9 +156,11 @@ public final class BenchCommand implements Callable<Integer> {
     BertTokenizer tokenizer = new BertTokenizer(syntheticVocabulary(vocab));
     TorchRuntime.seed(0);
     System.out.printf(Locale.ROOT, "model %s: image %d px, vision width %d x %d layers, text hidden %d, fusion stride "
-        + "%d; batch %d, %d tokens, %s, attention %s, fusion attention %s, %d threads (OPENBLAS_NUM_THREADS=%s)%n",
+        + "%d; batch %d, %d tokens, %s, attention %s, fusion attention %s, activation checkpointing %s, %d threads "
+        + "(OPENBLAS_NUM_THREADS=%s)%n",
         model, config.vision().imageRes(), config.vision().width(), config.vision().layers(), config.text().hidden(),
-        config.text().strideLayer(), batch, tokens, wanted, attention, fusionAttention, TorchRuntime.threads(),
+        config.text().strideLayer(), batch, tokens, wanted, attention, fusionAttention, activationCheckpointing,
+        TorchRuntime.threads(),
         System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "unset"));
     for (Precision p : wanted) {
       if (p.hardwareWarning() != null) System.out.println("warning: " + p.hardwareWarning());
@@ -167,26 +183,30 @@ public final class BenchCommand implements Callable<Integer> {
           String name = p.label() + "-" + fusion.name().toLowerCase(Locale.ROOT);
           TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
               .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0)
-              .attention(fusion.name().toLowerCase(Locale.ROOT)).build();
+              .attention(fusion.name().toLowerCase(Locale.ROOT)).activationCheckpointing(activationCheckpointing)
+              .device(device).build();
           arms.add(new Arm(p, fusion, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(name), 1),
               List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
               new ArrayList<>()));
         }
       }
       System.out.println();
-      System.out.println("| step | precision | attention | fusion attention | seconds | samples/s | MFU |");
-      System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: |");
+      System.out.println(
+          "| step | precision | attention | fusion attention | seconds | samples/s | MFU | peak RSS MiB |");
+      System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: |");
       for (int s = 0; s < total; s++) {
         for (Arm arm : arms) {                     // interleaved: the arms share the machine's drift
           FusedAttention.use(arm.fusion());        // process-wide: the arm's own before each of its steps
+          PeakResidentSet.reset();
           long t0 = System.nanoTime();
           arm.trainer().run(s + 1);
           double sec = (System.nanoTime() - t0) / 1e9;
           boolean timed = s >= warmup;
           if (timed) arm.seconds().add(sec);
-          System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %s | %.2f | %.2f | %.1f%% |%n", s + 1,
+          System.out.printf(Locale.ROOT, "| %d%s | %s | %s | %s | %.2f | %.2f | %.1f%% | %.0f |%n", s + 1,
               timed ? "" : " (warm-up)", arm.precision(), AttentionCore.resolvedUnder(arm.precision().autocast()),
-              arm.fusionLabel(), sec, batch / sec, 100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()));
+              arm.fusionLabel(), sec, batch / sec, 100 * ModelFlops.utilisation(flops, batch / sec, arm.peak()),
+              PeakResidentSet.bytes() / (double) (1 << 20));
         }
       }
       System.out.println();

@@ -44,11 +44,15 @@ public final class FinetuneCommand implements Callable<Integer> {
 
   @Mixin ProfileOption profile;
 
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() {
     List<String> sets = new ArrayList<>(overrides);
     if (init != null) sets.add("init.checkpoint=" + init);
+    device.addOverride(sets);
     FinetuneConfig cfg = FinetuneConfig.load(config, sets);
+    DeviceOption.check(cfg.train().device());
     if (!cfg.task().equals(task)) {
       throw new IllegalArgumentException("--task " + task + " but the config " + config + " is for task "
           + cfg.task());

@@ -6,6 +6,8 @@ import dev.mplug.torch.Precision;
 import dev.mplug.torch.TorchRuntime;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_core;
 import picocli.CommandLine.Command;
@@ -14,7 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code mplug info}: what this installation runs on. */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Print versions (Java, libtorch, JavaCPP, OpenCV), CPU capability, thread settings, whether the "
-        + "native extension loaded and whether CUDA is available.")
+        + "native extension loaded, whether CUDA is available and the devices --device accepts.")
 public final class InfoCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Intra-op and BLAS threads to set before reporting (default: "
       + "MPLUG_THREADS, else OPENBLAS_NUM_THREADS, else all cores).")
@@ -47,8 +49,19 @@ public final class InfoCommand implements Callable<Integer> {
       row(out, "native extension", "NOT loaded: " + NativeLibrary.failureMessage());
     }
     row(out, "cuda", TorchRuntime.cudaAvailable() ? "available" : "not available (CPU libtorch or no device)");
+    row(out, "devices", devices());
     if (config) TorchRuntime.buildConfig().forEach(out::println);
     return 0;
+  }
+
+  /** The values --device accepts here: cpu, and cuda:0 ... when the GPU libtorch sees devices (else why not). */
+  private static String devices() {
+    int n = TorchRuntime.cudaDeviceCount();
+    if (n > 0) {
+      return "cpu, " + IntStream.range(0, n).mapToObj(i -> "cuda:" + i).collect(Collectors.joining(", "));
+    }
+    return "cpu (no CUDA: " + (TorchRuntime.gpuBuild() ? "the GPU libtorch sees no device"
+        : "this libtorch is the CPU build; mvn -Pgpu package for the GPU one") + ")";
   }
 
   private static String opencvVersion() {

@@ -42,9 +42,13 @@ public final class PretrainCommand implements Callable<Integer> {
 
   @Mixin ProfileOption profile;
 
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() {
+    device.addOverride(overrides);
     PretrainConfig cfg = PretrainConfig.load(config, overrides);
+    DeviceOption.check(cfg.train().device());
     PretrainRun.Evaluation evaluation = eval == null ? null
         : new PretrainRun.Evaluation(eval, cfg.data().root(), evalImages, 16);
     PretrainRun.Report report = profile.record("pretrain", System.out, () -> PretrainRun.run(cfg, resume, evaluation,

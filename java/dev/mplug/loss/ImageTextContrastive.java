@@ -43,7 +43,7 @@ public final class ImageTextContrastive {
     try (NoGradGuard guard = new NoGradGuard()) {
       textKeys = torch.cat(new TensorVector(textFeatM.t(), queue.texts().clone()), 1);      // [D, B+Q]
       imageKeys = torch.cat(new TensorVector(imageFeatM.t(), queue.images().clone()), 1);   // [D, B+Q]
-      Tensor oneHot = torch.zeros(b, textKeys.size(1));
+      Tensor oneHot = torch.zeros(b, textKeys.size(1)).to(textKeys.device(), torch.ScalarType.Float);
       oneHot.narrow(1, 0, b).fill_diagonal_(new Scalar(1.0));                              // [B, B+Q]
       Tensor simI2tM = imageFeatM.mm(textKeys).div(temp);
       Tensor simT2iM = textFeatM.mm(imageKeys).div(temp);

@@ -25,6 +25,7 @@ public final class ImageTextMatching {
     if (logits.size(0) % 3 != 0 || logits.size(1) != 2) {
       throw new IllegalArgumentException("ITM logits must be [3B, 2], got " + Tensors.shapeString(logits));
     }
-    return torch.cross_entropy_loss(logits, labels(logits.size(0) / 3), new TensorOptional(), 1, -100, 0.0);
+    Tensor labels = labels(logits.size(0) / 3).to(logits.device(), torch.ScalarType.Long);   // on the logits' device
+    return torch.cross_entropy_loss(logits, labels, new TensorOptional(), 1, -100, 0.0);
   }
 }

@@ -27,17 +27,19 @@ public final class MaskedLanguageModeling {
    * @param padId never masked; clsId never masked; maskId the [MASK] token
    */
   public static Masked mask(Tensor ids, long vocabSize, long padId, long clsId, long maskId, double probability) {
+    // the draws come from the CPU generator wherever ids live (the same masks on every device), then move to ids
     try (NoGradGuard guard = new NoGradGuard()) {
       Tensor probs = torch.full(Tensors.shape(ids), new Scalar(probability));
-      Tensor masked = torch.bernoulli(probs, new GeneratorOptional()).to(torch.ScalarType.Bool);          // [B, T]
+      Tensor masked = torch.bernoulli(probs, new GeneratorOptional()).to(ids.device(), torch.ScalarType.Bool); // [B, T]
       masked = masked.logical_and(ids.ne(new Scalar(padId))).logical_and(ids.ne(new Scalar(clsId)));
       Tensor labels = ids.masked_fill(masked.logical_not(), new Scalar(-100));
       Tensor replaced = torch.bernoulli(torch.full(Tensors.shape(ids), new Scalar(0.8)),
-          new GeneratorOptional()).to(torch.ScalarType.Bool).logical_and(masked);
+          new GeneratorOptional()).to(ids.device(), torch.ScalarType.Bool).logical_and(masked);
       Tensor input = ids.masked_fill(replaced, new Scalar(maskId));
       Tensor random = torch.bernoulli(torch.full(Tensors.shape(ids), new Scalar(0.5)),
-          new GeneratorOptional()).to(torch.ScalarType.Bool).logical_and(masked).logical_and(replaced.logical_not());
-      Tensor words = torch.randint(vocabSize, Tensors.shape(ids)).to(torch.ScalarType.Long);
+          new GeneratorOptional()).to(ids.device(), torch.ScalarType.Bool).logical_and(masked)
+          .logical_and(replaced.logical_not());
+      Tensor words = torch.randint(vocabSize, Tensors.shape(ids)).to(ids.device(), torch.ScalarType.Long);
       input = input.where(random.logical_not(), words);
       return new Masked(input, labels);
     }

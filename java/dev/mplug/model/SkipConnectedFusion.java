@@ -1,5 +1,7 @@
 package dev.mplug.model;
 
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.ActivationCheckpoint.Stack;
 import dev.mplug.nn.Masks;
 import dev.mplug.nn.ModuleBase;
 import dev.mplug.profile.Range;
@@ -63,12 +65,16 @@ public final class SkipConnectedFusion extends ModuleBase {
       Tensor v = image;
       Tensor l = text;
       for (int n = 0; n < layers.size(); n++) {
-        FusionLayer.Streams s;
+        FusionLayer layer = layers.get(n);
+        List<Tensor> s;
         try (Range layerRange = Range.open(layerRanges.get(n))) {
-          s = layers.get(n).fuse(v, l, imageAdd, textAdd);
+          s = ActivationCheckpoint.run(Stack.FUSION, in -> {
+            FusionLayer.Streams out = layer.fuse(in.get(0), in.get(1), in.get(2), in.get(3));
+            return List.of(out.image(), out.text());
+          }, v, l, imageAdd, textAdd);
         }
-        v = s.image();
-        l = s.text();
+        v = s.get(0);
+        l = s.get(1);
         // fresh handles (same storage) so that each kept object was created in this scope, even where a
         // co-attention layer hands the input vision stream through
         imageLayers.add(scope.keep(new Tensor(v)));

@@ -1,5 +1,7 @@
 package dev.mplug.model;
 
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.ActivationCheckpoint.Stack;
 import dev.mplug.nn.BertEmbeddings;
 import dev.mplug.nn.BertLayer;
 import dev.mplug.nn.BertLmHead;
@@ -64,7 +66,10 @@ public final class TextDecoder extends ModuleBase {
       Tensor x = embeddings.forward(ids);                                                // [B, T, H]
       Tensor selfMask = causalPaddingMask(mask, ids.size(1), x);                         // [B or 1, 1, T, T]
       Tensor crossMask = Masks.additive(memoryMask, Masks.CROSS_ATTENTION_MASKED, x);    // [B, 1, 1, M]
-      for (BertLayer layer : layers) x = layer.forward(x, selfMask, memory, crossMask);
+      for (BertLayer layer : layers) {
+        x = ActivationCheckpoint.runLayer(Stack.DECODER,
+            in -> layer.forward(in.get(0), in.get(1), in.get(2), in.get(3)), x, selfMask, memory, crossMask);
+      }
       return scope.keep(head.forward(x, embeddings.wordEmbeddingWeight()));              // [B, T, V]
     }
   }

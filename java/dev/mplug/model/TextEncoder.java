@@ -1,5 +1,7 @@
 package dev.mplug.model;
 
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.ActivationCheckpoint.Stack;
 import dev.mplug.nn.BertEmbeddings;
 import dev.mplug.nn.BertLayer;
 import dev.mplug.nn.Masks;
@@ -37,7 +39,9 @@ public final class TextEncoder extends ModuleBase {
     try (Range r = Range.open("text_encoder"); TensorScope scope = TensorScope.open()) {
       Tensor x = embeddings.forward(ids);                                       // [B, T, H]
       Tensor additive = Masks.additive(mask, Masks.SELF_ATTENTION_MASKED, x);   // [B, 1, 1, T]
-      for (BertLayer layer : layers) x = layer.forward(x, additive);
+      for (BertLayer layer : layers) {
+        x = ActivationCheckpoint.runLayer(Stack.TEXT_ENCODER, in -> layer.forward(in.get(0), in.get(1)), x, additive);
+      }
       return scope.keep(x);
     }
   }

@@ -1,7 +1,9 @@
 package dev.mplug.model;
 
-import dev.mplug.nn.ModuleBase;
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.ActivationCheckpoint.Stack;
 import dev.mplug.nn.LambdaResidualBlock;
+import dev.mplug.nn.ModuleBase;
 import dev.mplug.nn.ResidualAttentionBlock;
 import dev.mplug.nn.VisionBlock;
 import dev.mplug.profile.Range;
@@ -88,7 +90,9 @@ public final class VisionTransformer extends ModuleBase {
       Tensor x = torch.cat(new TensorVector(cls, patches), 1)                   // [B, 1 + P, W]
           .add(positionalEmbedding);
       x = lnPre.forward(x);
-      for (VisionBlock block : blocks) x = block.forward(x);         // [B, 1 + P, W]
+      for (VisionBlock block : blocks) {
+        x = ActivationCheckpoint.runLayer(Stack.VISION, in -> block.forward(in.get(0)), x);   // [B, 1 + P, W]
+      }
       return scope.keep(lnPost.forward(x));
     }
   }

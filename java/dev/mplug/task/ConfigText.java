@@ -118,6 +118,8 @@ public final class ConfigText {
     if (s.hasDdpFindUnused()) t.findUnusedParameters(s.getDdpFindUnused());
     if (s.hasZeroStage()) t.zeroStage(s.getZeroStage());
     if (s.hasAttention()) t.attention(s.getAttention());
+    if (s.hasActivationCheckpointing()) t.activationCheckpointing(s.getActivationCheckpointing());
+    if (s.hasDevice()) t.device(s.getDevice());
     return t.build();
   }
 }

@@ -3,7 +3,7 @@ package dev.mplug.torch;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A CPU autocast region, as Python's {@code torch.autocast("cpu", dtype)} context manager: eligible ops (matmul,
+ * An autocast region on one device type, as Python's {@code torch.autocast("cpu" | "cuda", dtype)} context manager: eligible ops (matmul,
  * linear, conv, baddbmm, ...) run in the region's dtype, the rest in fp32, the fp32 master weights stay as they are.
  *
  * <p>libtorch caches the low-precision copy of every leaf weight that requires grad for as long as autocast is on,
@@ -20,16 +20,24 @@ import org.bytedeco.pytorch.global.torch;
  * }</pre>
  */
 public final class Autocast implements AutoCloseable {
+  /**
+   * The autocast state of one device type at some point of the program, to enter the same state again later (an
+   * activation checkpoint's recomputation in backward runs as its forward did).
+   */
+  public record Setting(torch.DeviceType device, boolean enabled, torch.ScalarType dtype) {}
+
+  private final torch.DeviceType device;
   private final boolean wasEnabled;
   private final torch.ScalarType previousDtype;
   private boolean closed;
 
-  private Autocast(Precision precision) {
+  private Autocast(Setting next) {
     TorchRuntime.load();
-    wasEnabled = torch.is_autocast_enabled(torch.DeviceType.CPU);
-    previousDtype = torch.get_autocast_dtype(torch.DeviceType.CPU);
-    if (precision.autocast()) torch.set_autocast_dtype(torch.DeviceType.CPU, precision.dtype());
-    torch.set_autocast_enabled(torch.DeviceType.CPU, precision.autocast());
+    device = next.device();
+    wasEnabled = torch.is_autocast_enabled(device);
+    previousDtype = torch.get_autocast_dtype(device);
+    if (next.enabled()) torch.set_autocast_dtype(device, next.dtype());
+    torch.set_autocast_enabled(device, next.enabled());
     torch.increment_nesting();
   }
 
@@ -38,7 +46,23 @@ public final class Autocast implements AutoCloseable {
    * autocast off (so an fp32 block can sit inside a bf16 one, as {@code autocast(enabled=False)} does).
    */
   public static Autocast cpu(Precision precision) {
-    return new Autocast(precision);
+    return on(torch.DeviceType.CPU, precision);
+  }
+
+  /** {@link #cpu} for the tensors of {@code device} (CPU or CUDA autocast). */
+  public static Autocast on(torch.DeviceType device, Precision precision) {
+    return new Autocast(new Setting(device, precision.autocast(), precision.dtype()));
+  }
+
+  /** The autocast state of {@code device} here. */
+  public static Setting setting(torch.DeviceType device) {
+    TorchRuntime.load();
+    return new Setting(device, torch.is_autocast_enabled(device), torch.get_autocast_dtype(device));
+  }
+
+  /** A region in the state {@code setting} recorded (closing it restores the state around it). */
+  public static Autocast replay(Setting setting) {
+    return new Autocast(setting);
   }
 
   /** Whether CPU autocast is on at this point of the program. */
@@ -52,7 +76,7 @@ public final class Autocast implements AutoCloseable {
     if (closed) return;
     closed = true;
     if (torch.decrement_nesting() == 0) torch.clear_cache();
-    torch.set_autocast_enabled(torch.DeviceType.CPU, wasEnabled);
-    torch.set_autocast_dtype(torch.DeviceType.CPU, previousDtype);
+    torch.set_autocast_enabled(device, wasEnabled);
+    torch.set_autocast_dtype(device, previousDtype);
   }
 }

@@ -132,6 +132,17 @@ public final class TorchRuntime {
     }
   }
 
+  /** Whether this libtorch was built with CUDA (the GPU jar of the {@code gpu} Maven profile), device or not. */
+  public static boolean gpuBuild() {
+    return buildConfig().stream().anyMatch(l -> l.contains("USE_CUDA=ON") || l.contains("USE_CUDA=1"));
+  }
+
+  /** The CUDA devices libtorch sees (0 with the CPU jar). */
+  public static int cudaDeviceCount() {
+    if (!cudaAvailable()) return 0;
+    return torch.cuda_device_count();
+  }
+
   /**
    * The one check before anything is put on a GPU: throws a one-line {@link TorchException} (the CLI prints it as a
    * user error, exit 2) naming {@code who} asked and how to get CUDA, when libtorch sees no CUDA device.

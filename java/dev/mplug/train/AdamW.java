@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -127,7 +128,7 @@ public final class AdamW implements AutoCloseable {
     return out;
   }
 
-  /** Restores {@link #stateTensors()} (copied) and the step count; every key must name a known parameter. */
+  /** Restores {@link #stateTensors()} (copied to each parameter's device) and the step count; every key must name a known parameter. */
   public void loadState(Map<String, Tensor> state, long stepCount) {
     for (var e : state.entrySet()) {
       String key = e.getKey();
@@ -142,7 +143,8 @@ public final class AdamW implements AutoCloseable {
         throw new IllegalArgumentException("optimizer state " + key + " has shape "
             + Tensors.shapeString(e.getValue()) + ", the parameter " + Tensors.shapeString(p));
       }
-      Tensor copy = keep(e.getValue().detach().clone());
+      Tensor v = e.getValue().detach();   // a copy on the parameter's device (a checkpoint is read on the CPU)
+      Tensor copy = keep(v.to(p.device(), v.scalar_type(), false, true, new MemoryFormatOptional()));
       Tensor old = (kind.equals("exp_avg") ? expAvg : expAvgSq).put(n, copy);
       if (old != null) old.releaseReference();
     }

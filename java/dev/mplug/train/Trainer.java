@@ -8,10 +8,14 @@ import dev.mplug.dist.DistributedDataParallel;
 import dev.mplug.dist.DistributedGroup;
 import dev.mplug.io.SafeTensors;
 import dev.mplug.io.StateDict;
+import dev.mplug.nn.ActivationCheckpoint;
 import dev.mplug.nn.FusedAttention;
 import dev.mplug.profile.PeakResidentSet;
 import dev.mplug.profile.Range;
 import dev.mplug.torch.Autocast;
+import dev.mplug.torch.ComputeDevice;
+import dev.mplug.torch.CudaMemory;
+import dev.mplug.torch.HostToDeviceCopy;
 import dev.mplug.torch.NativeHeap;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
@@ -54,6 +58,12 @@ import org.bytedeco.pytorch.global.torch;
  * {@code zero_stage = 1} the optimizer state is sharded ({@link ZeroRedundancyOptimizer}): each rank updates the
  * parameters it owns and writes its own shard of the state into the checkpoint.
  *
+ * <p>Device ({@code train.device}, {@link ComputeDevice}): the parameters and the task's state tensors are moved to
+ * it in place at construction, each batch's tensors are copied there ({@link DeviceBatches}: pinned memory and a copy
+ * stream on CUDA), bf16 autocast runs on the device, the optimizer state is created there, and checkpoints are
+ * written from CPU copies (so they load on either device). On CUDA the metrics also carry the caching allocator's
+ * allocated (now and step peak) and reserved memory ({@link CudaMemory}).
+ *
  * <p>Profiling: each step opens the ranges {@code step}, {@code data_wait}, {@code forward}, {@code backward},
  * {@code clip_grad} and {@code optimizer_step} ({@link Range}; free unless a trace or an Nsight tool listens), and the
  * metrics carry the step's peak resident set ({@code mem/peak_rss_mib}) and, when the JVM tracks its native memory,
@@ -70,6 +80,7 @@ public final class Trainer<B> implements AutoCloseable {
   public record Summary(long steps, List<Double> losses, long skippedSteps, double samplesPerSecond, Path lastCheckpoint) {}
 
   private final TrainerConfig config;
+  private final ComputeDevice device;
   private final Precision precision;
   private final TrainingTask<B> task;
   private final Batches<B> data;
@@ -113,10 +124,12 @@ public final class Trainer<B> implements AutoCloseable {
       List<MetricsSink> sinks, Progress progress, boolean writer, DistributedGroup group) {
     TorchRuntime.load();
     this.config = config;
+    this.device = ComputeDevice.parse(config.device(), "device").requireAvailable("device");
     this.precision = Precision.parse(config.precision());
     FusedAttention.use(FusedAttention.Mode.parse(config.attention(), "attention"));   // process-wide, as the threads
+    ActivationCheckpoint.use(ActivationCheckpoint.parse(config.activationCheckpointing(), "activation_checkpointing"));
     this.task = task;
-    this.data = data;
+    this.data = new DeviceBatches<>(data, HostToDeviceCopy.to(device));
     this.checkpoints = checkpoints;
     this.sinks = List.copyOf(sinks);
     this.progress = progress;
@@ -124,6 +137,10 @@ public final class Trainer<B> implements AutoCloseable {
     this.group = group;
     if (writer && precision.hardwareWarning() != null) progress.message("warning: " + precision.hardwareWarning());
     this.params = task.parameters();
+    // in place, before the optimizer and data parallel see them: every handle on a parameter or on the task's state
+    // (momentum model, queues) then refers to the device's copy
+    params.values().forEach(device::moveInPlace);
+    task.stateTensors().values().forEach(device::moveInPlace);
     if (group.distributed()) {
       group.requireSame("trainer config", config.toString());
       group.requireSame("model config", task.configText());
@@ -157,6 +174,11 @@ public final class Trainer<B> implements AutoCloseable {
     return step;
   }
 
+  /** Where the parameters, optimizer state, batches and losses live ({@code train.device}). */
+  public ComputeDevice device() {
+    return device;
+  }
+
   /** The precision the forward runs in ({@code train.precision}). */
   public Precision precision() {
     return precision;
@@ -184,6 +206,7 @@ public final class Trainer<B> implements AutoCloseable {
       for (AdamW.Group g : groups) g.setLr((g.name().startsWith("visual") ? visual : base).at(step) * lrScale.get(g));
       long stepStart = System.nanoTime();
       boolean peakOfThisStep = PeakResidentSet.reset();
+      CudaMemory.resetPeak(device);
       Map<String, Double> values = new LinkedHashMap<>();
       double loss;
       double gradNorm;
@@ -262,6 +285,7 @@ public final class Trainer<B> implements AutoCloseable {
         values.put(peakOfThisStep ? "mem/peak_rss_mib" : "mem/max_rss_mib", PeakResidentSet.bytes() / MIB);
         // reading the JVM's count takes milliseconds: logged steps only
         if (nativeMemoryTracked) values.put("mem/native_outside_jvm_mib", NativeHeap.outsideJvmBytes() / MIB);
+        values.putAll(CudaMemory.metrics(device));   // allocated (now, step peak) and reserved; none on the CPU
         for (MetricsSink sink : sinks) {
           sink.write(step, values);
           sink.flush();
@@ -309,13 +333,14 @@ public final class Trainer<B> implements AutoCloseable {
   }
 
   /**
-   * The task's losses for one micro-batch, in fp32, or under bf16 autocast: the region ends (and libtorch's cache
-   * of bf16 weight copies is emptied) before backward, as with Python's {@code with autocast(): loss = ...}.
+   * The task's losses for one micro-batch, in fp32, or under bf16 autocast on the training device: the region ends
+   * (and libtorch's cache of bf16 weight copies is emptied) before backward, as with Python's
+   * {@code with autocast(): loss = ...}.
    */
   private Map<String, Tensor> forward(B batch) {
     if (!precision.autocast()) return task.losses(batch, step);
     Map<String, Tensor> out = new LinkedHashMap<>();
-    try (Autocast region = Autocast.cpu(precision)) {
+    try (Autocast region = Autocast.on(device.type(), precision)) {
       task.losses(batch, step).forEach((k, v) -> out.put(k, v.to(torch.ScalarType.Float)));
     }
     return out;
@@ -366,11 +391,14 @@ public final class Trainer<B> implements AutoCloseable {
     return checkpoints.save(at, score, dir -> {
       Map<String, Tensor> model = new LinkedHashMap<>(params);
       task.stateTensors().forEach((k, v) -> model.put("state/" + k, v));
-      SafeTensors.write(dir.resolve(MODEL_FILE), model, Map.of("format", "mplug-java", "step", Long.toString(at)));
+      // written from CPU copies, so that a checkpoint loads on either device
+      SafeTensors.write(dir.resolve(MODEL_FILE), ComputeDevice.onCpu(model), Map.of("format", "mplug-java", "step",
+          Long.toString(at)));
       if (zero != null) {
         zero.writeShards(dir, optimizer, at);
       } else {
-        SafeTensors.write(dir.resolve(OPTIMIZER_FILE), optimizer.stateTensors(), Map.of("step", Long.toString(at)));
+        SafeTensors.write(dir.resolve(OPTIMIZER_FILE), ComputeDevice.onCpu(optimizer.stateTensors()),
+            Map.of("step", Long.toString(at)));
       }
       ObjectNode state = JSON.createObjectNode();
       state.put("step", at).put("optimizer_step", optimizer.stepCount()).put("skipped", skipped)

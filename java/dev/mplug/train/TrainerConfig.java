@@ -1,5 +1,7 @@
 package dev.mplug.train;
 
+import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Precision;
 
 /**
@@ -32,11 +34,15 @@ import dev.mplug.torch.Precision;
  * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
  * @param attention the fusion layers' attention path: "fused" (the native fused kernels, taken for fp32 and bf16 CPU
  *     tensors, under bf16 autocast too) or "composite" (the reference, op by op over the concatenated streams)
+ * @param activationCheckpointing the layer stacks recomputed in backward instead of keeping their activations:
+ *     "none", "all", or a comma-separated list of "vit", "text_encoder", "fusion", "decoder"
+ *     ({@link ActivationCheckpoint})
+ * @param device where the model, batches, losses and optimizer state live: "cpu" or "cuda:N" ({@link ComputeDevice})
  */
 public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double visualLr, double warmupLr,
     double minLr, double weightDecay, double clipNorm, int accumulation, String precision, long logEvery,
     long checkpointEvery, int keepLast, int maxNonFiniteInARow, long seed, int bucketMb,
-    boolean findUnusedParameters, int zeroStage, String attention) {
+    boolean findUnusedParameters, int zeroStage, String attention, String activationCheckpointing, String device) {
 
   public TrainerConfig {
     require(totalSteps >= 1, "total_steps", totalSteps, ">= 1");
@@ -56,6 +62,10 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(bucketMb >= 1, "ddp_bucket_mb", bucketMb, ">= 1");
     require(zeroStage == 0 || zeroStage == 1, "zero_stage", zeroStage, "0 or 1");
     require("fused".equals(attention) || "composite".equals(attention), "attention", attention, "fused or composite");
+    require(activationCheckpointing != null, "activation_checkpointing", null, "none, all or a list of stacks");
+    ActivationCheckpoint.parse(activationCheckpointing, "activation_checkpointing");
+    require(device != null, "device", null, "cpu or cuda:N");
+    ComputeDevice.parse(device, "device");
   }
 
   private static void require(boolean ok, String key, Object value, String rule) {
@@ -79,7 +89,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
         .logEvery(logEvery).checkpointEvery(checkpointEvery).keepLast(keepLast)
         .maxNonFiniteInARow(maxNonFiniteInARow).seed(seed).bucketMb(bucketMb)
         .findUnusedParameters(findUnusedParameters).zeroStage(zeroStage)
-        .attention(attention);
+        .attention(attention).activationCheckpointing(activationCheckpointing).device(device);
   }
 
   /**
@@ -89,7 +99,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
    * checkpoint every 1000 steps, 3 checkpoints kept, stop after 10 non-finite steps in a row, seed 42; data
    * parallel: 25 MiB buckets, parameters without a gradient in a step allowed (mPLUG's last fusion layer never
    * uses its cross-attention; PyTorch's default, false, saves a graph walk per step where every parameter is used),
-   * the optimizer state not sharded (ZeRO stage 0); composite attention.
+   * the optimizer state not sharded (ZeRO stage 0); composite attention; no activation checkpointing; the CPU.
    */
   public static final class Builder {
     private long totalSteps;
@@ -111,6 +121,8 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private boolean findUnusedParameters = true;
     private int zeroStage = 0;
     private String attention = "composite";
+    private String activationCheckpointing = "none";
+    private String device = "cpu";
 
     private Builder(long totalSteps) {
       this.totalSteps = totalSteps;
@@ -206,17 +218,27 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
       return this;
     }
 
-    /** The validated configuration; an invalid value is an error naming its key. */
     public Builder attention(String v) {
       attention = v;
       return this;
     }
 
+    public Builder activationCheckpointing(String v) {
+      activationCheckpointing = v;
+      return this;
+    }
+
+    public Builder device(String v) {
+      device = v;
+      return this;
+    }
+
+    /** The validated configuration; an invalid value is an error naming its key. */
     public TrainerConfig build() {
       long warmup = warmupSteps != null ? warmupSteps : Math.min(2000, totalSteps);
       return new TrainerConfig(totalSteps, warmup, lr, visualLr, warmupLr, minLr, weightDecay, clipNorm, accumulation,
           precision, logEvery, checkpointEvery, keepLast, maxNonFiniteInARow, seed, bucketMb, findUnusedParameters,
-          zeroStage, attention);
+          zeroStage, attention, activationCheckpointing, device);
     }
   }
 

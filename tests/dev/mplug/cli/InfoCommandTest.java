@@ -42,7 +42,7 @@ class InfoCommandTest {
     String out = runCapturing("info", "--threads", "1");
     Map<String, String> rows = rows(out);
     assertEquals(List.of("java", "libtorch", "javacpp", "opencv", "cpu capability", "bf16", "cores", "threads",
-        "native extension", "cuda"), List.copyOf(rows.keySet()), out);
+        "native extension", "cuda", "devices"), List.copyOf(rows.keySet()), out);
     assertTrue(rows.get("java").startsWith(System.getProperty("java.version") + " ("), out);
     assertEquals(TorchRuntime.libtorchVersion(), rows.get("libtorch"));
     assertTrue(rows.get("libtorch").matches(VERSION), out);
@@ -57,6 +57,13 @@ class InfoCommandTest {
     assertEquals(NativeLibrary.isAvailable(), rows.get("native extension").startsWith("loaded from "), out);
     assertEquals(TorchRuntime.cudaAvailable(), rows.get("cuda").equals("available"), out);
     assertTrue(rows.get("cuda").equals("available") || rows.get("cuda").startsWith("not available"), out);
+    // the values --device accepts: cpu, then cuda:0 ... where libtorch sees devices, else why there are none
+    int n = TorchRuntime.cudaDeviceCount();
+    assertEquals(n > 0, rows.get("devices").startsWith("cpu, cuda:0"), out);
+    if (n == 0) {
+      assertEquals(TorchRuntime.gpuBuild() ? "cpu (no CUDA: the GPU libtorch sees no device)"
+          : "cpu (no CUDA: this libtorch is the CPU build; mvn -Pgpu package for the GPU one)", rows.get("devices"));
+    }
   }
 
   @Test

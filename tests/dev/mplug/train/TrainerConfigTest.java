@@ -12,7 +12,7 @@ class TrainerConfigTest {
   void builderDefaultsAreTheOfficialBaseValues() {
     TrainerConfig c = TrainerConfig.builder(10_000).build();
     assertEquals(new TrainerConfig(10_000, 2000, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, "fp32", 50, 1000, 3, 10, 42, 25,
-        true, 0, "composite"), c);
+        true, 0, "composite", "none", "cpu"), c);
     assertEquals(c, TrainerConfig.official(10_000));
     assertEquals(500, TrainerConfig.builder(500).build().warmupSteps(), "warmup never longer than the run");
   }
@@ -22,9 +22,9 @@ class TrainerConfigTest {
     TrainerConfig c = TrainerConfig.builder(8).warmupSteps(2).lr(0.05).visualLr(0.02).warmupLr(1e-3).minLr(2e-3)
         .weightDecay(0.01).clipNorm(1.0).accumulation(2).precision("bf16").logEvery(3).checkpointEvery(4)
         .keepLast(5).maxNonFiniteInARow(6).seed(7).bucketMb(8).findUnusedParameters(false).zeroStage(1)
-        .attention("composite").build();
+        .attention("composite").activationCheckpointing("vit,fusion").device("cuda:1").build();
     assertEquals(new TrainerConfig(8, 2, 0.05, 0.02, 1e-3, 2e-3, 0.01, 1.0, 2, "bf16", 3, 4, 5, 6, 7, 8, false, 1,
-        "composite"), c);
+        "composite", "vit,fusion", "cuda:1"), c);
     assertEquals(c, c.toBuilder().build());
     assertEquals(9, c.toBuilder().totalSteps(9).build().totalSteps());
   }
