@@ -1,28 +1,20 @@
 package dev.mplug.nn;
 
 import dev.mplug.torch.Autocast;
-import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.EnumSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorBase;
-import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.VoidTensorHook;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -31,12 +23,11 @@ import org.bytedeco.pytorch.global.torch;
  * the upstream gradient through that recomputation. A stack of n layers then holds n layer inputs instead of every
  * intermediate of every layer, for one extra forward per step.
  *
- * <p>Autograd wiring as in {@link FusedAttention}: each output is the graph-free result plus a zero that depends on
- * every input requiring grad (an empty slice's sum, seen through fresh views so the hooks belong to this graph alone);
- * a hook on each output records its incoming gradient, and the first input hook to fire recomputes the layer (grad
- * mode on, the forward's autocast region and generator states restored, so dropout draws the same masks), runs a
- * nested backward from the recorded gradients (the layer's parameters accumulate their gradients there, as with
- * PyTorch's reentrant checkpoint) and hands each input its gradient. One backward per forward.
+ * <p>The autograd wiring is the fused ops' ({@link HookedBackward}): the graph-free outputs are joined to the inputs,
+ * and when the outputs' gradients have arrived the layer is recomputed (grad mode on, the forward's autocast region
+ * and generator states restored, so dropout draws the same masks), a nested backward runs from those gradients (the
+ * layer's parameters accumulate their gradients there, as with PyTorch's reentrant checkpoint) and each input gets
+ * its gradient. One backward per forward.
  *
  * <p>Which stacks are checkpointed is a process-wide switch ({@link #use}), set by the trainer from
  * {@code train.activation_checkpointing}; without grad (evaluation, the momentum model) layers run as usual.
@@ -58,10 +49,6 @@ public final class ActivationCheckpoint {
   }
 
   private static volatile Set<Stack> checkpointed = EnumSet.noneOf(Stack.class);
-
-  /** The state of checkpointed forwards awaiting their backward: keeps the hooks (native callbacks) reachable. */
-  private static final Set<Recompute> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(
-      new IdentityHashMap<>()));
 
   private ActivationCheckpoint() {}
 
@@ -108,7 +95,7 @@ public final class ActivationCheckpoint {
 
   /** Checkpointed forwards whose backward has not run yet. */
   public static int pendingBackwards() {
-    return PENDING.size();
+    return HookedBackward.pending(ActivationCheckpoint.class);
   }
 
   /** {@link #run} for a layer with one output. */
@@ -126,39 +113,20 @@ public final class ActivationCheckpoint {
    */
   public static List<Tensor> run(Stack stack, Function<List<Tensor>, List<Tensor>> layer, Tensor... inputs) {
     List<Tensor> in = Arrays.asList(inputs);
-    if (!checkpointed.contains(stack) || !GradMode.is_enabled()) return layer.apply(in);
-    List<Tensor> views = new ArrayList<>();   // fresh views of the inputs requiring grad: this graph's hooks only
-    Tensor zero = null;                       // 0, depending on every input that requires grad
-    for (Tensor x : in) {
-      Tensor view = x != null && x.requires_grad() ? x.view_as(x) : null;
-      views.add(view);
-      if (view != null) {
-        Tensor none = view.narrow(view.dim() - 1, 0, 0).sum();
-        zero = zero == null ? none : zero.add(none);
-      }
+    if (!checkpointed.contains(stack)) return layer.apply(in);
+    HookedBackward link = HookedBackward.of(ActivationCheckpoint.class, in);
+    // no graph, or nothing upstream to reach (frozen inputs): the plain graph is the only way parameters get gradients
+    if (link == null) return layer.apply(in);
+    Recompute recompute = new Recompute(layer, in, link);
+    List<Tensor> outs;
+    try (NoGradGuard _ = new NoGradGuard()) {
+      outs = layer.apply(in);
     }
-    // nothing upstream to reach (e.g. frozen inputs): the plain graph is the only way the parameters get gradients
-    if (zero == null) return layer.apply(in);
-    try (TensorScope scope = TensorScope.open()) {
-      Recompute recompute = new Recompute(layer, in, generatorsOf(in));
-      List<Tensor> outs;
-      try (NoGradGuard _ = new NoGradGuard()) {
-        outs = layer.apply(in);
-      }
-      List<Tensor> results = new ArrayList<>();
-      for (int i = 0; i < outs.size(); i++) {
-        // detached: an output may be an input handed through (a co-attention layer's vision stream), whose own graph
-        // must not carry the gradient a second time
-        Tensor y = outs.get(i).detach().add(zero);   // the output, joined to the inputs
-        recompute.captureGradientOf(y, i);
-        results.add(scope.keep(y));
-      }
-      for (int i = 0; i < views.size(); i++) {
-        if (views.get(i) != null) recompute.deliverTo(views.get(i), i);
-      }
-      PENDING.add(recompute);
-      return results;
-    }
+    // detached: an output may be an input handed through (a co-attention layer's vision stream), whose own graph must
+    // not carry the gradient a second time
+    List<Tensor> detached = new ArrayList<>();
+    for (Tensor y : outs) detached.add(y.detach());
+    return link.join(detached, recompute::gradients);
   }
 
   /**
@@ -184,64 +152,31 @@ public final class ActivationCheckpoint {
     return torch.DeviceType.CPU;
   }
 
-  /** One checkpointed forward: its inputs, generator states and autocast precision, and the hooks of its backward. */
+  /** One checkpointed forward: its inputs, generator states and autocast setting, and how to recompute it. */
   private static final class Recompute {
     private final Function<List<Tensor>, List<Tensor>> layer;
-    private final List<Tensor> inputs = new ArrayList<>();   // detached
+    private final List<Tensor> inputs = new ArrayList<>();   // detached, saved until the backward
     private final List<Boolean> needsGrad = new ArrayList<>();
     private final List<Generator> generators;
     private final List<Tensor> generatorStates = new ArrayList<>();
     private final Autocast.Setting autocast;
-    private final List<Pointer> hooks = new ArrayList<>();
-    private final List<Tensor> upstream = new ArrayList<>();
-    private List<Tensor> grads;
-    private int undelivered;
 
-    Recompute(Function<List<Tensor>, List<Tensor>> layer, List<Tensor> inputs, List<Generator> generators) {
+    Recompute(Function<List<Tensor>, List<Tensor>> layer, List<Tensor> inputs, HookedBackward link) {
       this.layer = layer;
       for (Tensor x : inputs) {
-        this.inputs.add(x == null ? null : Handles.own(x.detach()));
+        this.inputs.add(link.save(x));
         needsGrad.add(x != null && x.requires_grad());
       }
-      this.generators = generators;
-      for (Generator g : generators) generatorStates.add(Handles.own(g.get_state()));
+      this.generators = generatorsOf(inputs);
+      for (Generator g : generators) generatorStates.add(link.save(g.get_state()));
       this.autocast = Autocast.setting(deviceType(inputs));
     }
 
-    void captureGradientOf(Tensor y, int output) {
-      while (upstream.size() <= output) upstream.add(null);
-      VoidTensorHook hook = new VoidTensorHook() {
-        @Override
-        public void call(TensorBase grad) {
-          upstream.set(output, Handles.own(new Tensor(grad)));
-        }
-      };
-      hooks.add(Handles.own(hook));   // a native callback: out of the scope, or closing it would free the callback
-      y.register_hook(hook);
-    }
-
-    /** Hooks {@code view} (a fresh view of input {@code index}, used only here) to receive its gradient. */
-    void deliverTo(Tensor view, int index) {
-      undelivered++;
-      TensorTensorHook hook = new TensorTensorHook() {
-        private Tensor result;   // held until the next call or collection: libtorch copies it after call returns
-
-        @Override
-        public TensorBase call(TensorBase ignored) {
-          try (TensorScope scope = TensorScope.open()) {
-            if (grads == null) backward();
-            result = Handles.own(new Tensor(grads.get(index)));   // what reached the view is the join's zero
-            if (--undelivered == 0) release();
-            return result;
-          }
-        }
-      };
-      hooks.add(Handles.own(hook));
-      view.register_hook(hook);
-    }
-
-    /** Runs the layer again with grad from the saved inputs and states, then backward from the recorded gradients. */
-    private void backward() {
+    /**
+     * The backward: runs the layer again with grad from the saved inputs and states, backpropagates the outputs'
+     * gradients through it, and returns each input's gradient (null for inputs without grad).
+     */
+    List<Tensor> gradients(Tensor[] upstream) {
       List<Tensor> leaves = new ArrayList<>();
       for (int i = 0; i < inputs.size(); i++) {
         Tensor x = inputs.get(i);
@@ -260,7 +195,7 @@ public final class ActivationCheckpoint {
         TensorVector ys = new TensorVector();
         TensorVector gs = new TensorVector();
         for (int i = 0; i < outs.size(); i++) {
-          Tensor g = i < upstream.size() ? upstream.get(i) : null;
+          Tensor g = i < upstream.length ? upstream[i] : null;
           if (g != null && outs.get(i).requires_grad()) {
             ys.push_back(outs.get(i));
             gs.push_back(g);
@@ -268,25 +203,18 @@ public final class ActivationCheckpoint {
         }
         if (ys.size() > 0) torch.backward(ys, gs, new BoolOptional(false), false, new TensorVector());
       }
-      grads = new ArrayList<>();
+      for (Generator g : generators) Handles.release(g);
+      List<Tensor> grads = new ArrayList<>();
       for (int i = 0; i < leaves.size(); i++) {
         Tensor leaf = leaves.get(i);
         if (!needsGrad.get(i)) {
           grads.add(null);
           continue;
         }
-        Tensor g = leaf.grad();   // a reference into the leaf, freed with it: copy the handle
-        grads.add(Handles.own(new Tensor(g.defined() ? g : torch.zeros_like(leaf))));
+        Tensor g = leaf.grad();   // a reference into the leaf: a new handle, and zeros where nothing flowed
+        grads.add(g.defined() ? new Tensor(g) : torch.zeros_like(leaf));
       }
-    }
-
-    private void release() {
-      for (Tensor t : inputs) Handles.release(t);
-      for (Tensor t : generatorStates) Handles.release(t);
-      for (Tensor t : upstream) Handles.release(t);
-      for (Tensor t : grads) Handles.release(t);
-      for (Generator g : generators) Handles.release(g);
-      PENDING.remove(this);
+      return grads;
     }
   }
 }

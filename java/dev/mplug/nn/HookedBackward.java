@@ -15,8 +15,8 @@ import org.bytedeco.pytorch.VoidTensorHook;
 
 /**
  * The backward of a raw native kernel (one autograd cannot see) wired into libtorch's autograd with tensor hooks, since
- * no {@code torch::autograd::Function} can be written from Java. {@link FusedAttention} and {@link ResidualLayerNorm}
- * use it.
+ * no {@code torch::autograd::Function} can be written from Java. {@link FusedAttention}, {@link ResidualLayerNorm} and
+ * {@link ActivationCheckpoint} (whose "kernel" is the layer's recomputation) use it.
  *
  * <p>Each output is the kernel's result plus a zero that depends on every input requiring grad (the sum of an empty
  * slice of it), which puts the inputs below the outputs in the graph at the cost of one small add. Inputs are seen
