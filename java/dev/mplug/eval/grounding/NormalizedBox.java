@@ -55,6 +55,13 @@ public record NormalizedBox(float x1, float y1, float x2, float y2) {
     return inter / (area() + o.area() - inter + UNION_EPSILON);
   }
 
+  /** Whether this box's centre lies in {@code o} (edges included). */
+  public boolean centreInside(NormalizedBox o) {
+    float cx = (x1 + x2) / 2;
+    float cy = (y1 + y2) / 2;
+    return cx >= o.x1 && cx <= o.x2 && cy >= o.y1 && cy <= o.y2;
+  }
+
   private static float unit(float v) {
     return Math.min(Math.max(v, 0f), 1f);
   }

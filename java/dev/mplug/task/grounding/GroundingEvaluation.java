@@ -33,11 +33,14 @@ import org.bytedeco.pytorch.NoGradGuard;
  * {@code mplug score grounding} reads; they are scored by {@link GroundingAccuracy} against
  * {@link GroundingAnnotations} of the same file, so the figures equal that command's on the written results.
  *
- * <p>Metrics: {@code accuracy}, the percentage with IoU >= 0.5 (the headline), and {@code mean_iou}, the mean IoU
- * in percent (the official validation's miou x 100).
+ * <p>Metrics: {@code accuracy}, the percentage with IoU >= 0.5 (the headline), {@code mean_iou}, the mean IoU
+ * in percent (the official validation's miou x 100), and {@code centre_hits}, the percentage of predictions (clamped
+ * to the image, as the accuracy scores them) whose centre lies in the true box: not an official metric, but it tells
+ * a model that finds where the figure is and misjudges its size from one that does not look at where it is, which
+ * accuracy cannot tell when both are near 0.
  */
 public final class GroundingEvaluation {
-  public static final List<String> METRICS = List.of("accuracy", "mean_iou");
+  public static final List<String> METRICS = List.of("accuracy", "mean_iou", "centre_hits");
 
   private GroundingEvaluation() {}
 
@@ -88,6 +91,8 @@ public final class GroundingEvaluation {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("accuracy", 100 * report.accuracy());
     metrics.put("mean_iou", 100 * meanIou);
+    metrics.put("centre_hits", 100.0 * truth.keySet().stream()
+        .filter(id -> predictions.get(id).clampedToUnit().centreInside(truth.get(id))).count() / truth.size());
     return new TaskEvaluation(metrics, results);
   }
 

@@ -1,7 +1,9 @@
 package dev.mplug.eval.grounding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mplug.data.Box;
 import java.util.LinkedHashMap;
@@ -44,6 +46,15 @@ class GroundingAccuracyTest {
     assertEquals(1f / 3, overhanging.iou(truth));
     assertEquals(1f, GroundingAccuracy.iou(overhanging, truth));
     assertEquals(box(0.5f, 0f, 1f, 1f), box(0.5f, -0.25f, 2f, 1.5f).clampedToUnit());
+  }
+
+  @Test
+  void centreInsideLooksAtTheCentreOnly() {
+    NormalizedBox truth = box(0.2f, 0.2f, 0.6f, 0.4f);
+    assertTrue(box(0.3f, 0.25f, 0.5f, 0.35f).centreInside(truth));    // centre (0.4, 0.3)
+    assertTrue(box(0f, 0f, 1f, 0.8f).centreInside(truth));             // far too big, centre (0.5, 0.4) on the edge
+    assertFalse(box(0.5f, 0.2f, 0.9f, 0.4f).centreInside(truth));     // overlapping, centre (0.7, 0.3) outside
+    assertFalse(box(0.2f, 0.4f, 0.6f, 0.5f).centreInside(truth));     // touching below, centre (0.4, 0.45)
   }
 
   @Test

@@ -46,7 +46,7 @@ class GroundingEvaluationTest {
       GroundingHead head = new GroundingHead(model, BoxTokens.of(tok.vocabulary()), GroundingHead.Weights.OFFICIAL);
       TaskEvaluation e = GroundingEvaluation.evaluate(head, tok, FinetuneConfig.Eval.of(test, world, 0, 3), 16);
       assertTrue(model.is_training(), "the model's training mode is restored");
-      assertEquals(List.of("accuracy", "mean_iou"), List.copyOf(e.metrics().keySet()));
+      assertEquals(List.of("accuracy", "mean_iou", "centre_hits"), List.copyOf(e.metrics().keySet()));
 
       Map<String, NormalizedBox> truth = GroundingAnnotations.read(test, world);
       assertEquals(List.copyOf(truth.keySet()), e.results().stream().map(r -> r.get("ref_id").toString()).toList());
@@ -60,6 +60,9 @@ class GroundingEvaluationTest {
       assertEquals(100 * report.accuracy(), e.metric("accuracy"), 0.0);
       double meanIou = report.perItem().values().stream().mapToDouble(Float::doubleValue).average().orElseThrow();
       assertEquals(100 * meanIou, e.metric("mean_iou"), 1e-9);
+      long centres = truth.keySet().stream().filter(id -> predictions.get(id).clampedToUnit().centreInside(truth.get(id)))
+          .count();
+      assertEquals(100.0 * centres / truth.size(), e.metric("centre_hits"), 1e-9);
 
       TaskEvaluation firstTwo = GroundingEvaluation.evaluate(head, tok, FinetuneConfig.Eval.of(test, world, 2, 3), 16);
       assertEquals(e.results().subList(0, 2), firstTwo.results());
