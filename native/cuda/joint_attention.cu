@@ -386,6 +386,21 @@ std::string run(const void *const *q, const int64_t *q_len, int32_t n_query, con
   return e;
 }
 
+// run<T> for the element type `dtype` names (MPLUG_DTYPE_*); an error message, or "".
+template <typename Launch>
+std::string run(int32_t dtype, const void *const *q, const int64_t *q_len, int32_t n_query, const void *const *k,
+                const void *const *v, const float *const *mask, const int64_t *k_len, int32_t n_key, int64_t batch,
+                int64_t heads, int64_t d, int64_t dv, float scale, float dropout_p, uint64_t seed, Launch launch) {
+  if (dtype == MPLUG_DTYPE_FLOAT32) {
+    return run<float>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, launch);
+  }
+  if (dtype == MPLUG_DTYPE_BFLOAT16) {
+    return run<__nv_bfloat16>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p,
+                              seed, launch);
+  }
+  return "dtype must be float32 (0) or bfloat16 (1)";
+}
+
 }  // namespace
 
 extern "C" {
@@ -405,12 +420,8 @@ int32_t mplug_cuda_joint_attention_forward(const void *const *q, const int64_t *
     }
     forward(p, st);
   };
-  std::string e = dtype == MPLUG_DTYPE_FLOAT32
-      ? run<float>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, launch)
-      : dtype == MPLUG_DTYPE_BFLOAT16
-      ? run<__nv_bfloat16>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed,
-                           launch)
-      : "dtype must be float32 (0) or bfloat16 (1)";
+  std::string e = run(dtype, q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed,
+                      launch);
   if (!e.empty()) return mplug::fail(MPLUG_ERR_ARGUMENT, "mplug_cuda_joint_attention_forward: " + e);
   return launched("mplug_cuda_joint_attention_forward");
 }
@@ -439,12 +450,8 @@ int32_t mplug_cuda_joint_attention_backward(const void *const *q, const int64_t 
     }
     backward(p, st);
   };
-  std::string e = dtype == MPLUG_DTYPE_FLOAT32
-      ? run<float>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed, launch)
-      : dtype == MPLUG_DTYPE_BFLOAT16
-      ? run<__nv_bfloat16>(q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed,
-                           launch)
-      : "dtype must be float32 (0) or bfloat16 (1)";
+  std::string e = run(dtype, q, q_len, n_query, k, v, mask, k_len, n_key, batch, heads, d, dv, scale, dropout_p, seed,
+                      launch);
   if (!e.empty()) return mplug::fail(MPLUG_ERR_ARGUMENT, "mplug_cuda_joint_attention_backward: " + e);
   return launched("mplug_cuda_joint_attention_backward");
 }
