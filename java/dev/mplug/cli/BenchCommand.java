@@ -114,8 +114,13 @@ public final class BenchCommand implements Callable<Integer> {
   String device = "cpu";
 
   /** One precision's and fusion attention's trainer, matmul rate and timings. */
-  private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, double peak,
-      List<Double> seconds) {
+  /**
+   * One timed configuration. Arms of the same precision share one trainer (and so one set of optimizer state: two
+   * base-size trainers do not fit in this machine's memory); each arm sets its fusion attention before its steps, and
+   * {@code steps} counts the shared trainer's steps.
+   */
+  private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, int[] steps,
+      double peak, List<Double> seconds) {
     String fusionLabel() {
       return fusion.name().toLowerCase(Locale.ROOT);
     }
@@ -170,6 +175,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path scratch = Files.createTempDirectory("mplug-bench");
     int total = warmup + steps;
     List<Arm> arms = new ArrayList<>();
+    List<Trainer<PretrainBatch>> trainers = new ArrayList<>();
     try (PretrainingTask task = new PretrainingTask(mplug, tokenizer, objectives, tokens, 0, null);
         SyntheticBatches data = new SyntheticBatches(batch, config.vision().imageRes(), tokens,
             tokenizer.vocabulary())) {
@@ -179,15 +185,18 @@ public final class BenchCommand implements Callable<Integer> {
       for (Precision p : wanted) {
         double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
         System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
+        long trainerSteps = (long) total * fusions.size();
+        TrainerConfig train = TrainerConfig.builder(trainerSteps).warmupSteps(0).precision(p.label()).logEvery(1)
+            .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0)
+            .attention(fusions.get(0).name().toLowerCase(Locale.ROOT)).activationCheckpointing(activationCheckpointing)
+            .device(device).build();
+        Trainer<PretrainBatch> trainer = new Trainer<>(train, task, data,
+            new CheckpointStore(scratch.resolve(p.label()), 1), List.of(),
+            new Progress(new PrintStream(new ByteArrayOutputStream()), false, trainerSteps, 1), false);
+        trainers.add(trainer);
+        int[] trainerStep = {0};
         for (FusedAttention.Mode fusion : fusions) {
-          String name = p.label() + "-" + fusion.name().toLowerCase(Locale.ROOT);
-          TrainerConfig train = TrainerConfig.builder(total).warmupSteps(0).precision(p.label()).logEvery(1)
-              .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0)
-              .attention(fusion.name().toLowerCase(Locale.ROOT)).activationCheckpointing(activationCheckpointing)
-              .device(device).build();
-          arms.add(new Arm(p, fusion, new Trainer<>(train, task, data, new CheckpointStore(scratch.resolve(name), 1),
-              List.of(), new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 1), false), peak,
-              new ArrayList<>()));
+          arms.add(new Arm(p, fusion, trainer, trainerStep, peak, new ArrayList<>()));
         }
       }
       System.out.println();
@@ -199,7 +208,7 @@ public final class BenchCommand implements Callable<Integer> {
           FusedAttention.use(arm.fusion());        // process-wide: the arm's own before each of its steps
           PeakResidentSet.reset();
           long t0 = System.nanoTime();
-          arm.trainer().run(s + 1);
+          arm.trainer().run(++arm.steps()[0]);
           double sec = (System.nanoTime() - t0) / 1e9;
           boolean timed = s >= warmup;
           if (timed) arm.seconds().add(sec);
@@ -236,7 +245,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
     } finally {
-      for (Arm arm : arms) arm.trainer().close();
+      for (Trainer<PretrainBatch> trainer : trainers) trainer.close();
       AttentionCore.use(previousPath);
       FusedAttention.use(previousFusion);
       CheckpointStore.deleteTree(scratch);
