@@ -99,10 +99,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--dp-rank", hidden = true, description = "One rank of --nproc's arms (set by the launcher).")
   boolean dataParallelRank;
 
-  @Option(names = "--fusion-attention", split = ",", description = "The fusion layers' attention: fused (the native "
-      + "fused kernels, fp32 and bf16), composite (op by op over the concatenated streams), or both as "
-      + "fused,composite, their steps interleaved (default ${DEFAULT-VALUE}).")
-  List<String> fusionAttention = List.of("composite");
+  @Option(names = "--fusion-attention", split = ",", description = "The fusion layers' attention: auto (fused for "
+      + "bf16, composite for fp32), fused (the native fused kernels, fp32 and bf16), composite (op by op over the "
+      + "concatenated streams), or several as fused,composite, their steps interleaved (default ${DEFAULT-VALUE}).")
+  List<String> fusionAttention = List.of("auto");
 
   @Option(names = "--activation-checkpointing", description = "Layer stacks recomputed in backward: none, all, or a "
       + "comma-separated list of vit, text_encoder, fusion, decoder (default ${DEFAULT-VALUE}); compare peak RSS and "
@@ -122,7 +122,7 @@ public final class BenchCommand implements Callable<Integer> {
   private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, int[] steps,
       double peak, List<Double> seconds) {
     String fusionLabel() {
-      return fusion.name().toLowerCase(Locale.ROOT);
+      return fusion.label();
     }
   }
 
@@ -188,7 +188,7 @@ public final class BenchCommand implements Callable<Integer> {
         long trainerSteps = (long) total * fusions.size();
         TrainerConfig train = TrainerConfig.builder(trainerSteps).warmupSteps(0).precision(p.label()).logEvery(1)
             .checkpointEvery(0).keepLast(1).maxNonFiniteInARow(3).seed(0)
-            .attention(fusions.get(0).name().toLowerCase(Locale.ROOT)).activationCheckpointing(activationCheckpointing)
+            .attention(fusions.get(0).label()).activationCheckpointing(activationCheckpointing)
             .device(device).build();
         Trainer<PretrainBatch> trainer = new Trainer<>(train, task, data,
             new CheckpointStore(scratch.resolve(p.label()), 1), List.of(),

@@ -1,9 +1,11 @@
 package dev.mplug.nn;
 
 import dev.mplug.nativeops.NativeOps;
+import dev.mplug.torch.Autocast;
 import dev.mplug.torch.TensorScope;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -29,30 +31,43 @@ public final class FusedAttention {
   /** Which implementation the fusion layers use for their attention. */
   public enum Mode {
     /**
-     * The native fused kernel where it applies (float32 or bfloat16 CPU tensors; elsewhere the composite path runs).
-     * Faster than the composite path here for the attention core (fp32: 1.6x forward, level forward + backward; bf16:
-     * 9-14x), level with it for whole fp32 fusion layers (their time is the GEMMs), 4% slower at fp32 batch-1
-     * inference (README "The native extension").
+     * The default: the fused kernel where it was measured faster on this project's CPUs, the composite path elsewhere.
+     * That is bfloat16 on the CPU (a bf16 tensor, or float32 under CPU bf16 autocast): the fused attention core is
+     * 9-14x faster there and a demo pretraining step 1.26x (README "The native extension"). float32 keeps the composite
+     * path: level end to end (GEMM-bound), and its libtorch dropout masks are the ones the shipped fp32 recipes and
+     * learning tests were tuned on. CUDA keeps the composite path (ATen's SDPA is 2x faster than the CUDA kernel).
+     */
+    AUTO,
+    /**
+     * The native fused kernel wherever it applies (float32 or bfloat16 CPU tensors; elsewhere the composite path
+     * runs). Faster than the composite path here for the attention core (fp32: 1.6x forward, level forward +
+     * backward; bf16: 9-14x), level with it for whole fp32 fusion layers (their time is the GEMMs), 4% slower at fp32
+     * batch-1 inference (README "The native extension").
      */
     FUSED,
     /**
-     * The default, and the reference: concatenated streams, then the attention core as {@link AttentionCore}
-     * computes it. Default because the fused path is not faster end to end here and its dropout masks (a seeded hash)
-     * differ from libtorch's, which changes every training trajectory the shipped recipes and tests were tuned on.
+     * The reference: concatenated streams, then the attention core as {@link AttentionCore} computes it (op by op;
+     * libtorch's dropout masks where the fused path draws its own from a seeded hash).
      */
     COMPOSITE;
 
-    /** Parses a config / CLI value: {@code fused} or {@code composite}. */
+    /** Parses a config / CLI value: {@code auto}, {@code fused} or {@code composite}. */
     public static Mode parse(String value, String key) {
       return switch (value) {
+        case "auto" -> AUTO;
         case "fused" -> FUSED;
         case "composite" -> COMPOSITE;
-        default -> throw new IllegalArgumentException(key + ": expected fused or composite, got '" + value + "'");
+        default -> throw new IllegalArgumentException(key + ": expected auto, fused or composite, got '" + value + "'");
       };
+    }
+
+    /** The config / CLI spelling. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
-  private static volatile Mode mode = Mode.COMPOSITE;
+  private static volatile Mode mode = Mode.AUTO;
   private static final AtomicLong CALLS = new AtomicLong();
 
   private FusedAttention() {}
@@ -70,10 +85,17 @@ public final class FusedAttention {
 
   /** Whether a call with inputs like {@code x} now takes the fused path. */
   public static boolean enabledFor(Tensor x) {
+    if (!x.device().is_cpu()) return false;
     // JavaCPP enums from native code: compare codes, not identity
     int type = x.scalar_type().value;
-    return mode == Mode.FUSED && (type == torch.ScalarType.Float.value || type == torch.ScalarType.BFloat16.value)
-        && x.device().is_cpu();
+    boolean bf16 = type == torch.ScalarType.BFloat16.value
+        || (type == torch.ScalarType.Float.value && Autocast.active()
+            && torch.get_autocast_dtype(torch.DeviceType.CPU).value == torch.ScalarType.BFloat16.value);
+    return switch (mode) {
+      case AUTO -> bf16;
+      case FUSED -> type == torch.ScalarType.Float.value || type == torch.ScalarType.BFloat16.value;
+      case COMPOSITE -> false;
+    };
   }
 
   /** How many fused forwards have run in this process: lets tests and benchmarks confirm the path taken. */

@@ -1,6 +1,7 @@
 package dev.mplug.train;
 
 import dev.mplug.nn.ActivationCheckpoint;
+import dev.mplug.nn.FusedAttention;
 import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Precision;
 
@@ -32,8 +33,9 @@ import dev.mplug.torch.Precision;
  *     ready and keep no gradient, as on one process (needed when a step skips part of the model; costs a graph walk
  *     per step)
  * @param zeroStage 1: shard the optimizer state across the ranks (ZeRO stage 1); 0: every rank holds all of it
- * @param attention the fusion layers' attention path: "fused" (the native fused kernels, taken for fp32 and bf16 CPU
- *     tensors, under bf16 autocast too) or "composite" (the reference, op by op over the concatenated streams)
+ * @param attention the fusion layers' attention path ({@link FusedAttention.Mode}): "auto" (the default: the native
+ *     fused kernels for bf16 on the CPU, the composite path otherwise), "fused" (the native fused kernels for fp32 and
+ *     bf16 CPU tensors, under bf16 autocast too) or "composite" (the reference, op by op over the concatenated streams)
  * @param activationCheckpointing the layer stacks recomputed in backward instead of keeping their activations:
  *     "none", "all", or a comma-separated list of "vit", "text_encoder", "fusion", "decoder"
  *     ({@link ActivationCheckpoint})
@@ -61,7 +63,8 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     require(maxNonFiniteInARow >= 1, "max_nonfinite_in_a_row", maxNonFiniteInARow, ">= 1");
     require(bucketMb >= 1, "ddp_bucket_mb", bucketMb, ">= 1");
     require(zeroStage == 0 || zeroStage == 1, "zero_stage", zeroStage, "0 or 1");
-    require("fused".equals(attention) || "composite".equals(attention), "attention", attention, "fused or composite");
+    require("auto".equals(attention) || "fused".equals(attention) || "composite".equals(attention), "attention",
+        attention, "auto, fused or composite");
     require(activationCheckpointing != null, "activation_checkpointing", null, "none, all or a list of stacks");
     ActivationCheckpoint.parse(activationCheckpointing, "activation_checkpointing");
     require(device != null, "device", null, "cpu or cuda:N");
@@ -120,7 +123,7 @@ public record TrainerConfig(long totalSteps, long warmupSteps, double lr, double
     private int bucketMb = 25;
     private boolean findUnusedParameters = true;
     private int zeroStage = 0;
-    private String attention = "composite";
+    private String attention = "auto";
     private String activationCheckpointing = "none";
     private String device = "cpu";
 

@@ -55,7 +55,7 @@ class ActivationCheckpointingTest {
   @AfterEach
   void plainAgain() {
     ActivationCheckpoint.use(Set.of());
-    FusedAttention.use(FusedAttention.Mode.COMPOSITE);
+    FusedAttention.use(FusedAttention.Mode.AUTO);   // the default
   }
 
   /** A loss through all four stacks: ITM logits of the fusion text stream plus decoder logits over [V; L]. */

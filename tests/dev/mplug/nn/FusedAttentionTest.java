@@ -306,6 +306,35 @@ class FusedAttentionTest {
   }
 
   @Test
+  void autoTakesTheFusedPathForBfloat16OnlyAndFusedForBothTypes() {
+    TorchRuntime.load();
+    FusedAttention.Mode previous = FusedAttention.use(FusedAttention.Mode.AUTO);
+    try (TensorScope scope = TensorScope.open()) {
+      Tensor fp32 = torch.zeros(2, 3);
+      Tensor bf16 = fp32.to(torch.ScalarType.BFloat16);
+      Tensor fp64 = fp32.to(torch.ScalarType.Double);
+      assertEquals(List.of(false, true, false), List.of(FusedAttention.enabledFor(fp32), FusedAttention.enabledFor(bf16),
+          FusedAttention.enabledFor(fp64)), "auto outside autocast: bf16 tensors only");
+      try (Autocast region = Autocast.cpu(Precision.BF16)) {
+        assertTrue(FusedAttention.enabledFor(fp32), "auto: the float32 residual stream under bf16 autocast");
+      }
+      FusedAttention.use(FusedAttention.Mode.FUSED);
+      assertEquals(List.of(true, true, false), List.of(FusedAttention.enabledFor(fp32), FusedAttention.enabledFor(bf16),
+          FusedAttention.enabledFor(fp64)));
+      FusedAttention.use(FusedAttention.Mode.COMPOSITE);
+      try (Autocast region = Autocast.cpu(Precision.BF16)) {
+        assertEquals(List.of(false, false), List.of(FusedAttention.enabledFor(fp32), FusedAttention.enabledFor(bf16)));
+      }
+      assertEquals(FusedAttention.Mode.AUTO, FusedAttention.Mode.parse("auto", "attention"));
+      assertEquals("attention: expected auto, fused or composite, got 'flash'",
+          assertThrows(IllegalArgumentException.class, () -> FusedAttention.Mode.parse("flash", "attention"))
+              .getMessage());
+    } finally {
+      FusedAttention.use(previous);
+    }
+  }
+
+  @Test
   void badShapesNameTheSegment() {
     try (TensorScope scope = TensorScope.open()) {
       Tensor q = torch.randn(2, 3, 4, 8), k = torch.randn(2, 3, 5, 8), v = torch.randn(2, 3, 6, 8);

@@ -12,7 +12,7 @@ class TrainerConfigTest {
   void builderDefaultsAreTheOfficialBaseValues() {
     TrainerConfig c = TrainerConfig.builder(10_000).build();
     assertEquals(new TrainerConfig(10_000, 2000, 1e-4, 1e-5, 1e-6, 1e-6, 0.02, 0, 1, "fp32", 50, 1000, 3, 10, 42, 25,
-        true, 0, "composite", "none", "cpu"), c);
+        true, 0, "auto", "none", "cpu"), c);
     assertEquals(c, TrainerConfig.official(10_000));
     assertEquals(500, TrainerConfig.builder(500).build().warmupSteps(), "warmup never longer than the run");
   }
@@ -38,7 +38,7 @@ class TrainerConfigTest {
     e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.builder(10).precision(null).build());
     assertTrue(e.getMessage().startsWith("precision = null is invalid"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.builder(10).attention("flash").build());
-    assertEquals("attention = flash is invalid: must be fused or composite", e.getMessage());
+    assertEquals("attention = flash is invalid: must be auto, fused or composite", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.builder(0).build());
     assertTrue(e.getMessage().startsWith("total_steps = 0 is invalid"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> TrainerConfig.builder(10).zeroStage(2).build());
