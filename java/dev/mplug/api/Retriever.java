@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
  * Retrieval as {@code RetrievalEvaluation} and {@link RetrievalRanking} do it: texts cleaned by pre_caption and padded
  * to the longest of the whole list, images and texts encoded once into ITC features, each query's top k candidates
  * by cosine similarity re-ranked by {@link RetrievalHead#matchScores} (queries in chunks, pairs in sub-batches, as
- * the evaluation). Unlike the evaluation, which keeps ranks and the best 10, every re-ranked candidate is returned
- * with its similarity and score.
+ * the evaluation; clips score ITM logit + ITC similarity, as text-video retrieval does). Unlike the evaluation,
+ * which keeps ranks and the best 10, every re-ranked candidate is returned with its similarity and score.
  */
 final class Retriever {
   /** ITM "match" scores of (query row, candidate row) pairs. */
@@ -100,6 +100,7 @@ final class Retriever {
         for (int j = 0; j < p; j++) q[j] = start + (p0 + j) / k;
         System.arraycopy(scorer.score(q, Arrays.copyOfRange(chosen, p0, p0 + p)), 0, itm, p0, p);
       }
+      if (options.addSimilarity()) for (int j = 0; j < c * k; j++) itm[j] += sims[j];   // the video score
       for (int q = 0; q < c; q++) {
         Integer[] order = new Integer[k];
         for (int j = 0; j < k; j++) order[j] = q * k + j;
