@@ -20,9 +20,10 @@ import java.util.List;
 public final class HeadCheckpoints {
   private HeadCheckpoints() {}
 
-  public static Path save(String task, Path file, long seed) {
+  /** @param overrides the task's settings it needs to be built (video-qa: its answer list) */
+  public static Path save(String task, Path file, long seed, String... overrides) {
     TorchRuntime.seed(seed);
-    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of()));
+    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of(overrides)));
     MPlug model = new MPlug(PretrainConfig.modelConfig("model-demo").withParts(t.parts()));
     try {
       t.extend(model);
