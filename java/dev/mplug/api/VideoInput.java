@@ -86,7 +86,7 @@ public final class VideoInput {
       if (clip != null) return VideoFrames.sample(clip, n);
       if (avi != null) return VideoFrames.sample(avi, name, n);
     } catch (BadSampleException e) {
-      throw refused(e);
+      throw clip != null ? refused(e) : new IllegalArgumentException(e.getMessage(), e);   // "name: reason"
     }
     List<Mat> out = new ArrayList<>(n);
     try {
