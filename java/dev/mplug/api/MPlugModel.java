@@ -377,7 +377,7 @@ public final class MPlugModel implements AutoCloseable {
     return answerClips(List.of(new VideoText(clip, question))).get(0);
   }
 
-  /** The answer to each question, in order, {@link Builder#batchSize} per forward pass (the {@code ...All} of clips). */
+  /** The answer to each question, in order, {@link Builder#batchSize} per forward pass ({@code ...All} of clips). */
   public List<Answer> answerClips(List<VideoText> questions) {
     require(Task.VIDEO_QA, "answer about a clip");
     for (int i = 0; i < questions.size(); i++) requireText(questions.get(i).text(), "question", i);

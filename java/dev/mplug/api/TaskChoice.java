@@ -85,7 +85,9 @@ final class TaskChoice {
     if (b.topK != null && task.head() != Task.RETRIEVAL && task != Task.VIDEO_QA) {
       throw new IllegalArgumentException("top k is for retrieval, video-retrieval and video-qa models, not " + task);
     }
-    if (b.frames != null && !task.video()) throw new IllegalArgumentException("frames are for video models, not " + task);
+    if (b.frames != null && !task.video()) {
+      throw new IllegalArgumentException("frames are for video models, not " + task);
+    }
     if ((b.answers != null || b.answerFile != null) && task != Task.VIDEO_QA) {
       throw new IllegalArgumentException("an answer list is for video-qa models, not " + task);
     }

@@ -46,7 +46,8 @@ public final class VqaCommand implements Callable<Integer> {
     if (json) {
       ObjectMapper mapper = new ObjectMapper();
       System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(mapper.createObjectNode()
-          .put(video ? "video" : "image", image.toString()).put("question", question).put("answer", a.text()).put("score", a.score())));
+          .put(video ? "video" : "image", image.toString()).put("question", question).put("answer", a.text())
+          .put("score", a.score())));
     } else {
       System.out.println(a.text());
     }
