@@ -20,7 +20,7 @@ public enum Task {
   SNLI_VE("snli-ve"),
   /** Statements about image pairs (NLVR2): {@link MPlugModel#verify}. */
   NLVR2("nlvr2"),
-  /** Text-video retrieval: {@link MPlugModel#retrieve(VideoInput, java.util.List)}, {@link MPlugModel#rankClips}. */
+  /** Text-video retrieval: {@link MPlugModel#rankClips}, {@code retrieve} of a clip. */
   VIDEO_RETRIEVAL("video-retrieval"),
   /** Video question answering by answer-list ranking: {@link MPlugModel#answer(VideoInput, String)}. */
   VIDEO_QA("video-qa"),

@@ -378,24 +378,24 @@ public final class InferenceServer implements AutoCloseable {
       r.image = base64(root, "image");
       r.image2 = base64(root, "image2");
       r.video = base64(root, "video");
-      JsonNode frames = root.get("frames");
-      if (frames != null) {
-        if (!frames.isArray()) throw new HttpError(400, "frames must be a list of base64 images");
-        for (JsonNode f : frames) {
-          if (!f.isTextual()) throw new HttpError(400, "frames must be a list of base64 images");
-          r.frames.add(decode(f.asText(), "frames[" + r.frames.size() + "]"));
-        }
-      }
+      List<String> frames = strings(root, "frames", "base64 images");
+      for (int i = 0; i < frames.size(); i++) r.frames.add(decode(frames.get(i), "frames[" + i + "]"));
       r.text = string(root, "text");
-      JsonNode texts = root.get("texts");
-      if (texts != null) {
-        if (!texts.isArray()) throw new HttpError(400, "texts must be a list of strings");
-        for (JsonNode t : texts) {
-          if (!t.isTextual()) throw new HttpError(400, "texts must be a list of strings");
-          r.texts.add(t.asText());
-        }
-      }
+      r.texts.addAll(strings(root, "texts", "strings"));
       return r;
+    }
+
+    /** The strings of a JSON list field (none when absent); anything else is a 400 saying what it must hold. */
+    private static List<String> strings(JsonNode root, String field, String what) {
+      JsonNode list = root.get(field);
+      List<String> out = new ArrayList<>();
+      if (list == null) return out;
+      if (!list.isArray()) throw new HttpError(400, field + " must be a list of " + what);
+      for (JsonNode v : list) {
+        if (!v.isTextual()) throw new HttpError(400, field + " must be a list of " + what);
+        out.add(v.asText());
+      }
+      return out;
     }
 
     private static byte[] base64(JsonNode root, String field) {
