@@ -61,8 +61,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Device ({@code train.device}, {@link ComputeDevice}): the parameters and the task's state tensors are moved to
  * it in place at construction, each batch's tensors are copied there ({@link DeviceBatches}: pinned memory and a copy
  * stream on CUDA), bf16 autocast runs on the device, the optimizer state is created there, and checkpoints are
- * written from CPU copies (so they load on either device). On CUDA the metrics also carry the caching allocator's
- * allocated (now and step peak) and reserved memory ({@link CudaMemory}).
+ * written from CPU copies (so they load on either device), with the CUDA generator's state beside the CPU one on a
+ * CUDA run (restored on resume where both have it; said in the log where not). On CUDA the metrics also carry the
+ * caching allocator's allocated (now and step peak) and reserved memory ({@link CudaMemory}).
  *
  * <p>Profiling: each step opens the ranges {@code step}, {@code data_wait}, {@code forward}, {@code backward},
  * {@code clip_grad} and {@code optimizer_step} ({@link Range}; free unless a trace or an Nsight tool listens), and the

@@ -12,14 +12,13 @@ import dev.mplug.data.synth.SynthFiles;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
-import dev.mplug.io.MPlugCheckpoint;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.Tasks;
 import dev.mplug.task.TrainedModel;
-import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.retrieval.RetrievalHead;
 import dev.mplug.task.vqa.VqaHead;
+import dev.mplug.testing.HeadCheckpoints;
 import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchException;
@@ -46,11 +45,7 @@ class MPlugModelDeviceTest {
   static void checkpoint() throws Exception {
     world = dir.resolve("world");
     ShapesWorld.generate(world, ShapesWorld.Config.of(8, 0, 3, 64));
-    TorchRuntime.seed(9);
-    MPlug m = new MPlug(PretrainConfig.modelConfig("model-demo"));
-    checkpoint = world.resolve("demo.safetensors");
-    MPlugCheckpoint.save(m, checkpoint);
-    m.close();
+    checkpoint = HeadCheckpoints.demo(world.resolve("demo.safetensors"), 9);
   }
 
   private static ImageInput image(int i) {

@@ -11,9 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mplug.data.synth.ShapesWorld;
 import dev.mplug.data.synth.SynthFiles;
-import dev.mplug.io.MPlugCheckpoint;
-import dev.mplug.model.MPlug;
-import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.testing.HeadCheckpoints;
 import dev.mplug.torch.TorchRuntime;
 import java.nio.file.Files;
@@ -41,11 +38,7 @@ class DeviceOptionCommandsTest {
   static void checkpoints() throws Exception {
     world = dir.resolve("world");
     ShapesWorld.generate(world, ShapesWorld.Config.of(12, 0, 3, 64));
-    TorchRuntime.seed(4);
-    MPlug m = new MPlug(PretrainConfig.modelConfig("model-demo"));
-    checkpoint = world.resolve("demo.safetensors");
-    MPlugCheckpoint.save(m, checkpoint);
-    m.close();
+    checkpoint = HeadCheckpoints.demo(world.resolve("demo.safetensors"), 4);
     entailment = HeadCheckpoints.save("snli-ve", world.resolve("ve.safetensors"), 5);
     verification = HeadCheckpoints.save("nlvr2", world.resolve("nlvr2.safetensors"), 6);
   }
