@@ -258,9 +258,9 @@ public final class MPlugModel implements AutoCloseable {
     return task;
   }
 
-  /** Where the weights live and the forward passes run. */
-  public ComputeDevice device() {
-    return device;
+  /** Where the weights live and the forward passes run: "cpu" or "cuda:N". */
+  public String device() {
+    return device.label();
   }
 
   /** The side of the square images the model reads (its {@code vision.image_res}). */

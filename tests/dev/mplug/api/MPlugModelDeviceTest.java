@@ -70,11 +70,11 @@ class MPlugModelDeviceTest {
     List<ImageInput> images = List.of(image(0), image(1), image(2));
     List<Caption> expected;
     try (MPlugModel plain = MPlugModel.builder(checkpoint).task(Task.CAPTION).maxLength(5).build()) {
-      assertEquals(ComputeDevice.CPU, plain.device(), "the default");
+      assertEquals("cpu", plain.device(), "the default");
       expected = plain.captionAll(images);
     }
     try (MPlugModel onCpu = MPlugModel.builder(checkpoint).task(Task.CAPTION).maxLength(5).device("cpu").build()) {
-      assertEquals(ComputeDevice.CPU, onCpu.device());
+      assertEquals("cpu", onCpu.device());
       assertEquals(expected, onCpu.captionAll(images));
     }
   }
