@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --device} on evaluate, demo and the inference commands: {@code cpu} gives the answers of the default run;
+ * {@code --device} on evaluate, demo, finetune and the inference commands: {@code cpu} gives the answers (a
+ * fine-tuning run: the losses and scores) of the default run;
  * {@code cuda:0} on a libtorch without CUDA is one line naming what to install, exit 2, before anything is read or
  * written (no output file, no drawn image, no demo world).
  */
@@ -94,6 +95,34 @@ class DeviceOptionCommandsTest {
         checkpoint.toString(), "--port", "70000", "--device", "cpu"), 2, "mplug serve: "));
     assertTrue(assertOneLine(run("demo", "--task", "bogus", "--device", "cpu"), 2, "mplug demo: ")
         .startsWith("mplug demo: --task bogus is not one of "));
+  }
+
+  /**
+   * A fine-tuning run with {@code --device cpu} scores the untrained, the initial and the trained model (the model is on
+   * the training device from the start) and prints the table of the run without it: the same losses and metrics.
+   */
+  @Test
+  void finetuneOnTheCpuDeviceScoresAsTheDefaultRun() {
+    List<String> finetune = List.of("finetune", "--task", "caption", "--config", "caption-demo", "--init",
+        checkpoint.toString(), "--compare-untrained",
+        "--set", "data.annotations=" + world.resolve(SynthFiles.CAPTION_TRAIN), "--set", "data.root=" + world,
+        "--set", "data.vocab=" + world.resolve(SynthFiles.VOCAB), "--set", "data.batch_size=4",
+        "--set", "eval.annotations=" + world.resolve(SynthFiles.CAPTION_TEST), "--set", "eval.root=" + world,
+        "--set", "train.total_steps=2", "--set", "train.warmup_steps=1", "--set", "caption.max_length=4",
+        "--set", "caption.min_length=1");
+    List<String> tables = new ArrayList<>();
+    for (String device : List.of("default", "cpu")) {
+      Path out = dir.resolve("finetune-" + device);
+      String[] args = device.equals("default") ? with(finetune, "--set", "output_dir=" + out)
+          : with(finetune, "--set", "output_dir=" + out, "--device", device);
+      CliErrorsTest.Result r = run(args);
+      assertEquals(0, r.code(), r.err());
+      assertTrue(Files.isRegularFile(out.resolve("results.json")), r.out());
+      String table = r.out().substring(r.out().indexOf("| metric | untrained | pretrained | fine-tuned |"));
+      tables.add(table.substring(0, table.indexOf("\nsteps ")));
+    }
+    assertTrue(tables.get(0).contains("| CIDEr |") && tables.get(0).contains("| training loss"), tables.get(0));
+    assertEquals(tables.get(0), tables.get(1));
   }
 
   @Test
