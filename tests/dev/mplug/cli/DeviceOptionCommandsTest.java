@@ -98,8 +98,8 @@ class DeviceOptionCommandsTest {
   }
 
   /**
-   * A fine-tuning run with {@code --device cpu} scores the untrained, the initial and the trained model (the model is on
-   * the training device from the start) and prints the table of the run without it: the same losses and metrics.
+   * A fine-tuning run with {@code --device cpu} scores the untrained, the initial and the trained model (the model is
+   * on the training device from the start) and prints the table of the run without it: the same losses and metrics.
    */
   @Test
   void finetuneOnTheCpuDeviceScoresAsTheDefaultRun() {

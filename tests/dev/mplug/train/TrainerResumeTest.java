@@ -223,8 +223,9 @@ class TrainerResumeTest {
 
     TorchRuntime.seed(999);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Progress progress = new Progress(new PrintStream(log), false, 3, 1);
     try (ToyTask task = new ToyTask(); var t = new Trainer<>(config(3), task, new ToyBatches(),
-        new CheckpointStore(tmp.resolve("rng2"), 2), List.of(), new Progress(new PrintStream(log), false, 3, 1), true)) {
+        new CheckpointStore(tmp.resolve("rng2"), 2), List.of(), progress, true)) {
       t.resume(saved);
       assertEquals(3, t.step());
     }
