@@ -25,6 +25,7 @@ import dev.mplug.task.vqa.AnswerList;
 import dev.mplug.task.vqa.VqaHead;
 import dev.mplug.task.vqa.VqaTask;
 import dev.mplug.torch.Autocast;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.NativeHeap;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -77,6 +79,9 @@ import org.bytedeco.pytorch.global.torch;
  * using libtorch's intra-op thread pool ({@link Builder#threads}). For throughput, send batches; a second model (its
  * own weights) gives a second forward lane.
  *
+ * <p><b>Device:</b> {@link Builder#device} puts the weights on a CUDA device ({@code "cuda:N"}; default the CPU);
+ * images and texts are prepared on the host, copied there for each forward pass, and the answers read back.
+ *
  * <p><b>Memory:</b> {@link #close()} frees the weights' native memory at once (not at the next garbage
  * collection) and returns the C heap's free pages to the system; every request frees its tensors when it returns.
  */
@@ -87,6 +92,7 @@ public final class MPlugModel implements AutoCloseable {
   private final Path checkpoint;
   private final Task task;
   private final Precision precision;
+  private final ComputeDevice device;
   private final int batchSize;
   private final long maxPixels;
   private final MPlug model;
@@ -126,6 +132,7 @@ public final class MPlugModel implements AutoCloseable {
     List<String> answers;
     private int threads;
     private Precision precision = Precision.FP32;
+    private ComputeDevice device = ComputeDevice.CPU;
     private int batchSize = DEFAULT_BATCH_SIZE;
     private long maxPixels = Images.DEFAULT_MAX_PIXELS;
 
@@ -217,6 +224,16 @@ public final class MPlugModel implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where the weights live and the forward passes run: {@code "cpu"} (default) or {@code "cuda:N"}; a device this
+     * libtorch cannot use (the CPU build, no visible GPU, an index past the last) is refused here, in one line.
+     */
+    public Builder device(String device) {
+      if (device == null) throw new IllegalArgumentException("device is missing");
+      this.device = ComputeDevice.parse(device, "device").requireAvailable("device");
+      return this;
+    }
+
     /** Requests per forward pass of the {@code ...All} methods (default {@value #DEFAULT_BATCH_SIZE}). */
     public Builder batchSize(int requests) {
       if (requests < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + requests);
@@ -247,6 +264,7 @@ public final class MPlugModel implements AutoCloseable {
     this.checkpoint = b.checkpoint;
     this.task = TaskChoice.task(b, config);
     this.precision = b.precision;
+    this.device = b.device;
     this.batchSize = b.batchSize;
     this.maxPixels = b.maxPixels;
     FinetuneConfig settings = FinetuneConfig.defaults(task.label(), TaskChoice.overrides(b, task));
@@ -254,7 +272,7 @@ public final class MPlugModel implements AutoCloseable {
     Path vocabFile = TaskChoice.vocabFile(b);
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     Vocabulary vocab = tokenizer.vocabulary();
-    this.model = TrainedModel.load(b.checkpoint, config, downstream).model();
+    this.model = TrainedModel.load(b.checkpoint, config, downstream, device).model();
     this.imageRes = model.config().vision().imageRes();
     FinetuneConfig.Data data = settings.data();
     AnswerList list = null;
@@ -305,6 +323,11 @@ public final class MPlugModel implements AutoCloseable {
   /** The task this model serves. */
   public Task task() {
     return task;
+  }
+
+  /** Where the weights live and the forward passes run: "cpu" or "cuda:N". */
+  public String device() {
+    return device.label();
   }
 
   /** The side of the square images the model reads (its {@code vision.image_res}). */
@@ -427,8 +450,8 @@ public final class MPlugModel implements AutoCloseable {
             return new Tensor[] {encoded.embeds(), encoded.features()};
           });
           if (embeds == null) {
-            embeds = scope.keep(torch.empty(n, part[0].size(1), part[0].size(2)));           // [N, Nv, H]
-            features = scope.keep(torch.empty(n, part[1].size(1)));                           // [N, E]
+            embeds = scope.keep(device.empty(n, part[0].size(1), part[0].size(2)));          // [N, Nv, H]
+            features = scope.keep(device.empty(n, part[1].size(1)));                          // [N, E]
           }
           embeds.narrow(0, start, b).copy_(part[0]);
           features.narrow(0, start, b).copy_(part[1]);
@@ -531,7 +554,7 @@ public final class MPlugModel implements AutoCloseable {
     lock.lock();
     try {
       requireOpen();
-      try (NoGradGuard _ = new NoGradGuard(); Autocast _ = Autocast.cpu(precision.torch())) {
+      try (NoGradGuard _ = new NoGradGuard(); Autocast _ = Autocast.on(device.type(), precision.torch())) {
         return work.get();
       }
     } finally {
@@ -560,10 +583,15 @@ public final class MPlugModel implements AutoCloseable {
    */
   private static void release(MPlug model) {
     try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
-      for (Tensor p : MPlug.namedParameters(model).values()) p.set_(torch.empty(0).storage());
+      for (Tensor p : MPlug.namedParameters(model).values()) p.set_(emptyLike(p).storage());
       var buffers = model.buffers();
-      for (long i = 0; i < buffers.size(); i++) buffers.get(i).set_(torch.empty(0).storage());
+      for (long i = 0; i < buffers.size(); i++) buffers.get(i).set_(emptyLike(buffers.get(i)).storage());
     }
     model.close();
+  }
+
+  /** An empty tensor on the device and of the dtype of {@code t} (a storage {@code t} can be set to). */
+  private static Tensor emptyLike(Tensor t) {
+    return torch.empty(new long[] {0}, t.options(), new MemoryFormatOptional());
   }
 }

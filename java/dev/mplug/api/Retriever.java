@@ -63,19 +63,10 @@ final class Retriever {
   /** Both directions (call in eval mode, without gradients). */
   Rankings rank(RetrievalHead.Images images, RetrievalHead.Texts texts) {
     List<List<Match>> i2t = direction(images.features(), texts.features(),
-        (q, c) -> scores(images.embeds(), q, texts, c));
+        (q, c) -> head.pairScores(images.embeds(), q, texts, c));
     List<List<Match>> t2i = direction(texts.features(), images.features(),
-        (q, c) -> scores(images.embeds(), c, texts, q));
+        (q, c) -> head.pairScores(images.embeds(), c, texts, q));
     return new Rankings(i2t, t2i);
-  }
-
-  private float[] scores(Tensor visionEmbeds, long[] imageRows, RetrievalHead.Texts texts, long[] textRows) {
-    try (TensorScope scope = TensorScope.open()) {
-      Tensor im = Tensors.longs(imageRows, imageRows.length);
-      Tensor tx = Tensors.longs(textRows, textRows.length);
-      return Tensors.toFloats(head.matchScores(visionEmbeds.index_select(0, im),          // [P, Nv, H]
-          texts.embeds().index_select(0, tx), texts.mask().index_select(0, tx)));         // [P, T, H], [P, T] -> [P]
-    }
   }
 
   private List<List<Match>> direction(Tensor queryFeatures, Tensor candidateFeatures, PairScorer scorer) {
