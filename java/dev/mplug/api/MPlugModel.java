@@ -6,7 +6,6 @@ import dev.mplug.data.text.TokenBatch;
 import dev.mplug.data.text.Vocabulary;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
-import dev.mplug.model.Part;
 import dev.mplug.task.DownstreamTask;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.Tasks;
@@ -18,9 +17,15 @@ import dev.mplug.task.grounding.GroundingHead;
 import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.task.retrieval.RetrievalHead;
 import dev.mplug.task.retrieval.RetrievalTask;
+import dev.mplug.task.video.VideoAnswering;
+import dev.mplug.task.video.VideoCaptionTask;
+import dev.mplug.task.video.VideoQaTask;
+import dev.mplug.task.video.VideoRetrievalTask;
+import dev.mplug.task.vqa.AnswerList;
 import dev.mplug.task.vqa.VqaHead;
 import dev.mplug.task.vqa.VqaTask;
 import dev.mplug.torch.Autocast;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.NativeHeap;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.TorchRuntime;
@@ -28,19 +33,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * A fine-tuned mPLUG answering from plain Java: captions, VQA answers, retrieval rankings, grounding boxes, visual
- * entailment and NLVR2 verdicts for images given as files, bytes or {@link java.awt.image.BufferedImage}s. The answers
- * are those of {@code mplug evaluate}: the same image and text preparation, the task's own head and decoding (beam
- * search with the key/value cache, greedy box tokens, ITC top-k re-ranked by ITM, the classifier's arg-max).
+ * entailment and NLVR2 verdicts for images given as files, bytes or {@link java.awt.image.BufferedImage}s; captions,
+ * answers and rankings for video clips ({@link VideoInput}). The answers are those of {@code mplug evaluate}: the same
+ * image, clip and text preparation, the task's own head and decoding (beam search with the key/value cache, greedy box
+ * tokens, ITC top-k re-ranked by ITM, the classifier's arg-max, the video QA answer-list ranking).
  *
  * <pre>{@code
  * try (MPlugModel vqa = MPlugModel.builder(Path.of("runs/vqa-demo/checkpoints/step-000000300"))
@@ -54,9 +60,16 @@ import org.bytedeco.pytorch.global.torch;
  * {@code .safetensors} written by this project (config in its metadata), or an official {@code .pth} with
  * {@link Builder#model} naming its model config. The task is given with {@link Builder#task} or read from the
  * parts the checkpoint's config builds: vision + decoder only is captioning, encoders + fusion + ITC/ITM heads
- * without a decoder is retrieval; VQA, grounding, SNLI-VE and NLVR2 build the same parts, so for them (and for a
- * pretrained checkpoint, which has every part) the task must be given, unless a fine-tuning folder records it. The tokenizer's {@code vocab.txt} is {@link Builder#vocab}, by default the one
- * in the checkpoint folder or beside the checkpoint file.
+ * without a decoder is retrieval; VQA, grounding, SNLI-VE and NLVR2 build the same parts, and each video task those of
+ * its image task, so for them (and for a pretrained checkpoint, which has every part) the task must be given, unless a
+ * fine-tuning folder records it. A folder fine-tuned for another task is refused, except between an image task and
+ * its video task (video-qa from a VQA checkpoint is the paper's zero-shot video QA). The tokenizer's
+ * {@code vocab.txt} is {@link Builder#vocab}, by default the one in the checkpoint folder or beside the checkpoint
+ * file.
+ *
+ * <p><b>Clips:</b> F frames ({@link Builder#frames}, default the task's {@code video.frames}: 8) sampled uniformly
+ * from each clip, each frame through the ViT, their tokens concatenated ({@code VideoStream}). Video QA ranks an answer
+ * list ({@link Builder#answers}), which the model must be given: a checkpoint does not record it.
  *
  * <p><b>Batching:</b> the {@code ...All} methods run {@link Builder#batchSize} requests per forward pass; the answers
  * equal those of one request at a time (padding is masked; the tests check it).
@@ -65,6 +78,9 @@ import org.bytedeco.pytorch.global.torch;
  * texts tokenised) in the calling threads in parallel; the forward passes take one fair lock, one at a time, each
  * using libtorch's intra-op thread pool ({@link Builder#threads}). For throughput, send batches; a second model (its
  * own weights) gives a second forward lane.
+ *
+ * <p><b>Device:</b> {@link Builder#device} puts the weights on a CUDA device ({@code "cuda:N"}; default the CPU);
+ * images and texts are prepared on the host, copied there for each forward pass, and the answers read back.
  *
  * <p><b>Memory:</b> {@link #close()} frees the weights' native memory at once (not at the next garbage
  * collection) and returns the C heap's free pages to the system; every request frees its tensors when it returns.
@@ -76,15 +92,19 @@ public final class MPlugModel implements AutoCloseable {
   private final Path checkpoint;
   private final Task task;
   private final Precision precision;
+  private final ComputeDevice device;
   private final int batchSize;
   private final long maxPixels;
   private final MPlug model;
-  private final Captioner captioner;
+  private final Captioner captioner;       // caption, video-caption
   private final Answerer answerer;
-  private final Retriever retriever;
+  private final VideoAnswering clipAnswerer;
+  private final AnswerList answerList;     // video-qa's, freed by close()
+  private final Retriever retriever;       // retrieval, video-retrieval
   private final Grounder grounder;
   private final Judge judge;
   private final int imageRes;
+  private final int frames;                // per clip (video tasks)
   private final ReentrantLock lock = new ReentrantLock(true);
   private boolean closed;
 
@@ -100,15 +120,19 @@ public final class MPlugModel implements AutoCloseable {
 
   /** How a model is loaded and decodes; every setter validates its value, {@link #build()} the combination. */
   public static final class Builder {
-    private final Path checkpoint;
-    private Task task;
-    private Path vocab;
-    private String model;
-    private Integer beamSize;
-    private Integer maxLength;
-    private Integer topK;
+    final Path checkpoint;
+    Task task;
+    Path vocab;
+    String model;
+    Integer beamSize;
+    Integer maxLength;
+    Integer topK;
+    Integer frames;
+    Path answerFile;
+    List<String> answers;
     private int threads;
     private Precision precision = Precision.FP32;
+    private ComputeDevice device = ComputeDevice.CPU;
     private int batchSize = DEFAULT_BATCH_SIZE;
     private long maxPixels = Images.DEFAULT_MAX_PIXELS;
 
@@ -149,10 +173,37 @@ public final class MPlugModel implements AutoCloseable {
       return this;
     }
 
-    /** Retrieval: candidates re-ranked by ITM per query (default 256, the official COCO k). */
+    /**
+     * Retrieval: candidates re-ranked by ITM per query (default 256, the official COCO k); video QA: answers scored in
+     * full after the first-token ranking (default 128, the official k_test).
+     */
     public Builder topK(int k) {
       if (k < 1) throw new IllegalArgumentException("top k must be >= 1, got " + k);
       this.topK = k;
+      return this;
+    }
+
+    /** Video tasks: frames sampled uniformly per clip (default 8, the tasks' {@code video.frames}). */
+    public Builder frames(int frames) {
+      if (frames < 1) throw new IllegalArgumentException("frames must be >= 1, got " + frames);
+      this.frames = frames;
+      return this;
+    }
+
+    /** Video QA: the answers to rank, from a JSON list or the official {@code train_ans2label.json} (its keys). */
+    public Builder answers(Path file) {
+      if (file == null) throw new IllegalArgumentException("answer list file is missing");
+      this.answerFile = file;
+      this.answers = null;
+      return this;
+    }
+
+    /** Video QA: the answers to rank (the list's first of equal scores wins). */
+    public Builder answers(List<String> answers) {
+      if (answers == null || answers.isEmpty()) throw new IllegalArgumentException("the answer list is empty");
+      for (int i = 0; i < answers.size(); i++) requireText(answers.get(i), "answer", i);
+      this.answers = List.copyOf(answers);
+      this.answerFile = null;
       return this;
     }
 
@@ -170,6 +221,16 @@ public final class MPlugModel implements AutoCloseable {
     public Builder precision(Precision precision) {
       if (precision == null) throw new IllegalArgumentException("precision is missing");
       this.precision = precision;
+      return this;
+    }
+
+    /**
+     * Where the weights live and the forward passes run: {@code "cpu"} (default) or {@code "cuda:N"}; a device this
+     * libtorch cannot use (the CPU build, no visible GPU, an index past the last) is refused here, in one line.
+     */
+    public Builder device(String device) {
+      if (device == null) throw new IllegalArgumentException("device is missing");
+      this.device = ComputeDevice.parse(device, "device").requireAvailable("device");
       return this;
     }
 
@@ -201,34 +262,58 @@ public final class MPlugModel implements AutoCloseable {
     if (b.threads > 0) TorchRuntime.setThreads(b.threads);
     MPlugConfig config = b.model != null ? PretrainConfig.modelConfig(b.model) : null;
     this.checkpoint = b.checkpoint;
-    this.task = b.task != null ? b.task : taskOf(b.checkpoint, config);
+    this.task = TaskChoice.task(b, config);
     this.precision = b.precision;
+    this.device = b.device;
     this.batchSize = b.batchSize;
     this.maxPixels = b.maxPixels;
-    FinetuneConfig settings = FinetuneConfig.defaults(task.label(), overrides(b, task));
-    DownstreamTask<?> downstream = Tasks.of(settings);
-    Path vocabFile = vocabFile(b);
+    FinetuneConfig settings = FinetuneConfig.defaults(task.label(), TaskChoice.overrides(b, task));
+    DownstreamTask<?> downstream = b.answers != null ? new VideoQaTask(settings, b.answers) : Tasks.of(settings);
+    Path vocabFile = TaskChoice.vocabFile(b);
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     Vocabulary vocab = tokenizer.vocabulary();
-    this.model = TrainedModel.load(b.checkpoint, config, downstream).model();
+    this.model = TrainedModel.load(b.checkpoint, config, downstream, device).model();
     this.imageRes = model.config().vision().imageRes();
     FinetuneConfig.Data data = settings.data();
+    AnswerList list = null;
     try {
-      this.captioner = task != Task.CAPTION ? null
-          : new Captioner(((CaptionTask) downstream).head(model, tokenizer), tokenizer);
+      this.captioner = switch (downstream) {
+        case CaptionTask c -> new Captioner(c.head(model, tokenizer), tokenizer);
+        case VideoCaptionTask c -> new Captioner(c.head(model, tokenizer), tokenizer);
+        default -> null;
+      };
       this.answerer = task != Task.VQA ? null
           : new Answerer(new VqaHead(model, vocab.padId()), tokenizer, ((VqaTask) downstream).settings()
               .generation(model.config().generation(), vocab.clsId(), vocab.sepId()), data.maxWords(),
               data.maxTokens());
-      this.retriever = task != Task.RETRIEVAL ? null
-          : new Retriever(new RetrievalHead(model), tokenizer, ((RetrievalTask) downstream).ranking(), data.maxWords(),
-              data.maxTokens());
+      if (downstream instanceof VideoQaTask qa) {
+        list = qa.answerList(tokenizer, model.config().text().maxPositions());
+        this.clipAnswerer = new VideoAnswering(VideoQaTask.head(model, tokenizer), tokenizer, list,
+            qa.settings().answerListK(), data.maxTokens());
+      } else {
+        this.clipAnswerer = null;
+      }
+      this.answerList = list;
+      this.retriever = switch (downstream) {
+        case RetrievalTask r -> new Retriever(new RetrievalHead(model), tokenizer, r.ranking(), data.maxWords(),
+            data.maxTokens());
+        case VideoRetrievalTask r -> new Retriever(VideoRetrievalTask.head(model), tokenizer, r.ranking(),
+            data.maxWords(), data.maxTokens());
+        default -> null;
+      };
+      this.frames = switch (downstream) {
+        case VideoCaptionTask c -> c.frames();
+        case VideoQaTask q -> q.frames();
+        case VideoRetrievalTask r -> r.frames();
+        default -> 0;
+      };
       this.grounder = task != Task.GROUNDING ? null
           : new Grounder(new GroundingHead(model, BoxTokens.of(vocab), GroundingHead.Weights.OFFICIAL), tokenizer,
               data.maxTokens());
       this.judge = task != Task.SNLI_VE && task != Task.NLVR2 ? null
           : new Judge(((ClassificationTask) downstream).head(model), tokenizer, data.maxWords(), data.maxTokens());
     } catch (RuntimeException e) {
+      if (list != null) list.close();
       release(model);
       throw new IllegalArgumentException("checkpoint " + b.checkpoint + " with " + vocabFile + ": " + e.getMessage(),
           e);
@@ -238,6 +323,11 @@ public final class MPlugModel implements AutoCloseable {
   /** The task this model serves. */
   public Task task() {
     return task;
+  }
+
+  /** Where the weights live and the forward passes run: "cpu" or "cuda:N". */
+  public String device() {
+    return device.label();
   }
 
   /** The side of the square images the model reads (its {@code vision.image_res}). */
@@ -284,24 +374,84 @@ public final class MPlugModel implements AutoCloseable {
   public Rankings rank(List<ImageInput> images, List<String> texts) {
     require(Task.RETRIEVAL, "rank");
     if (images.isEmpty()) throw new IllegalArgumentException("no images to rank");
+    return ranked(images.size(), texts, (start, b) -> EvalImages.batch(images.subList(start, start + b), imageRes,
+        maxPixels));
+  }
+
+  /** A caption of {@code clip} (a video-caption model). */
+  public Caption caption(VideoInput clip) {
+    return captionClips(List.of(clip)).get(0);
+  }
+
+  /** A caption of each clip, in order, {@link Builder#batchSize} per forward pass (the {@code ...All} of clips). */
+  public List<Caption> captionClips(List<VideoInput> clips) {
+    require(Task.VIDEO_CAPTION, "caption a clip");
+    return batched(clips, chunk -> {
+      Tensor batch = VideoInput.batch(chunk, frames, imageRes, maxPixels);
+      return locked(() -> captioner.caption(batch));
+    });
+  }
+
+  /**
+   * The best answer of the list to {@code question} about {@code clip} (a video-qa model); its score is the
+   * ranking's: log p(first token) - the answer's summed NLL.
+   */
+  public Answer answer(VideoInput clip, String question) {
+    return answerClips(List.of(new VideoText(clip, question))).get(0);
+  }
+
+  /** The answer to each question, in order, {@link Builder#batchSize} per forward pass ({@code ...All} of clips). */
+  public List<Answer> answerClips(List<VideoText> questions) {
+    require(Task.VIDEO_QA, "answer about a clip");
+    for (int i = 0; i < questions.size(); i++) requireText(questions.get(i).text(), "question", i);
+    return batched(questions, chunk -> {
+      Tensor clips = VideoInput.batch(chunk.stream().map(VideoText::clip).toList(), frames, imageRes, maxPixels);
+      TokenBatch tokens = clipAnswerer.questions(chunk.stream().map(VideoText::text).toList());
+      VqaHead.Ranking ranking = locked(() -> clipAnswerer.rank(clips, tokens));
+      List<Answer> out = new ArrayList<>(chunk.size());
+      for (int j = 0; j < chunk.size(); j++) {
+        out.add(new Answer(clipAnswerer.answer(ranking.best(j)), ranking.scores()[j][0]));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * {@code texts} ranked for {@code clip}, best first (a video-retrieval model; the top k of them, by ITM logit + ITC
+   * similarity, the official video score).
+   */
+  public List<Match> retrieve(VideoInput clip, List<String> texts) {
+    return rankClips(List.of(clip), texts).textsByImage().get(0);
+  }
+
+  /** Every clip ranked against every text and back (a video-retrieval model); the "images" of the result are clips. */
+  public Rankings rankClips(List<VideoInput> clips, List<String> texts) {
+    require(Task.VIDEO_RETRIEVAL, "rank clips");
+    if (clips.isEmpty()) throw new IllegalArgumentException("no clips to rank");
+    return ranked(clips.size(), texts, (start, b) -> VideoInput.batch(clips.subList(start, start + b), frames,
+        imageRes, maxPixels));
+  }
+
+  /** Ranks {@code n} images or clips, {@code media(start, count)} a batch of them, against {@code texts}. */
+  private Rankings ranked(int n, List<String> texts, BiFunction<Integer, Integer, Tensor> media) {
+    requireOpen();
     if (texts.isEmpty()) throw new IllegalArgumentException("no texts to rank");
     for (int i = 0; i < texts.size(); i++) requireText(texts.get(i), "text", i);
     try (TensorScope _ = TensorScope.open()) {
       TokenBatch tokens = retriever.texts(texts);
       Tensor embeds = null;
       Tensor features = null;
-      int n = images.size();
       for (int start = 0; start < n; start += batchSize) {
         int b = Math.min(batchSize, n - start);
         try (TensorScope scope = TensorScope.open()) {
-          Tensor batch = EvalImages.batch(images.subList(start, start + b), imageRes, maxPixels);
+          Tensor batch = media.apply(start, b);
           Tensor[] part = locked(() -> {
             RetrievalHead.Images encoded = retriever.images(batch);
             return new Tensor[] {encoded.embeds(), encoded.features()};
           });
           if (embeds == null) {
-            embeds = scope.keep(torch.empty(n, part[0].size(1), part[0].size(2)));           // [N, Nv, H]
-            features = scope.keep(torch.empty(n, part[1].size(1)));                           // [N, E]
+            embeds = scope.keep(device.empty(n, part[0].size(1), part[0].size(2)));          // [N, Nv, H]
+            features = scope.keep(device.empty(n, part[1].size(1)));                          // [N, E]
           }
           embeds.narrow(0, start, b).copy_(part[0]);
           features.narrow(0, start, b).copy_(part[1]);
@@ -374,6 +524,7 @@ public final class MPlugModel implements AutoCloseable {
     try {
       if (closed) return;
       closed = true;
+      if (answerList != null) answerList.close();
       release(model);
       NativeHeap.trim();   // the freed pages leave the resident set too
     } finally {
@@ -403,7 +554,7 @@ public final class MPlugModel implements AutoCloseable {
     lock.lock();
     try {
       requireOpen();
-      try (NoGradGuard _ = new NoGradGuard(); Autocast _ = Autocast.cpu(precision.torch())) {
+      try (NoGradGuard _ = new NoGradGuard(); Autocast _ = Autocast.on(device.type(), precision.torch())) {
         return work.get();
       }
     } finally {
@@ -432,66 +583,15 @@ public final class MPlugModel implements AutoCloseable {
    */
   private static void release(MPlug model) {
     try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
-      for (Tensor p : MPlug.namedParameters(model).values()) p.set_(torch.empty(0).storage());
+      for (Tensor p : MPlug.namedParameters(model).values()) p.set_(emptyLike(p).storage());
       var buffers = model.buffers();
-      for (long i = 0; i < buffers.size(); i++) buffers.get(i).set_(torch.empty(0).storage());
+      for (long i = 0; i < buffers.size(); i++) buffers.get(i).set_(emptyLike(buffers.get(i)).storage());
     }
     model.close();
   }
 
-  /**
-   * The task a fine-tuned checkpoint folder records; otherwise the task whose parts the checkpoint's config builds,
-   * where only one task builds them.
-   */
-  private static Task taskOf(Path checkpoint, MPlugConfig given) {
-    Optional<String> stored = TrainedModel.storedTask(checkpoint);
-    if (stored.isPresent()) return Task.parse(stored.get());
-    MPlugConfig c = given != null ? given : TrainedModel.storedConfig(checkpoint);
-    Set<Part> parts = c.parts();
-    boolean decoder = parts.contains(Part.DECODER);
-    boolean encoder = parts.contains(Part.TEXT_ENCODER);
-    if (decoder && !encoder) return Task.CAPTION;
-    if (!decoder && parts.contains(Part.ITC_ITM_HEADS)) return Task.RETRIEVAL;
-    throw new IllegalArgumentException("checkpoint " + checkpoint + " builds the parts " + parts.stream().sorted()
-        .toList() + ", which serve more than one task: give the task (vqa, caption, retrieval, grounding, snli-ve or nlvr2)");
-  }
-
-  /** The task options of the builder as fine-tuning config overrides (validated by the task, as a config is). */
-  private static List<String> overrides(Builder b, Task task) {
-    List<String> out = new ArrayList<>();
-    switch (task) {
-      case VQA -> {
-        if (b.beamSize != null) out.add("vqa.beam_size=" + b.beamSize);
-        if (b.maxLength != null) out.add("vqa.max_answer_length=" + b.maxLength);
-      }
-      case CAPTION -> {
-        if (b.beamSize != null) out.add("caption.beam_size=" + b.beamSize);
-        if (b.maxLength != null) {
-          out.add("caption.max_length=" + b.maxLength);
-          out.add("caption.min_length=" + Math.min(8, b.maxLength));
-        }
-      }
-      case RETRIEVAL -> {
-        if (b.topK != null) out.add("retrieval.k=" + b.topK);
-      }
-      case GROUNDING, SNLI_VE, NLVR2 -> { }
-    }
-    if ((b.beamSize != null || b.maxLength != null) && task != Task.VQA && task != Task.CAPTION) {
-      throw new IllegalArgumentException("beam size and max length are for vqa and caption models, not " + task);
-    }
-    if (b.topK != null && task != Task.RETRIEVAL) {
-      throw new IllegalArgumentException("top k is for retrieval models, not " + task);
-    }
-    return out;
-  }
-
-  private static Path vocabFile(Builder b) {
-    Path dir = Files.isDirectory(b.checkpoint) ? b.checkpoint : b.checkpoint.toAbsolutePath().getParent();
-    Path vocab = b.vocab != null ? b.vocab : dir.resolve("vocab.txt");
-    if (!Files.isRegularFile(vocab)) {
-      throw new IllegalArgumentException("vocab " + vocab + " does not exist (the model's BERT vocab.txt; give it "
-          + "with vocab(...) / --vocab)");
-    }
-    return vocab;
+  /** An empty tensor on the device and of the dtype of {@code t} (a storage {@code t} can be set to). */
+  private static Tensor emptyLike(Tensor t) {
+    return torch.empty(new long[] {0}, t.options(), new MemoryFormatOptional());
   }
 }

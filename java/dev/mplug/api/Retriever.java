@@ -18,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
  * Retrieval as {@code RetrievalEvaluation} and {@link RetrievalRanking} do it: texts cleaned by pre_caption and padded
  * to the longest of the whole list, images and texts encoded once into ITC features, each query's top k candidates
  * by cosine similarity re-ranked by {@link RetrievalHead#matchScores} (queries in chunks, pairs in sub-batches, as
- * the evaluation). Unlike the evaluation, which keeps ranks and the best 10, every re-ranked candidate is returned
- * with its similarity and score.
+ * the evaluation; clips score ITM logit + ITC similarity, as text-video retrieval does). Unlike the evaluation,
+ * which keeps ranks and the best 10, every re-ranked candidate is returned with its similarity and score.
  */
 final class Retriever {
   /** ITM "match" scores of (query row, candidate row) pairs. */
@@ -63,19 +63,10 @@ final class Retriever {
   /** Both directions (call in eval mode, without gradients). */
   Rankings rank(RetrievalHead.Images images, RetrievalHead.Texts texts) {
     List<List<Match>> i2t = direction(images.features(), texts.features(),
-        (q, c) -> scores(images.embeds(), q, texts, c));
+        (q, c) -> head.pairScores(images.embeds(), q, texts, c));
     List<List<Match>> t2i = direction(texts.features(), images.features(),
-        (q, c) -> scores(images.embeds(), c, texts, q));
+        (q, c) -> head.pairScores(images.embeds(), c, texts, q));
     return new Rankings(i2t, t2i);
-  }
-
-  private float[] scores(Tensor visionEmbeds, long[] imageRows, RetrievalHead.Texts texts, long[] textRows) {
-    try (TensorScope scope = TensorScope.open()) {
-      Tensor im = Tensors.longs(imageRows, imageRows.length);
-      Tensor tx = Tensors.longs(textRows, textRows.length);
-      return Tensors.toFloats(head.matchScores(visionEmbeds.index_select(0, im),          // [P, Nv, H]
-          texts.embeds().index_select(0, tx), texts.mask().index_select(0, tx)));         // [P, T, H], [P, T] -> [P]
-    }
   }
 
   private List<List<Match>> direction(Tensor queryFeatures, Tensor candidateFeatures, PairScorer scorer) {
@@ -100,6 +91,7 @@ final class Retriever {
         for (int j = 0; j < p; j++) q[j] = start + (p0 + j) / k;
         System.arraycopy(scorer.score(q, Arrays.copyOfRange(chosen, p0, p0 + p)), 0, itm, p0, p);
       }
+      if (options.addSimilarity()) for (int j = 0; j < c * k; j++) itm[j] += sims[j];   // the video score
       for (int q = 0; q < c; q++) {
         Integer[] order = new Integer[k];
         for (int j = 0; j < k; j++) order[j] = q * k + j;

@@ -19,7 +19,13 @@ public enum Task {
   /** Visual entailment (SNLI-VE): {@link MPlugModel#entail}. */
   SNLI_VE("snli-ve"),
   /** Statements about image pairs (NLVR2): {@link MPlugModel#verify}. */
-  NLVR2("nlvr2");
+  NLVR2("nlvr2"),
+  /** Text-video retrieval: {@link MPlugModel#rankClips}, {@code retrieve} of a clip. */
+  VIDEO_RETRIEVAL("video-retrieval"),
+  /** Video question answering by answer-list ranking: {@link MPlugModel#answer(VideoInput, String)}. */
+  VIDEO_QA("video-qa"),
+  /** Video captioning: {@link MPlugModel#caption(VideoInput)}. */
+  VIDEO_CAPTION("video-caption");
 
   private final String label;
 
@@ -27,7 +33,7 @@ public enum Task {
     this.label = label;
   }
 
-  /** "vqa", "caption", "retrieval", "grounding", "snli-ve" or "nlvr2". */
+  /** "vqa", "caption", "retrieval", "grounding", "snli-ve", "nlvr2", "video-retrieval", "video-qa", "video-caption". */
   public String label() {
     return label;
   }
@@ -38,6 +44,24 @@ public enum Task {
     return Arrays.stream(values()).filter(t -> t.label.equals(l)).findFirst().orElseThrow(() ->
         new IllegalArgumentException("task \"" + label + "\" is not one of " + Arrays.stream(values())
             .map(Task::label).toList()));
+  }
+
+  /** The clip tasks read videos: {@link VideoInput}. */
+  public boolean video() {
+    return this == VIDEO_RETRIEVAL || this == VIDEO_QA || this == VIDEO_CAPTION;
+  }
+
+  /**
+   * The image task whose head this task reads clips with (video-qa: vqa, ...); the task itself for the others. A
+   * checkpoint of one serves the other: the paper evaluates video QA and retrieval zero-shot from image checkpoints.
+   */
+  Task head() {
+    return switch (this) {
+      case VIDEO_RETRIEVAL -> RETRIEVAL;
+      case VIDEO_QA -> VQA;
+      case VIDEO_CAPTION -> CAPTION;
+      default -> this;
+    };
   }
 
   @Override

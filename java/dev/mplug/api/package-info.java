@@ -1,7 +1,7 @@
 /**
- * The plain-Java inference API of mplug-java: load a fine-tuned mPLUG and ask it about images, with no tensor, JNI or
- * JavaCPP type in sight. This package (and {@code dev.mplug.serve}, the HTTP service over it) is the supported public
- * surface for applications; the other packages are the implementation and may change.
+ * The plain-Java inference API of mplug-java: load a fine-tuned mPLUG and ask it about images and video clips, with no
+ * tensor, JNI or JavaCPP type in sight. This package (and {@code dev.mplug.serve}, the HTTP service over it) is the
+ * supported public surface for applications; the other packages are the implementation and may change.
  *
  * <pre>{@code
  * import dev.mplug.api.*;
@@ -22,9 +22,10 @@
  * }
  * }</pre>
  *
- * <p>{@link dev.mplug.api.MPlugModel} says which checkpoints load, how the task is found, how batching, threads and
- * memory behave; the records ({@link dev.mplug.api.Caption}, {@link dev.mplug.api.Answer},
- * {@link dev.mplug.api.Match}, {@link dev.mplug.api.Rankings}, {@link dev.mplug.api.BoundingBox},
- * {@link dev.mplug.api.Judgement}) carry the results.
+ * <p>{@link dev.mplug.api.MPlugModel} says which checkpoints load, how the task is found, how clips
+ * ({@link dev.mplug.api.VideoInput}) are read, how batching, threads and memory behave; the records
+ * ({@link dev.mplug.api.Caption}, {@link dev.mplug.api.Answer}, {@link dev.mplug.api.Match},
+ * {@link dev.mplug.api.Rankings}, {@link dev.mplug.api.BoundingBox}, {@link dev.mplug.api.Judgement}) carry the
+ * results.
  */
 package dev.mplug.api;

@@ -150,7 +150,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<FusedAttention.Mode> fusions = fusionAttention.stream()
         .map(f -> FusedAttention.Mode.parse(f, "--fusion-attention")).distinct().toList();   // fails before compute
     ActivationCheckpoint.parse(activationCheckpointing, "--activation-checkpointing");
-    ComputeDevice.parse(device, "--device").requireAvailable("--device");
+    ComputeDevice on = ComputeDevice.parse(device, "--device").requireAvailable("--device");
     TorchRuntime.load();
     if (threads != null) TorchRuntime.setThreads(threads);
     AttentionCore.Impl previousPath = AttentionCore.use(path);
@@ -183,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
       double flops = task.flopsPerSample();
       System.out.printf(Locale.ROOT, "%,d parameters; ~%.1f GFLOP per training sample%n", params, flops / 1e9);
       for (Precision p : wanted) {
-        double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p);
+        double peak = ModelFlops.measureMatmulPeak(1024, 1.0, p, on);
         System.out.printf(Locale.ROOT, "%s matmul rate %.1f GFLOP/s (1024^3)%n", p, peak / 1e9);
         long trainerSteps = (long) total * fusions.size();
         TrainerConfig train = TrainerConfig.builder(trainerSteps).warmupSteps(0).precision(p.label()).logEvery(1)

@@ -55,6 +55,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Mixin ProfileOption profile;
 
+  @Mixin DeviceOption device;
+
   /** Clips of the demo world (the video tasks' data; the last 30 are held out). */
   private static final int VIDEOS = 300;
 
@@ -67,6 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (task != null && !Tasks.names().contains(task)) {
       throw new IllegalArgumentException("--task " + task + " is not one of " + Tasks.names());
     }
+    device.resolve();   // before the world is written
     ShapesWorld.Summary world = ShapesWorld.ensure(data, ShapesWorld.Config.of(images, VIDEOS, 7, 64));
     System.out.println("shapes world: " + world.trainImages() + " training and " + world.testImages()
         + " test images, " + world.videos() + " clips in " + data);
@@ -93,6 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
         "data.root=" + data, "output_dir=" + out));
     if (stepsOverride != null) sets.add("train.total_steps=" + stepsOverride);
     sets.addAll(more);
+    device.addOverride(sets);
     PretrainConfig cfg = PretrainConfig.load("pretrain-demo", sets);
     PretrainRun.Report report = PretrainRun.run(cfg, false,
         new PretrainRun.Evaluation(data.resolve(SynthFiles.RETRIEVAL_TEST), data, evalImages, 16), System.out);
@@ -119,6 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     if (steps != null) sets.add("train.total_steps=" + steps);
     sets.addAll(overrides);
+    device.addOverride(sets);
     return sets;
   }
 }

@@ -5,13 +5,20 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --device cpu | cuda:N} for the training commands: it overrides the config's {@code train.device}, and the
- * device is checked before any data is read (a one-line error naming what to install when CUDA is not there).
+ * {@code --device cpu | cuda:N} on every command that runs the model: the training commands (pretrain, finetune,
+ * demo) turn it into the config's {@code train.device}, the others (evaluate and the inference commands) load the
+ * model there. Either way the device is checked before any data is read or anything written: a one-line error
+ * naming what to install when CUDA is not there.
  */
 final class DeviceOption {
-  @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "Where to train: cpu or cuda:N (overrides "
-      + "train.device; CUDA needs the GPU libtorch: mvn -Pgpu package).")
+  @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "Where the model runs: cpu (default) or "
+      + "cuda:N (training: overrides train.device); CUDA needs the GPU libtorch (mvn -Pgpu package).")
   String device;
+
+  /** The device asked for (the CPU when none), refused now when this libtorch cannot use it. */
+  ComputeDevice resolve() {
+    return device == null ? ComputeDevice.CPU : ComputeDevice.parse(device, "--device").requireAvailable("--device");
+  }
 
   /** Adds {@code train.device=...} to {@code overrides} when {@code --device} was given. */
   void addOverride(List<String> overrides) {

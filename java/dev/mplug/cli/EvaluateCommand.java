@@ -8,6 +8,7 @@ import dev.mplug.task.TaskEvaluation;
 import dev.mplug.task.Tasks;
 import dev.mplug.task.TrainedModel;
 import dev.mplug.task.pretrain.PretrainConfig;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TorchRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.NoGradGuard;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mplug evaluate}: runs a task's inference over an annotation file and scores it. */
@@ -65,8 +67,11 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Evaluation batch size (default ${DEFAULT-VALUE}).")
   int batch = 16;
 
+  @Mixin DeviceOption device;
+
   @Override
   public Integer call() throws IOException {
+    ComputeDevice on = device.resolve();
     FinetuneConfig cfg = config != null ? FinetuneConfig.load(config, overrides)
         : FinetuneConfig.defaults(task, overrides);
     if (!cfg.task().equals(task)) {
@@ -91,7 +96,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     TorchRuntime.load();
     BertTokenizer tokenizer = BertTokenizer.load(vocabFile);
     TrainedModel.Loaded loaded = TrainedModel.load(checkpoint, model == null ? null : PretrainConfig.modelConfig(model),
-        t);
+        t, on);
     System.err.println("checkpoint: " + loaded.report().summary().lines().findFirst().orElse(""));
     TaskEvaluation e;
     long t0 = System.nanoTime();
@@ -106,7 +111,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         throw new UncheckedIOException("cannot write --out " + out + ": " + ex.getMessage(), ex);
       }
     }
-    System.out.printf(Locale.ROOT, "%s on %s (%d results, %.1f s)%n", task, annotations, e.results().size(), seconds);
+    System.out.printf(Locale.ROOT, "%s on %s (%d results, %.1f s on %s)%n", task, annotations, e.results().size(),
+        seconds, on);
     e.metrics().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-14s %.2f%n", k, v));
     e.notes().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-14s not computed: %s%n", k, v));
     if (out != null) System.out.println("results: " + out);

@@ -8,6 +8,7 @@ import dev.mplug.api.MPlugModel;
 import dev.mplug.api.Match;
 import dev.mplug.api.Rankings;
 import dev.mplug.api.Task;
+import dev.mplug.api.VideoInput;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,16 +21,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code mplug retrieve --images DIR --texts FILE}: the texts that best describe each image. */
+/**
+ * {@code mplug retrieve --images DIR --texts FILE}: the texts that best describe each image; {@code --videos DIR}: each
+ * clip.
+ */
 @Command(name = "retrieve", mixinStandardHelpOptions = true,
     description = "Rank texts for images with a retrieval checkpoint (ITC top-k re-ranked by ITM, as the official "
-        + "inference): for each image of the folder, its best texts of the file, best first.")
+        + "inference), or for clips with --videos and a video-retrieval checkpoint (re-ranked by ITM + ITC): for each "
+        + "image or clip of the folder, its best texts of the file, best first.")
 public final class RetrieveCommand implements Callable<Integer> {
   private static final List<String> IMAGE_EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".webp", ".bmp");
 
-  @Option(names = "--images", required = true, paramLabel = "DIR", description = "A folder of images (.jpg, .jpeg, "
-      + ".png, .webp, .bmp), taken in name order.")
+  @Option(names = "--images", paramLabel = "DIR", description = "A folder of images (.jpg, .jpeg, .png, .webp, .bmp), "
+      + "taken in name order.")
   Path images;
+
+  @Option(names = "--videos", paramLabel = "DIR", description = "A folder of clips, taken in name order: its "
+      + "subfolders (frame folders) and Motion-JPEG .avi files.")
+  Path videos;
 
   @Option(names = "--texts", required = true, paramLabel = "FILE", description = "Candidate texts, one per line "
       + "(blank lines skipped).")
@@ -38,41 +47,50 @@ public final class RetrieveCommand implements Callable<Integer> {
   @Option(names = "--top", description = "Texts listed per image (default ${DEFAULT-VALUE}).")
   int top = 5;
 
-  @Option(names = "--k", description = "Candidates re-ranked by ITM per image (default 256).")
+  @Option(names = "--k", description = "Candidates re-ranked by ITM per image or clip (default 256).")
   Integer k;
 
   @Mixin ModelOptions model;
 
-  @Option(names = "--json", description = "Print [{\"image\", \"texts\": [{\"index\", \"text\", \"similarity\", "
-      + "\"score\"}]}] as JSON.")
+  @Option(names = "--json", description = "Print [{\"image\" (or \"video\"), \"texts\": [{\"index\", \"text\", "
+      + "\"similarity\", \"score\"}]}] as JSON.")
   boolean json;
 
   @Override
   public Integer call() throws IOException {
-    if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
+    if ((images == null) == (videos == null)) {
+      throw new IllegalArgumentException("give --images DIR or --videos DIR (one of them)");
+    }
+    boolean video = videos != null;
+    String option = video ? "--videos " + videos : "--images " + images;
+    Path folder = video ? videos : images;
+    if (!Files.isDirectory(folder)) throw new IllegalArgumentException(option + " is not a folder");
     Inputs.requireFile(texts, "--texts");
     if (top < 1) throw new IllegalArgumentException("--top must be >= 1, got " + top);
     List<Path> files;
-    try (Stream<Path> s = Files.list(images)) {
-      files = s.filter(RetrieveCommand::isImage).sorted().toList();
+    try (Stream<Path> s = Files.list(folder)) {
+      files = s.filter(video ? RetrieveCommand::isClip : RetrieveCommand::isImage).sorted().toList();
     }
-    if (files.isEmpty()) throw new IllegalArgumentException("--images " + images + " holds no " + IMAGE_EXTENSIONS
-        + " files");
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException(option + " holds no " + (video ? "clips (frame folders or .avi files)"
+          : IMAGE_EXTENSIONS + " files"));
+    }
+    List<VideoInput> clips = video ? files.stream().map(VideoInput::of).toList() : null;   // checked before loading
     List<String> candidates = Files.readAllLines(texts, StandardCharsets.UTF_8).stream().map(String::strip)
         .filter(t -> !t.isEmpty()).toList();
     if (candidates.isEmpty()) throw new IllegalArgumentException("--texts " + texts + " holds no texts");
     Rankings r;
-    MPlugModel.Builder b = model.builder(Task.RETRIEVAL);
+    MPlugModel.Builder b = model.builder(video ? Task.VIDEO_RETRIEVAL : Task.RETRIEVAL);
     if (k != null) b.topK(k);
     try (MPlugModel m = b.build()) {
-      r = m.rank(files.stream().map(ImageInput::of).toList(), candidates);
+      r = video ? m.rankClips(clips, candidates) : m.rank(files.stream().map(ImageInput::of).toList(), candidates);
     }
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode out = mapper.createArrayNode();
     for (int i = 0; i < files.size(); i++) {
       List<Match> best = r.textsByImage().get(i).stream().limit(top).toList();
       if (json) {
-        ObjectNode row = out.addObject().put("image", files.get(i).toString());
+        ObjectNode row = out.addObject().put(video ? "video" : "image", files.get(i).toString());
         ArrayNode list = row.putArray("texts");
         for (Match m : best) {
           list.addObject().put("index", m.index()).put("text", candidates.get(m.index()))
@@ -89,6 +107,11 @@ public final class RetrieveCommand implements Callable<Integer> {
     }
     if (json) System.out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     return 0;
+  }
+
+  private static boolean isClip(Path p) {
+    return Files.isDirectory(p) || Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT)
+        .endsWith(".avi");
   }
 
   private static boolean isImage(Path p) {

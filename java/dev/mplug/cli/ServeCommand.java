@@ -13,12 +13,14 @@ import picocli.CommandLine.Option;
 /** {@code mplug serve --checkpoint C --port P}: the model as an HTTP JSON service until Ctrl-C or SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve a checkpoint over HTTP (JDK built-in server): POST /predict with JSON {\"image\": base64, "
-        + "\"text\"} or multipart (image, text), GET /health. Stops gracefully on Ctrl-C / SIGTERM.")
+        + "\"text\"} or multipart (image, text); clips as \"frames\" (base64 list) or \"video\" (a Motion-JPEG AVI), "
+        + "multipart frame (repeated) or video; GET /health. Stops gracefully on Ctrl-C / SIGTERM.")
 public final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
-  @Option(names = "--task", description = "vqa | caption | retrieval | grounding (default: read from the "
-      + "checkpoint where its parts tell).")
+  @Option(names = "--task", description = "vqa | caption | retrieval | grounding | snli-ve | nlvr2 | video-retrieval "
+      + "| video-qa | video-caption (default: the task a fine-tuning folder records, else read from the checkpoint "
+      + "where its parts tell).")
   String task;
 
   @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}: this machine only).")

@@ -18,6 +18,7 @@ import org.bytedeco.pytorch.BackendOptional;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.ByteVector;
 import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.ProcessGroup;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.ReduceOp;
@@ -205,7 +206,7 @@ public final class DistributedGroup {
     Tensor in = x.contiguous();
     long[] shape = in.sizes().vec().get();
     shape[0] *= worldSize();
-    Tensor out = torch.empty(shape).to(in.scalar_type());
+    Tensor out = torch.empty(shape, in.options(), new MemoryFormatOptional());   // x's dtype and device
     await("all-gather", () -> group._allgather_base(out, in));
     return out;
   }

@@ -3,6 +3,8 @@ package dev.mplug.eval;
 import dev.mplug.loss.MaskedLanguageModeling;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.torch.ComputeDevice;
+import dev.mplug.torch.GeneratorStates;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchRuntime;
@@ -27,15 +29,18 @@ public final class MaskedTokenAccuracy {
 
   public static Result compute(MPlug model, Tensor images, Tensor ids, Tensor mask, long vocab, long pad, long cls,
       long maskId, long seed) {
-    byte[] rng = TorchRuntime.cpuRngState();
+    ComputeDevice device = model.device();
+    GeneratorStates generators = GeneratorStates.capture(device);
     boolean wasTraining = model.is_training();
     model.eval();
     try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
       TorchRuntime.seed(seed);
-      MaskedLanguageModeling.Masked m = MaskedLanguageModeling.mask(ids, vocab, pad, cls, maskId, 0.15);
-      Tensor vision = model.visionEmbeds(model.visionTokens(images));
-      Tensor text = model.textEmbeds(m.inputIds(), mask);
-      SkipConnectedFusion.Output fused = model.fuse(text, mask, vision, MPlug.imageMask(vision));
+      Tensor keep = device.to(mask);
+      // drawn from the CPU generator and moved: the same masks on either device
+      MaskedLanguageModeling.Masked m = MaskedLanguageModeling.mask(device.to(ids), vocab, pad, cls, maskId, 0.15);
+      Tensor vision = model.visionEmbeds(model.visionTokens(device.to(images)));
+      Tensor text = model.textEmbeds(m.inputIds(), keep);
+      SkipConnectedFusion.Output fused = model.fuse(text, keep, vision, MPlug.imageMask(vision));
       long[] predicted = Tensors.toLongs(model.decoder().lmLogits(fused.text()).argmax(
           new LongOptional(-1), false));
       long[] labels = Tensors.toLongs(m.labels());
@@ -49,7 +54,7 @@ public final class MaskedTokenAccuracy {
       return new Result(correct, total);
     } finally {
       model.train(wasTraining);
-      TorchRuntime.setCpuRngState(rng);
+      generators.restore();
     }
   }
 }

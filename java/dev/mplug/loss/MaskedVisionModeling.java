@@ -42,7 +42,10 @@ public final class MaskedVisionModeling {
   }
 
   /**
-   * @return [B, grid^2] bool, true = masked, patches row by row; exactly {@link #maskedCount} per row
+   * Drawn on the host from the CPU generator, as the MLM masks are (the same masks whatever the training device);
+   * the caller moves the mask to its images' device.
+   *
+   * @return [B, grid^2] bool on the CPU, true = masked, patches row by row; exactly {@link #maskedCount} per row
    */
   public static Tensor mask(long batch, int grid, double ratio, MaskShape shape) {
     int p = grid * grid;

@@ -1,5 +1,6 @@
 package dev.mplug.model;
 
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
@@ -60,6 +61,7 @@ public final class BeamSearch {
       hypotheses.add(new ArrayList<>());
       results.add(List.of());
     }
+    ComputeDevice device = ComputeDevice.of(memory);   // the Java-built ids and row indices go where the states are
     try (NoGradGuard _ = new NoGradGuard(); TensorScope _ = TensorScope.open()) {
       // uncached: the encoder states per row, as the official code tiles them
       Tensor mem = cached ? null : tile(memory, k);                                       // [B k, M, H]
@@ -67,15 +69,16 @@ public final class BeamSearch {
       long[] head = new long[1 + prefix.length];
       head[0] = g.startToken();
       System.arraycopy(prefix, 0, head, 1, prefix.length);
-      Tensor alive = Tensors.longs(head, 1, head.length).expand(batch * k, head.length).contiguous(); // [B k, 1 + P]
+      Tensor alive = device.to(Tensors.longs(head, 1, head.length)).expand(batch * k, head.length)
+          .contiguous();                                                                  // [B k, 1 + P]
       float[] first = new float[batch * k];
       for (int i = 0; i < first.length; i++) first[i] = i % k == 0 ? 0f : Float.NEGATIVE_INFINITY;
-      Tensor cumulative = Tensors.floats(first, first.length);                            // [B k]
+      Tensor cumulative = device.to(Tensors.floats(first, first.length));                 // [B k]
       int[] batchOffset = new int[batch];
       for (int b = 0; b < batch; b++) batchOffset[b] = b;
       try (DecoderCache cache = cached ? decoder.startCache(memory, memoryMask) : null) {
         // the encoder keys/values are projected once per example, then copied to its beam rows
-        if (cache != null) cache.reorder(tileIndex(batch, k), tileIndex(batch, k));
+        if (cache != null) cache.reorder(tileIndex(batch, k, device), tileIndex(batch, k, device));
         for (int step = 0; step < g.maxLength(); step++) {
           try (TensorScope stepScope = TensorScope.open()) {
             int active = batchOffset.length;
@@ -97,9 +100,9 @@ public final class BeamSearch {
               source[i] = (i / k) * (long) k + topIds[i] / vocab;    // the candidate's row
               tokens[i] = topIds[i] % vocab;
             }
-            Tensor sourceRows = Tensors.longs(source, source.length);
+            Tensor sourceRows = device.to(Tensors.longs(source, source.length));
             alive = torch.cat(new TensorVector(alive.index_select(0, sourceRows),
-                Tensors.longs(tokens, tokens.length, 1)), 1);                             // [rows, len + 1]
+                device.to(Tensors.longs(tokens, tokens.length, 1))), 1);                  // [rows, len + 1]
             boolean last = step + 1 == g.maxLength();
             boolean[] ended = new boolean[active];
             boolean anyFinished = false;
@@ -137,7 +140,7 @@ public final class BeamSearch {
                   offsets[s] = batchOffset[survivors.get(s)];
                   for (int j = 0; j < k; j++) rows[s * k + j] = (long) survivors.get(s) * k + j;
                 }
-                Tensor rowsT = Tensors.longs(rows, rows.length);
+                Tensor rowsT = device.to(Tensors.longs(rows, rows.length));
                 alive = alive.index_select(0, rowsT);
                 nextCumulative = nextCumulative.index_select(0, rowsT);
                 keepRows = sourceRows.index_select(0, rowsT);   // old-row sources of the surviving candidates
@@ -159,11 +162,11 @@ public final class BeamSearch {
     return results;
   }
 
-  /** int64 [B k]: 0 (k times), 1 (k times), ... */
-  static Tensor tileIndex(int batch, int k) {
+  /** int64 [B k] on {@code device}: 0 (k times), 1 (k times), ... */
+  static Tensor tileIndex(int batch, int k, ComputeDevice device) {
     long[] rows = new long[batch * k];
     for (int i = 0; i < rows.length; i++) rows[i] = i / k;
-    return Tensors.longs(rows, rows.length);
+    return device.to(Tensors.longs(rows, rows.length));
   }
 
   /** Each row repeated {@code k} times in place: [B, ...] -> [B k, ...] (rows b k .. b k + k - 1 are example b). */

@@ -1,6 +1,7 @@
 package dev.mplug.model;
 
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.Arrays;
@@ -85,6 +86,24 @@ public final class MPlug extends ModuleBase {
 
   public MPlugConfig config() {
     return config;
+  }
+
+  /**
+   * Where the model's parameters live: the device its inputs must be on (the heads put them there), read from the
+   * parameters themselves, so it follows an in-place move ({@link #moveTo}, the trainer's).
+   */
+  public ComputeDevice device() {
+    try (TensorVector parameters = parameters(true)) {
+      return parameters.size() == 0 ? ComputeDevice.CPU : ComputeDevice.of(parameters.get(0));
+    }
+  }
+
+  /**
+   * Moves every parameter to {@code device} in place (every handle on a parameter, a head's or an optimizer's, then
+   * refers to the device's copy); a parameter already there is left as it is.
+   */
+  public void moveTo(ComputeDevice device) {
+    namedParameters().values().forEach(device::moveInPlace);
   }
 
   // ---------------------------------------------------------------------------------------------- encoders

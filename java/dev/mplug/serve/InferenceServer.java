@@ -15,6 +15,7 @@ import dev.mplug.api.Judgement;
 import dev.mplug.api.MPlugModel;
 import dev.mplug.api.Match;
 import dev.mplug.api.Task;
+import dev.mplug.api.VideoInput;
 import dev.mplug.data.BadSampleException;
 import dev.mplug.data.image.ImageHeader;
 import java.io.IOException;
@@ -41,7 +42,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *   vqa        -> {"task", "answer", "score"}          caption   -> {"task", "caption", "score"}
  *   grounding  -> {"task", "box": [x1, y1, x2, y2] (pixels), "normalized": [...], "width", "height"}
  *   retrieval  -> {"task", "matches": [{"index", "text", "similarity", "score"}]} (best first)
+ *   snli-ve, nlvr2 (its right image: image2) -> {"task", "label", "probabilities"}
+ *   video-qa, video-caption, video-retrieval: as vqa, caption, retrieval, the clip in place of the image:
+ *                 JSON "frames": [base64 image, ...] (in order) or "video": base64 Motion-JPEG AVI;
+ *                 multipart: repeated frame fields (in order) or a video field
  * </pre>
+ * A clip's frames are sampled as from a frame folder (the model's F spread uniformly over those sent), so sending a
+ * folder's frames gives the answer the folder gives. Zip archives and other codecs than Motion-JPEG are not read.
  *
  * <p>Refusals are JSON {@code {"error": reason}} and never stop the service: 400 a missing or malformed field, not
  * an image, a task other than the checkpoint's; 404 / 405 an unknown path or method; 413 a body over
@@ -209,41 +216,12 @@ public final class InferenceServer implements AutoCloseable {
         throw new HttpError(400, "wrong task: this server's checkpoint serves " + model.task() + ", not " + asked);
       }
     }
-    if (r.image == null) throw new HttpError(400, "missing field image");
-    checkImage(r.image);
-    ImageInput image = ImageInput.of(r.image, "image");
     ObjectNode o = JSON.createObjectNode().put("task", model.task().label());
     try {
-      switch (model.task()) {
-        case VQA -> {
-          Answer a = model.answer(image, requireText(r));
-          o.put("answer", a.text()).put("score", a.score());
-        }
-        case CAPTION -> {
-          Caption c = model.caption(image);
-          o.put("caption", c.text()).put("score", c.score());
-        }
-        case GROUNDING -> {
-          BoundingBox b = model.ground(image, requireText(r));
-          double[] px = b.pixels();
-          o.putArray("box").add(px[0]).add(px[1]).add(px[2]).add(px[3]);
-          o.putArray("normalized").add(b.x1()).add(b.y1()).add(b.x2()).add(b.y2());
-          o.put("width", b.imageWidth()).put("height", b.imageHeight());
-        }
-        case RETRIEVAL -> {
-          if (r.texts.isEmpty()) throw new HttpError(400, "missing field texts (the candidate texts to rank)");
-          ArrayNode matches = o.putArray("matches");
-          for (Match m : model.retrieve(image, r.texts)) {
-            matches.addObject().put("index", m.index()).put("text", r.texts.get(m.index()))
-                .put("similarity", m.similarity()).put("score", m.score());
-          }
-        }
-        case SNLI_VE -> put(o, model.entail(image, requireText(r)));
-        case NLVR2 -> {
-          if (r.image2 == null) throw new HttpError(400, "missing field image2 (the right image of the pair)");
-          checkImage(r.image2);
-          put(o, model.verify(image, ImageInput.of(r.image2, "image2"), requireText(r)));
-        }
+      if (model.task().video()) {
+        predictClip(r, o);
+      } else {
+        predictImage(r, o);
       }
     } catch (IllegalArgumentException e) {
       throw new HttpError(400, e.getMessage());
@@ -253,10 +231,82 @@ public final class InferenceServer implements AutoCloseable {
     return o;
   }
 
+  private void predictClip(Request r, ObjectNode o) {
+    VideoInput clip = clip(r);
+    switch (model.task()) {
+      case VIDEO_QA -> put(o, model.answer(clip, requireText(r)));
+      case VIDEO_CAPTION -> put(o, model.caption(clip));
+      case VIDEO_RETRIEVAL -> put(o, model.retrieve(clip, requireTexts(r)), r.texts);
+      default -> throw new IllegalStateException("not a video task: " + model.task());
+    }
+  }
+
+  private void predictImage(Request r, ObjectNode o) {
+    if (r.image == null) throw new HttpError(400, "missing field image");
+    checkImage(r.image, "image");
+    ImageInput image = ImageInput.of(r.image, "image");
+    switch (model.task()) {
+      case VQA -> put(o, model.answer(image, requireText(r)));
+      case CAPTION -> put(o, model.caption(image));
+      case GROUNDING -> {
+        BoundingBox b = model.ground(image, requireText(r));
+        double[] px = b.pixels();
+        o.putArray("box").add(px[0]).add(px[1]).add(px[2]).add(px[3]);
+        o.putArray("normalized").add(b.x1()).add(b.y1()).add(b.x2()).add(b.y2());
+        o.put("width", b.imageWidth()).put("height", b.imageHeight());
+      }
+      case RETRIEVAL -> put(o, model.retrieve(image, requireTexts(r)), r.texts);
+      case SNLI_VE -> put(o, model.entail(image, requireText(r)));
+      case NLVR2 -> {
+        if (r.image2 == null) throw new HttpError(400, "missing field image2 (the right image of the pair)");
+        checkImage(r.image2, "image2");
+        put(o, model.verify(image, ImageInput.of(r.image2, "image2"), requireText(r)));
+      }
+      default -> throw new IllegalStateException("not an image task: " + model.task());
+    }
+  }
+
+  /** The clip of a request: its frames (each checked as an image is) or a Motion-JPEG AVI. */
+  private VideoInput clip(Request r) {
+    if (r.video != null && !r.frames.isEmpty()) throw new HttpError(400, "send the clip once: frames or video");
+    if (r.video != null) return VideoInput.ofAvi(r.video, "video");
+    if (r.frames.isEmpty()) {
+      throw new HttpError(400, "missing field frames or video (the clip: its frames as images, in order, or a "
+          + "Motion-JPEG AVI)");
+    }
+    List<ImageInput> frames = new ArrayList<>(r.frames.size());
+    for (int i = 0; i < r.frames.size(); i++) {
+      checkImage(r.frames.get(i), "frame " + i);
+      frames.add(ImageInput.of(r.frames.get(i), "frame " + i));
+    }
+    return VideoInput.ofFrames(frames, "frames");
+  }
+
+  private static void put(ObjectNode o, Answer a) {
+    o.put("answer", a.text()).put("score", a.score());
+  }
+
+  private static void put(ObjectNode o, Caption c) {
+    o.put("caption", c.text()).put("score", c.score());
+  }
+
+  private static void put(ObjectNode o, List<Match> ranked, List<String> texts) {
+    ArrayNode matches = o.putArray("matches");
+    for (Match m : ranked) {
+      matches.addObject().put("index", m.index()).put("text", texts.get(m.index()))
+          .put("similarity", m.similarity()).put("score", m.score());
+    }
+  }
+
   private static void put(ObjectNode o, Judgement j) {
     o.put("label", j.label());
     ObjectNode p = o.putObject("probabilities");
     j.probabilities().forEach(p::put);
+  }
+
+  private static List<String> requireTexts(Request r) {
+    if (r.texts.isEmpty()) throw new HttpError(400, "missing field texts (the candidate texts to rank)");
+    return r.texts;
   }
 
   private static String requireText(Request r) {
@@ -264,16 +314,16 @@ public final class InferenceServer implements AutoCloseable {
     return r.text;
   }
 
-  /** Refuses what is not an image, or too large an image, from its header alone. */
-  private void checkImage(byte[] image) {
+  /** Refuses what is not an image, or too large an image, from its header alone; {@code name} is its field. */
+  private void checkImage(byte[] image, String name) {
     ImageHeader header;
     try {
-      header = ImageHeader.parse(image, "image");
+      header = ImageHeader.parse(image, name);
     } catch (BadSampleException e) {
-      throw new HttpError(400, "image: " + e.reason());
+      throw new HttpError(400, name + ": " + e.reason());
     }
     if (header.pixels() > config.maxPixels()) {
-      throw new HttpError(413, String.format(Locale.ROOT, "image: %d x %d = %d pixels is over the limit of %d",
+      throw new HttpError(413, String.format(Locale.ROOT, "%s: %d x %d = %d pixels is over the limit of %d", name,
           header.width(), header.height(), header.pixels(), config.maxPixels()));
     }
   }
@@ -287,6 +337,8 @@ public final class InferenceServer implements AutoCloseable {
     String task;
     byte[] image;
     byte[] image2;   // NLVR2's right image
+    byte[] video;    // a clip as a Motion-JPEG AVI
+    final List<byte[]> frames = new ArrayList<>();   // or as its frames, in order
     String text;
     final List<String> texts = new ArrayList<>();
 
@@ -325,23 +377,35 @@ public final class InferenceServer implements AutoCloseable {
       r.task = string(root, "task");
       r.image = base64(root, "image");
       r.image2 = base64(root, "image2");
+      r.video = base64(root, "video");
+      List<String> frames = strings(root, "frames", "base64 images");
+      for (int i = 0; i < frames.size(); i++) r.frames.add(decode(frames.get(i), "frames[" + i + "]"));
       r.text = string(root, "text");
-      JsonNode texts = root.get("texts");
-      if (texts != null) {
-        if (!texts.isArray()) throw new HttpError(400, "texts must be a list of strings");
-        for (JsonNode t : texts) {
-          if (!t.isTextual()) throw new HttpError(400, "texts must be a list of strings");
-          r.texts.add(t.asText());
-        }
-      }
+      r.texts.addAll(strings(root, "texts", "strings"));
       return r;
+    }
+
+    /** The strings of a JSON list field (none when absent); anything else is a 400 saying what it must hold. */
+    private static List<String> strings(JsonNode root, String field, String what) {
+      JsonNode list = root.get(field);
+      List<String> out = new ArrayList<>();
+      if (list == null) return out;
+      if (!list.isArray()) throw new HttpError(400, field + " must be a list of " + what);
+      for (JsonNode v : list) {
+        if (!v.isTextual()) throw new HttpError(400, field + " must be a list of " + what);
+        out.add(v.asText());
+      }
+      return out;
     }
 
     private static byte[] base64(JsonNode root, String field) {
       String v = string(root, field);
-      if (v == null) return null;
+      return v == null ? null : decode(v, field);
+    }
+
+    private static byte[] decode(String base64, String field) {
       try {
-        return Base64.getDecoder().decode(v.replaceAll("\\s", ""));   // line breaks allowed
+        return Base64.getDecoder().decode(base64.replaceAll("\\s", ""));   // line breaks allowed
       } catch (IllegalArgumentException e) {
         throw new HttpError(400, field + " is not valid base64: " + e.getMessage());
       }
@@ -360,13 +424,16 @@ public final class InferenceServer implements AutoCloseable {
         switch (p.name()) {
           case "image" -> r.image = p.content();
           case "image2" -> r.image2 = p.content();
+          case "video" -> r.video = p.content();
+          case "frame", "frames" -> r.frames.add(p.content());
           case "task" -> r.task = p.text();
           case "text" -> {
             r.text = p.text();
             r.texts.add(p.text());
           }
           case "texts" -> r.texts.add(p.text());
-          default -> throw new HttpError(400, "unknown field " + p.name() + " (image, image2, text, texts, task)");
+          default -> throw new HttpError(400, "unknown field " + p.name() + " (image, image2, frame, video, text, "
+              + "texts, task)");
         }
       }
       return r;

@@ -7,6 +7,8 @@ import dev.mplug.dist.DistributedGroup;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.pretrain.InitialWeights;
+import dev.mplug.torch.ComputeDevice;
+import dev.mplug.torch.GeneratorStates;
 import dev.mplug.torch.TorchRuntime;
 import dev.mplug.train.Batches;
 import dev.mplug.train.CheckpointStore;
@@ -85,6 +87,8 @@ public final class FinetuneRun {
     TorchRuntime.seed(cfg.train().seed());
     MPlug model = new MPlug(cfg.model().withParts(task.parts()));
     task.extend(model);
+    // on the training device from the start: the untrained model is scored there too, and init's weights load there
+    model.moveTo(ComputeDevice.parse(cfg.train().device(), "train.device").requireAvailable("device"));
     TaskEvaluation untrained = null;
     if (options.scoreUntrained() && cfg.eval() != null) {
       untrained = evaluate(task, model, tokenizer, cfg, "untrained", log);
@@ -105,7 +109,7 @@ public final class FinetuneRun {
                 cfg.train().totalSteps(), cfg.train().logEvery()), group)) {
       if (group.rank() > 0) TorchRuntime.seed(cfg.train().seed() + group.rank());   // own dropout masks
       if (group.writer()) Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
-      double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision());
+      double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision(), trainer.device());
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "%s: %,d parameters; batch %d; threads %d%n", task.name(),
           model.namedParameters().values().stream().mapToLong(t -> t.numel()).sum(), cfg.data().batchSize(),
@@ -140,14 +144,14 @@ public final class FinetuneRun {
   /** One evaluation with the run's generator state left as it was (training continues identically). */
   private static TaskEvaluation evaluate(DownstreamTask<?> task, MPlug model, BertTokenizer tokenizer,
       FinetuneConfig cfg, String when, PrintStream log) {
-    byte[] rng = TorchRuntime.cpuRngState();
+    GeneratorStates generators = GeneratorStates.capture(model.device());
     long t0 = System.nanoTime();
     try {
       TaskEvaluation e = task.evaluate(model, tokenizer, cfg.eval());
       log.printf(Locale.ROOT, "evaluation (%s): %s in %.1f s%n", when, format(e), (System.nanoTime() - t0) / 1e9);
       return e;
     } finally {
-      TorchRuntime.setCpuRngState(rng);
+      generators.restore();
     }
   }
 

@@ -9,6 +9,7 @@ import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.task.pretrain.InitialWeights;
 import dev.mplug.task.pretrain.PretrainConfig;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.train.CheckpointStore;
 import dev.mplug.train.Trainer;
 import java.io.IOException;
@@ -39,6 +40,14 @@ public final class TrainedModel {
    * @param config the model config for files that do not carry one (official checkpoints); null = from the file
    */
   public static Loaded load(Path checkpoint, MPlugConfig config, DownstreamTask<?> task) {
+    return load(checkpoint, config, task, ComputeDevice.CPU);
+  }
+
+  /**
+   * {@link #load(Path, MPlugConfig, DownstreamTask)} on {@code device}: the weights are read on the host (a
+   * checkpoint is written from CPU copies) and the model is then moved there, in eval mode.
+   */
+  public static Loaded load(Path checkpoint, MPlugConfig config, DownstreamTask<?> task, ComputeDevice device) {
     if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + " does not exist");
     MPlugConfig c = config != null ? config : storedConfig(checkpoint);
     MPlug model = new MPlug(c.withParts(task.parts()));
@@ -50,6 +59,7 @@ public final class TrainedModel {
       throw new IllegalArgumentException("--checkpoint " + checkpoint + " lacks " + report.missing().size()
           + " parameters of this task's model, e.g. " + report.missing().get(0));
     }
+    model.moveTo(device);
     model.eval();
     return new Loaded(model, report);
   }

@@ -6,7 +6,9 @@ import java.util.Map;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -87,6 +89,12 @@ public record ComputeDevice(boolean cuda, int index) {
     return new Device(type(), (byte) (cuda ? index : -1));
   }
 
+  /** The device {@code t} lives on. */
+  public static ComputeDevice of(Tensor t) {
+    Device d = t.device();
+    return d.is_cuda() ? new ComputeDevice(true, Math.max(0, d.index())) : CPU;
+  }
+
   /** Whether {@code t} lives on this device. */
   public boolean holds(Tensor t) {
     Device d = t.device();
@@ -100,6 +108,17 @@ public record ComputeDevice(boolean cuda, int index) {
   public Tensor to(Tensor t, boolean nonBlocking) {
     if (holds(t)) return t;
     return t.to(torchDevice(), t.scalar_type(), nonBlocking, false, new MemoryFormatOptional());
+  }
+
+  /** {@code t} on this device, copied synchronously where it is elsewhere ({@code t} itself where it is here). */
+  public Tensor to(Tensor t) {
+    return to(t, false);
+  }
+
+  /** An uninitialised float32 tensor of {@code shape} on this device (an index filled batch by batch). */
+  public Tensor empty(long... shape) {
+    TensorOptions options = new TensorOptions(torchDevice()).dtype(new ScalarTypeOptional(torch.ScalarType.Float));
+    return torch.empty(shape, options, new MemoryFormatOptional());
   }
 
   /**

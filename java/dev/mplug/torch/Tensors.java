@@ -43,17 +43,25 @@ public final class Tensors {
     return t;
   }
 
-  /** The values of a float tensor, row-major (any layout or dtype is converted first). */
+  /**
+   * {@code t} read back to the host: a contiguous CPU tensor of {@code dtype} (copied from a CUDA device, which waits
+   * for the kernels that write it), before its memory is read from Java.
+   */
+  public static Tensor onHost(Tensor t, torch.ScalarType dtype) {
+    return ComputeDevice.CPU.to(t).to(dtype).contiguous();
+  }
+
+  /** The values of a float tensor, row-major, read back from its device (any layout or dtype is converted first). */
   public static float[] toFloats(Tensor t) {
-    Tensor c = t.to(torch.ScalarType.Float).contiguous();
+    Tensor c = onHost(t, torch.ScalarType.Float);
     float[] out = new float[(int) c.numel()];
     c.data_ptr_float().get(out);
     return out;
   }
 
-  /** The values of an integer tensor, row-major. */
+  /** The values of an integer tensor, row-major, read back from its device. */
   public static long[] toLongs(Tensor t) {
-    Tensor c = t.to(torch.ScalarType.Long).contiguous();
+    Tensor c = onHost(t, torch.ScalarType.Long);
     long[] out = new long[(int) c.numel()];
     c.data_ptr_long().get(out);
     return out;

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
+import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -93,33 +94,47 @@ public final class TorchRuntime {
     torch.manual_seed(seed);
   }
 
-  /** The state of libtorch's default CPU generator (dropout, multinomial, randperm ...), for exact resume. */
-  public static byte[] cpuRngState() {
+  /**
+   * The state of libtorch's default generator of {@code device} (the CPU's: dropout, multinomial, randperm and the
+   * masks drawn on the host; a CUDA device's: what kernels on it draw), for exact resume.
+   */
+  public static byte[] rngState(ComputeDevice device) {
     load();
-    Tensor state = torch.getDefaultCPUGenerator().get_state();
+    Tensor state = generator(device).get_state();
     try {
-      byte[] bytes = new byte[(int) state.numel()];
-      state.contiguous().data_ptr_byte().get(bytes);
-      return bytes;
+      return bytesOf(state);
     } finally {
       state.close();
     }
   }
 
-  /** Restores a state returned by {@link #cpuRngState()}. */
-  public static void setCpuRngState(byte[] bytes) {
+  /** Restores a state returned by {@link #rngState} for the same device kind. */
+  public static void setRngState(ComputeDevice device, byte[] bytes) {
     load();
-    Tensor current = torch.getDefaultCPUGenerator().get_state();
+    Generator generator = generator(device);
+    Tensor current = generator.get_state();
     try {
       if (current.numel() != bytes.length) {
-        throw new TorchException("CPU generator state has " + bytes.length + " bytes, libtorch expects "
+        throw new TorchException(device + " generator state has " + bytes.length + " bytes, libtorch expects "
             + current.numel() + " (a state from another libtorch version?)");
       }
       current.data_ptr_byte().put(bytes);
-      torch.getDefaultCPUGenerator().set_state(current);
+      generator.set_state(current);
     } finally {
       current.close();
     }
+  }
+
+  private static Generator generator(ComputeDevice device) {
+    return device.cuda() ? torch.globalContext().defaultGenerator(device.torchDevice())
+        : torch.getDefaultCPUGenerator();
+  }
+
+  /** A generator state (a CPU byte tensor) as Java bytes. */
+  private static byte[] bytesOf(Tensor state) {
+    byte[] bytes = new byte[(int) state.numel()];
+    state.contiguous().data_ptr_byte().get(bytes);
+    return bytes;
   }
 
   /** Whether libtorch sees a usable CUDA device (always false with the CPU jar). */

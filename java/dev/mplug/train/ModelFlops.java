@@ -1,5 +1,6 @@
 package dev.mplug.train;
 
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Precision;
 import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.Tensor;
@@ -13,21 +14,23 @@ public final class ModelFlops {
   private ModelFlops() {}
 
   /**
-   * Measures the matmul rate (FLOP/s) of {@code precision}'s dtype with the current thread settings: n x n matmuls
-   * for about {@code seconds} (for bf16 the rate of oneDNN's bf16 kernels, the one a bf16 step's MFU is measured
+   * Measures the matmul rate (FLOP/s) of {@code precision}'s dtype on {@code device} (the training device: a GPU
+   * run's MFU is measured against the GPU) with the current thread settings: n x n matmuls for about
+   * {@code seconds} (for bf16 on the CPU the rate of oneDNN's bf16 kernels, the one a bf16 step's MFU is measured
    * against).
    */
-  public static double measureMatmulPeak(int n, double seconds, Precision precision) {
+  public static double measureMatmulPeak(int n, double seconds, Precision precision, ComputeDevice device) {
     try (TensorScope scope = TensorScope.open()) {
-      Tensor a = torch.randn(n, n).to(precision.dtype());
-      Tensor b = torch.randn(n, n).to(precision.dtype());
-      torch.matmul(a, b);                         // warm up
+      Tensor a = device.to(torch.randn(n, n)).to(precision.dtype());
+      Tensor b = device.to(torch.randn(n, n)).to(precision.dtype());
+      Tensor c = torch.matmul(a, b);              // warm up
+      c.sum().item_double();                      // a read-back waits for a device's queued kernels
       long runs = 0;
       long start = System.nanoTime();
       long deadline = start + (long) (seconds * 1e9);
       while (System.nanoTime() < deadline || runs < 2) {
         try (TensorScope inner = TensorScope.open()) {
-          torch.matmul(a, b);                     // CPU kernels return when done
+          torch.matmul(a, b).sum().item_double(); // done when read (CPU kernels return when done anyway)
         }
         runs++;
       }

@@ -61,8 +61,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Device ({@code train.device}, {@link ComputeDevice}): the parameters and the task's state tensors are moved to
  * it in place at construction, each batch's tensors are copied there ({@link DeviceBatches}: pinned memory and a copy
  * stream on CUDA), bf16 autocast runs on the device, the optimizer state is created there, and checkpoints are
- * written from CPU copies (so they load on either device). On CUDA the metrics also carry the caching allocator's
- * allocated (now and step peak) and reserved memory ({@link CudaMemory}).
+ * written from CPU copies (so they load on either device), with the CUDA generator's state beside the CPU one on a
+ * CUDA run (restored on resume where both have it; said in the log where not). On CUDA the metrics also carry the
+ * caching allocator's allocated (now and step peak) and reserved memory ({@link CudaMemory}).
  *
  * <p>Profiling: each step opens the ranges {@code step}, {@code data_wait}, {@code forward}, {@code backward},
  * {@code clip_grad} and {@code optimizer_step} ({@link Range}; free unless a trace or an Nsight tool listens), and the
@@ -73,6 +74,10 @@ public final class Trainer<B> implements AutoCloseable {
   public static final String MODEL_FILE = "model.safetensors";
   public static final String OPTIMIZER_FILE = "optimizer.safetensors";
   public static final String STATE_FILE = "trainer.json";
+  /** The state file's keys of the generator states ({@code rank_...}: one per rank of a data-parallel run). */
+  static final String CPU_RNG = "torch_cpu_rng";
+  static final String CUDA_RNG = "torch_cuda_rng";
+  private static final String RANK_PREFIX = "rank_";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double MIB = 1 << 20;
 
@@ -376,7 +381,9 @@ public final class Trainer<B> implements AutoCloseable {
   public Path save() {
     long at = step;
     CheckpointStore.Score score = scoreAt == null ? null : score(at);
-    List<byte[]> generators = group.allGatherBytes("generator state", TorchRuntime.cpuRngState());
+    List<byte[]> generators = group.allGatherBytes("generator state", TorchRuntime.rngState(ComputeDevice.CPU));
+    List<byte[]> cudaGenerators = device.cuda()
+        ? group.allGatherBytes("CUDA generator state", TorchRuntime.rngState(device)) : null;
     if (!writer) {
       if (zero != null) {
         try {
@@ -407,11 +414,16 @@ public final class Trainer<B> implements AutoCloseable {
       state.putObject("data").put("epoch", pos.epoch()).put("offset", pos.offset());
       ObjectNode counters = state.putObject("task_counters");
       new TreeMap<>(task.stateCounters()).forEach(counters::put);   // tasks may return Map.of: fix the order
-      state.put("torch_cpu_rng", Base64.getEncoder().encodeToString(generators.get(0)));
+      state.put(CPU_RNG, Base64.getEncoder().encodeToString(generators.get(0)));
+      if (cudaGenerators != null) state.put(CUDA_RNG, Base64.getEncoder().encodeToString(cudaGenerators.get(0)));
       if (group.distributed()) {
         state.put("world_size", group.worldSize());
-        var perRank = state.putArray("rank_torch_cpu_rng");
+        var perRank = state.putArray(RANK_PREFIX + CPU_RNG);
         generators.forEach(g -> perRank.add(Base64.getEncoder().encodeToString(g)));
+        if (cudaGenerators != null) {
+          var cudaPerRank = state.putArray(RANK_PREFIX + CUDA_RNG);
+          cudaGenerators.forEach(g -> cudaPerRank.add(Base64.getEncoder().encodeToString(g)));
+        }
       }
       state.put("model_config", task.configText());
       if (!task.taskName().isEmpty()) state.put("task", task.taskName());
@@ -474,12 +486,35 @@ public final class Trainer<B> implements AutoCloseable {
     skipped = state.path("skipped").asLong();
     nonFiniteInARow = state.path("nonfinite_in_a_row").asInt();
     int savedWorld = state.path("world_size").asInt(1);
-    JsonNode perRank = state.path("rank_torch_cpu_rng");
-    String generator = savedWorld == group.worldSize() && perRank.isArray()
-        ? perRank.get(group.rank()).asText() : state.path("torch_cpu_rng").asText();
-    TorchRuntime.setCpuRngState(Base64.getDecoder().decode(generator));
+    TorchRuntime.setRngState(ComputeDevice.CPU, generatorState(state, CPU_RNG, savedWorld));
+    restoreCudaGenerator(state, savedWorld, dir);
     data.seek(rescaled(new LoaderPosition(state.path("data").path("epoch").asInt(),
         state.path("data").path("offset").asInt()), savedWorld, dir));
+  }
+
+  /** This rank's generator state under {@code key} (its own entry when the rank count is the saved one). */
+  private byte[] generatorState(JsonNode state, String key, int savedWorld) {
+    JsonNode perRank = state.path(RANK_PREFIX + key);
+    String generator = savedWorld == group.worldSize() && perRank.isArray()
+        ? perRank.get(group.rank()).asText() : state.path(key).asText();
+    return Base64.getDecoder().decode(generator);
+  }
+
+  /**
+   * The CUDA generator's state where both the checkpoint and this run have one; otherwise the log says why the
+   * device's draws do not continue the saved sequence (a checkpoint of a CPU run on CUDA, or of a CUDA run on the CPU,
+   * still resumes: the weights, optimizer state, CPU generator and data position are the same).
+   */
+  private void restoreCudaGenerator(JsonNode state, int savedWorld, Path dir) {
+    boolean saved = state.has(CUDA_RNG);
+    if (saved && device.cuda()) {
+      TorchRuntime.setRngState(device, generatorState(state, CUDA_RNG, savedWorld));
+    } else if (saved) {
+      progress.message("resume: " + dir + " holds a CUDA generator state; not restored (this run is on the CPU)");
+    } else if (device.cuda()) {
+      progress.message("resume: " + dir + " holds no CUDA generator state (written by a CPU run); " + device
+          + " draws continue from its current state");
+    }
   }
 
   /**

@@ -59,7 +59,8 @@ class MPlugModelLifecycleTest {
     assertTrue(e.getMessage().startsWith("vocab " + world.resolve("no-vocab.txt") + " does not exist"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> MPlugModel.builder(demo).task(Task.RETRIEVAL).beamSize(3).build());
-    assertEquals("beam size and max length are for vqa and caption models, not retrieval", e.getMessage());
+    assertEquals("beam size and max length are for vqa, caption and video-caption models, not retrieval",
+        e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> MPlugModel.builder(demo).batchSize(0));
     try (MPlugModel vqa = MPlugModel.builder(demo).task(Task.VQA).build()) {
       ImageInput image = ImageInput.of(RandomCheckpoint.image(world, 0));

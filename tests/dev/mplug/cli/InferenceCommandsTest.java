@@ -13,11 +13,7 @@ import dev.mplug.api.Task;
 import dev.mplug.data.image.Images;
 import dev.mplug.data.synth.ShapesWorld;
 import dev.mplug.data.synth.SynthFiles;
-import dev.mplug.io.MPlugCheckpoint;
-import dev.mplug.model.MPlug;
-import dev.mplug.task.pretrain.PretrainConfig;
 import dev.mplug.testing.HeadCheckpoints;
-import dev.mplug.torch.TorchRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,11 +40,7 @@ class InferenceCommandsTest {
   static void checkpoint() throws Exception {
     world = dir.resolve("world");
     ShapesWorld.generate(world, ShapesWorld.Config.of(20, 0, 3, 64));
-    TorchRuntime.seed(4);
-    MPlug m = new MPlug(PretrainConfig.modelConfig("model-demo"));
-    checkpoint = world.resolve("demo.safetensors");
-    MPlugCheckpoint.save(m, checkpoint);
-    m.close();
+    checkpoint = HeadCheckpoints.demo(world.resolve("demo.safetensors"), 4);
   }
 
   private static String image(int i) {

@@ -11,11 +11,8 @@ import dev.mplug.api.MPlugModel;
 import dev.mplug.api.Task;
 import dev.mplug.data.synth.ShapesWorld;
 import dev.mplug.data.synth.SynthFiles;
-import dev.mplug.io.MPlugCheckpoint;
-import dev.mplug.model.MPlug;
-import dev.mplug.task.pretrain.PretrainConfig;
+import dev.mplug.testing.HeadCheckpoints;
 import dev.mplug.testing.NativeMemoryTrend;
-import dev.mplug.torch.TorchRuntime;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -63,11 +60,7 @@ class InferenceServerTest {
   static void model() throws IOException {
     world = dir.resolve("world");
     ShapesWorld.generate(world, ShapesWorld.Config.of(20, 0, 3, 64));
-    TorchRuntime.seed(9);
-    Path file = world.resolve("demo.safetensors");
-    MPlug m = new MPlug(PretrainConfig.modelConfig("model-demo"));
-    MPlugCheckpoint.save(m, file);
-    m.close();
+    Path file = HeadCheckpoints.demo(world.resolve("demo.safetensors"), 9);
     model = MPlugModel.builder(file).task(Task.VQA).threads(1).build();
     client = HttpClient.newHttpClient();
   }

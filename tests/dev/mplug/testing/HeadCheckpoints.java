@@ -20,12 +20,23 @@ import java.util.List;
 public final class HeadCheckpoints {
   private HeadCheckpoints() {}
 
-  public static Path save(String task, Path file, long seed) {
+  /** The whole untrained demo-size model (every part, no task head), seeded, saved as {@code file}. */
+  public static Path demo(Path file, long seed) {
     TorchRuntime.seed(seed);
-    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of()));
+    return write(new MPlug(PretrainConfig.modelConfig("model-demo")), file);
+  }
+
+  /** @param overrides the task's settings it needs to be built (video-qa: its answer list) */
+  public static Path save(String task, Path file, long seed, String... overrides) {
+    TorchRuntime.seed(seed);
+    DownstreamTask<?> t = Tasks.of(FinetuneConfig.defaults(task, List.of(overrides)));
     MPlug model = new MPlug(PretrainConfig.modelConfig("model-demo").withParts(t.parts()));
+    t.extend(model);
+    return write(model, file);
+  }
+
+  private static Path write(MPlug model, Path file) {
     try {
-      t.extend(model);
       MPlugCheckpoint.save(model, file);
       return file;
     } catch (IOException e) {

@@ -1,14 +1,18 @@
 package dev.mplug.torch;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
@@ -63,5 +67,41 @@ class ComputeDeviceTest {
       assertSame(t, copy.copy(t));
       copy.ready();
     }
+  }
+
+  @Test
+  void theDeviceOfATensorIsReadFromItAndHostReadsCopyAndConvert() {
+    TorchRuntime.load();
+    try (TensorScope _ = TensorScope.open()) {
+      Tensor t = torch.arange(new Scalar(6)).view(2, 3).t();   // int64, not contiguous
+      assertEquals(ComputeDevice.CPU, ComputeDevice.of(t));
+      assertSame(t, ComputeDevice.CPU.to(t));
+      Tensor host = Tensors.onHost(t, torch.ScalarType.Float);
+      assertTrue(host.is_contiguous() && ComputeDevice.CPU.holds(host));
+      assertEquals(torch.ScalarType.Float.value, host.scalar_type().value);
+      assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, Tensors.toFloats(t));
+      assertArrayEquals(new long[] {0, 3, 1, 4, 2, 5}, Tensors.toLongs(t));
+      Tensor index = ComputeDevice.CPU.empty(4, 2);
+      assertArrayEquals(new long[] {4, 2}, Tensors.shape(index));
+      assertEquals(torch.ScalarType.Float.value, index.scalar_type().value);
+      assertEquals(ComputeDevice.CPU, ComputeDevice.of(index));
+    }
+  }
+
+  @Test
+  void generatorStatesPutTheDrawsBackWhereTheyWere() {
+    TorchRuntime.seed(11);
+    GeneratorStates states = GeneratorStates.capture(ComputeDevice.CPU);
+    assertNull(states.cuda(), "no CUDA generator in a CPU run");
+    float[] first = Tensors.toFloats(torch.rand(5));
+    TorchRuntime.seed(12);                                 // an evaluation reseeds, as MaskedTokenAccuracy does
+    assertFalse(Arrays.equals(first, Tensors.toFloats(torch.rand(5))));
+    states.restore();
+    assertArrayEquals(first, Tensors.toFloats(torch.rand(5)), "the draws continue as if nothing had run");
+    byte[] cpu = TorchRuntime.rngState(ComputeDevice.CPU);
+    TorchException e = assertThrows(TorchException.class,
+        () -> TorchRuntime.setRngState(ComputeDevice.CPU, Arrays.copyOf(cpu, 3)));
+    assertEquals("cpu generator state has 3 bytes, libtorch expects " + cpu.length + " (a state from another "
+        + "libtorch version?)", e.getMessage());
   }
 }

@@ -1,5 +1,6 @@
 package dev.mplug.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mplug.data.loader.LoaderPosition;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Tensors;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
@@ -17,6 +20,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,6 +193,45 @@ class TrainerResumeTest {
       assertEquals(0.0, Tensors.toFloats(task.params.get("head.bias").sub(before).abs().max())[0], "no update applied");
     }
     assertFalse(Files.exists(tmp.resolve("nan").resolve("step-000000003")), "nothing checkpointed from NaN steps");
+  }
+
+  @Test
+  void aCpuRunStoresNoCudaGeneratorStateAndACudaStateIsReportedNotRestoredOnTheCpu() throws IOException {
+    TorchRuntime.setThreads(1);
+    Path dir = tmp.resolve("rng");
+    try (ToyTask task = new ToyTask(); var t = trainer(task, dir, 3)) {
+      TorchRuntime.seed(5);
+      t.run(3);
+    }
+    Path saved = new CheckpointStore(dir, 2).latestValid().orElseThrow();
+    Path stateFile = saved.resolve(Trainer.STATE_FILE);
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode state = (ObjectNode) json.readTree(stateFile.toFile());
+    assertTrue(state.has(Trainer.CPU_RNG), state.toString());
+    assertFalse(state.has(Trainer.CUDA_RNG), "a CPU run has no CUDA generator: " + state);
+    byte[] cpu = Base64.getDecoder().decode(state.path(Trainer.CPU_RNG).asText());
+
+    // the same checkpoint as a CUDA run would have written it (a CUDA generator state beside the CPU one)
+    state.put(Trainer.CUDA_RNG, Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}));
+    Files.write(stateFile, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+    Path manifest = saved.resolve(CheckpointStore.MANIFEST);
+    ObjectNode files = (ObjectNode) json.readTree(manifest.toFile());
+    ((ObjectNode) files.path("files").path(Trainer.STATE_FILE)).put("size", Files.size(stateFile))
+        .put("crc32c", CheckpointStore.crc(stateFile));
+    Files.write(manifest, json.writeValueAsBytes(files));
+    CheckpointStore.requireValid(saved);
+
+    TorchRuntime.seed(999);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Progress progress = new Progress(new PrintStream(log), false, 3, 1);
+    try (ToyTask task = new ToyTask(); var t = new Trainer<>(config(3), task, new ToyBatches(),
+        new CheckpointStore(tmp.resolve("rng2"), 2), List.of(), progress, true)) {
+      t.resume(saved);
+      assertEquals(3, t.step());
+    }
+    assertArrayEquals(cpu, TorchRuntime.rngState(ComputeDevice.CPU), "the CPU generator is restored");
+    assertEquals("resume: " + saved + " holds a CUDA generator state; not restored (this run is on the CPU)\n",
+        log.toString());
   }
 
   @Test

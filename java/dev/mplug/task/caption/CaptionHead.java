@@ -5,6 +5,7 @@ import dev.mplug.model.BeamSearch;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.Arrays;
@@ -86,25 +87,31 @@ public final class CaptionHead {
 
   /** The image tokens the decoder reads: images [B, 3, R, R] (or the head's visual media) -> V0 [B, Nv, H]. */
   public Tensor imageStates(Tensor images) {
-    return visual.apply(images);
+    return visual.apply(model.device().to(images));
   }
 
   /** The captioning loss of ids [B, T] (mask [B, T]) over the media's {@link #imageStates}: the training objective. */
   public Tensor loss(Tensor media, Tensor ids, Tensor mask) {
-    return tokenMeanLoss(logits(imageStates(media), ids, mask), ids, model.config().text().padTokenId());
+    Tensor v = imageStates(media);
+    Tensor targets = ComputeDevice.of(v).to(ids);
+    return tokenMeanLoss(logits(v, targets, mask), targets, model.config().text().padTokenId());
   }
 
   /** Teacher forcing: ids [B, T] ([CLS] caption [SEP] ... [PAD]) and their mask [B, T] over images [B, 3, R, R]. */
   public Output forward(Tensor images, Tensor ids, Tensor mask) {
-    Tensor vit = model.visionTokens(images);                                              // [B, Nv, W]
+    ComputeDevice device = model.device();
+    Tensor targets = device.to(ids);
+    Tensor vit = model.visionTokens(device.to(images));                                   // [B, Nv, W]
     Tensor v = model.visionEmbeds(vit);                                                   // [B, Nv, H]
-    Tensor logits = logits(v, ids, mask);                                                 // [B, T, V]
-    return new Output(vit, v, logits, tokenMeanLoss(logits, ids, model.config().text().padTokenId()));
+    Tensor logits = logits(v, targets, mask);                                             // [B, T, V]
+    return new Output(vit, v, logits, tokenMeanLoss(logits, targets, model.config().text().padTokenId()));
   }
 
-  /** Decoder logits [B, T, V] of ids [B, T] (mask [B, T] or null) over image tokens [B, Nv, H]. */
+  /** Decoder logits [B, T, V] of ids [B, T] (mask [B, T] or null) over image tokens [B, Nv, H] (on their device). */
   public Tensor logits(Tensor visionEmbeds, Tensor ids, Tensor mask) {
-    return model.decoder().forward(ids, mask, visionEmbeds, MPlug.imageMask(visionEmbeds));
+    ComputeDevice device = ComputeDevice.of(visionEmbeds);
+    return model.decoder().forward(device.to(ids), mask == null ? null : device.to(mask), visionEmbeds,
+        MPlug.imageMask(visionEmbeds));
   }
 
   /**
@@ -150,7 +157,9 @@ public final class CaptionHead {
         }
         Arrays.fill(keep, (int) (i * l), (int) (i * l + lengths[i]), 1L);
       }
-      Tensor mask = Tensors.longs(keep, n, l);                                             // [N, L]
+      ComputeDevice device = ComputeDevice.of(visionEmbeds);
+      Tensor mask = device.to(Tensors.longs(keep, n, l));                                  // [N, L]
+      ids = device.to(ids);
       Tensor logits = logits(visionEmbeds, ids, mask);                                     // [N, L, V]
       Tensor logp = torch.log_softmax(logits.narrow(1, 0, l - 1), -1);                     // [N, L-1, V]
       Tensor token = logp.gather(2, ids.narrow(1, 1, l - 1).unsqueeze(2)).squeeze(2);     // [N, L-1]

@@ -8,6 +8,7 @@ import dev.mplug.eval.caption.PtbTokenizer;
 import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.profile.Range;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Tensors;
 import dev.mplug.task.FineTuning;
 import java.nio.file.Path;
@@ -114,7 +115,7 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
         row++;
       }
     }
-    Tensor memory = v.index_select(0, Tensors.longs(owner, n));                          // [N, Nv, H]
+    Tensor memory = v.index_select(0, ComputeDevice.of(v).to(Tensors.longs(owner, n)));  // [N, Nv, H]
     Tensor logProbs;
     try (Range r = Range.open("loss.scst")) {
       logProbs = head.sequenceLogProbs(memory, Tensors.longs(ids, n, longest), lengths);    // [N]
@@ -147,7 +148,8 @@ public final class SelfCriticalTraining extends FineTuning<CaptionBatch> {
       start += size;
     }
     if (start != n) throw new IllegalArgumentException("groups cover " + start + " of " + n + " hypotheses");
-    return logProbs.mul(Tensors.floats(scale, n).to(logProbs.scalar_type())).neg().mean();
+    Tensor weights = ComputeDevice.of(logProbs).to(Tensors.floats(scale, n)).to(logProbs.scalar_type());
+    return logProbs.mul(weights).neg().mean();
   }
 
   /** The mean CIDEr-D reward of the last batch's hypotheses. */

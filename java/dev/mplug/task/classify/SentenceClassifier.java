@@ -1,6 +1,7 @@
 package dev.mplug.task.classify;
 
 import dev.mplug.model.MPlug;
+import dev.mplug.torch.ComputeDevice;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -39,6 +40,7 @@ public interface SentenceClassifier {
       throw new IllegalArgumentException("labels must be [" + logits.size(0) + "], got " + labels.dim() + "-d with "
           + labels.size(0) + " rows");
     }
-    return new Output(logits, torch.cross_entropy_loss(logits, labels, new TensorOptional(), 1, -100, 0.0));
+    Tensor targets = ComputeDevice.of(logits).to(labels);
+    return new Output(logits, torch.cross_entropy_loss(logits, targets, new TensorOptional(), 1, -100, 0.0));
   }
 }

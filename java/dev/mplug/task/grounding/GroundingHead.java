@@ -6,6 +6,7 @@ import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.model.TextDecoder;
 import dev.mplug.nn.ModuleBase;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -114,12 +115,14 @@ public final class GroundingHead {
 
   /** Encodes images [B, 3, R, R] and expressions (ids, mask [B, T]) into the decoder's memory. */
   public Memory memory(Tensor images, Tensor textIds, Tensor textMask) {
-    Tensor vision = model.visionEmbeds(model.visionTokens(images));                         // V0 [B, Nv, H]
+    ComputeDevice device = model.device();
+    Tensor keep = device.to(textMask);
+    Tensor vision = model.visionEmbeds(model.visionTokens(device.to(images)));              // V0 [B, Nv, H]
     Tensor imageMask = MPlug.imageMask(vision);                                              // [B, Nv]
-    Tensor text = model.textEmbeds(textIds, textMask);                                       // L0 [B, T, H]
-    SkipConnectedFusion.Output fused = model.fuse(text, textMask, vision, imageMask);
+    Tensor text = model.textEmbeds(device.to(textIds), keep);                                // L0 [B, T, H]
+    SkipConnectedFusion.Output fused = model.fuse(text, keep, vision, imageMask);
     Tensor states = torch.cat(new TensorVector(fused.image(), fused.text()), 1);            // [B, Nv + T, H]
-    Tensor mask = torch.cat(new TensorVector(imageMask, textMask.to(torch.ScalarType.Long)), 1); // [B, Nv + T]
+    Tensor mask = torch.cat(new TensorVector(imageMask, keep.to(torch.ScalarType.Long)), 1); // [B, Nv + T]
     return new Memory(states, mask);
   }
 
@@ -127,11 +130,12 @@ public final class GroundingHead {
   public Output forward(Tensor images, Tensor textIds, Tensor textMask, Tensor targets) {
     ModuleBase.requireShape(targets, "grounding targets (cx, cy, w, h)", images.size(0), STEPS);
     Memory memory = memory(images, textIds, textMask);
-    Tensor targetIds = tokens.encode(targets);                                               // [B, 4]
+    Tensor boxes = ComputeDevice.of(memory.states()).to(targets);
+    Tensor targetIds = tokens.encode(boxes);                                                 // [B, 4]
     Tensor input = torch.cat(new TensorVector(start(images.size(0), targetIds), targetIds), 1); // [B, 5]
     Tensor logits = model.decoder().forward(input, null, memory.states(), memory.mask());    // [B, 5, V]
     Tensor masked = logits.narrow(1, 0, STEPS).add(tokens.logitMask(logits.size(2), logits)); // [B, 4, V]
-    return loss(masked, targetIds, targets, tokens, weights);
+    return loss(masked, targetIds, boxes, tokens, weights);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.mplug.nn.Handles;
 import dev.mplug.nn.ModuleBase;
 import dev.mplug.task.classify.ClassifierMlp;
 import dev.mplug.task.classify.SentenceClassifier;
+import dev.mplug.torch.ComputeDevice;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -82,12 +83,14 @@ public final class Nlvr2Head implements SentenceClassifier {
       throw new IllegalArgumentException("nlvr2 takes image pairs [B, 2, 3, R, R], got " + images.dim() + "-d");
     }
     long b = images.size(0);
-    Tensor v = model.visionEmbeds(model.visionTokens(images.flatten(0, 1)));       // [2B, Nv, H]
+    ComputeDevice device = model.device();
+    Tensor keep = device.to(mask);
+    Tensor v = model.visionEmbeds(model.visionTokens(device.to(images).flatten(0, 1)));   // [2B, Nv, H]
     long nv = v.size(1);
     long h = v.size(2);
     Tensor pair = v.view(b, 2, nv, h).add(imageEmbeddings.view(1, 2, 1, h));      // [B, 2, Nv, H]
     Tensor visual = pair.reshape(b, 2 * nv, h);                                     // [B, 2 Nv, H]
-    Tensor l = model.textEmbeds(ids, mask);                                         // L0 [B, T, H]
-    return model.fuse(l, mask, visual, MPlug.imageMask(visual)).text();            // [B, T, H]
+    Tensor l = model.textEmbeds(device.to(ids), keep);                              // L0 [B, T, H]
+    return model.fuse(l, keep, visual, MPlug.imageMask(visual)).text();            // [B, T, H]
   }
 }

@@ -100,7 +100,7 @@ public final class PretrainRun {
                 cfg.train().totalSteps(), cfg.train().logEvery()), group)) {
       if (group.rank() > 0) TorchRuntime.seed(cfg.train().seed() + group.rank());   // own masks and negatives
       if (group.writer()) Files.writeString(out.resolve("model_config.txtpb"), ConfigFile.format(model.config()));
-      double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision());
+      double peak = ModelFlops.measureMatmulPeak(512, 0.5, trainer.precision(), trainer.device());
       trainer.setPeakFlops(peak);
       log.printf(Locale.ROOT, "model: %,d parameters; data: %d samples/epoch (%d batches of %d) per rank, %d rank(s); "
           + "threads %d; matmul peak %.1f GFLOP/s; ~%.2f GFLOP per sample%n", model.namedParameters().values()

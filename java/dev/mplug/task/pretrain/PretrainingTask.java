@@ -18,6 +18,7 @@ import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.profile.Range;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.Tensors;
 import dev.mplug.train.TrainingTask;
 import java.util.ArrayList;
@@ -202,7 +203,9 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
   private Tensor maskedVisionModeling(Tensor images, Tensor text, Tensor mask, Tensor visionM) {
     MaskedVisionSettings settings = objectives.mvm();
     int grid = online.config().vision().grid();
-    Tensor patchMask = MaskedVisionModeling.mask(images.size(0), grid, settings.maskRatio(), settings.shape());
+    // drawn on the host from the CPU generator (as the MLM masks: the same on every device), used on the images' one
+    Tensor patchMask = ComputeDevice.of(images).to(MaskedVisionModeling.mask(images.size(0), grid,
+        settings.maskRatio(), settings.shape()));
     Tensor masked = online.visionEmbeds(online.visionTokens(images, patchMask, mvmHead.maskEmbedding()));
     SkipConnectedFusion.Output fused = online.fuse(text, mask, masked, MPlug.imageMask(masked));
     Tensor patches = fused.image().narrow(1, 1, (long) grid * grid);                      // [B, P, H]
@@ -224,13 +227,14 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
     }
     TokenBatch p = tokenizer.encodeBatch(prefixes, maxTokens, Padding.LONGEST);
     TokenBatch t = tokenizer.encodeBatch(targets, maxTokens, Padding.LONGEST);
-    Tensor prefixIds = p.idsTensor();
-    Tensor prefixMask = p.maskTensor();
+    ComputeDevice device = ComputeDevice.of(vision);   // the splits are tokenised here, on the host
+    Tensor prefixIds = device.to(p.idsTensor());
+    Tensor prefixMask = device.to(p.maskTensor());
     Tensor text = online.textEmbeds(prefixIds, prefixMask);                              // [B, Tp, H]
     SkipConnectedFusion.Output fused = online.fuse(text, prefixMask, vision, imageMask);
     Tensor[] states = MPlug.questionStates(fused, prefixMask);                           // [B, Nv + Tp, H], mask
-    Tensor targetIds = t.idsTensor();
-    Tensor targetMask = t.maskTensor();
+    Tensor targetIds = device.to(t.idsTensor());
+    Tensor targetMask = device.to(t.maskTensor());
     Tensor logits = online.decoder().forward(targetIds, targetMask, states[0], states[1]); // [B, Tt, V]
     return PrefixLanguageModeling.loss(logits, targetIds, targetMask);
   }

@@ -7,6 +7,7 @@ import dev.mplug.model.Part;
 import dev.mplug.model.SkipConnectedFusion;
 import dev.mplug.data.text.TokenBatch;
 import dev.mplug.loss.Distillation;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.List;
@@ -84,7 +85,7 @@ public final class RetrievalHead {
 
   /** The visual inputs (images [N, 3, R, R], or what the head's visual side reads) -> embeddings and ITC features. */
   public Images images(Tensor media) {
-    return visual.apply(media);
+    return visual.apply(model.device().to(media));
   }
 
   /**
@@ -92,6 +93,7 @@ public final class RetrievalHead {
    * gradients): {@code load.apply(start, count)} gives items start .. start + count - 1 as one batch tensor.
    */
   public Images images(int n, int batch, BiFunction<Integer, Integer, Tensor> load) {
+    ComputeDevice device = model.device();
     Tensor embeds = null;
     Tensor features = null;
     for (int start = 0; start < n; start += batch) {
@@ -99,8 +101,8 @@ public final class RetrievalHead {
       try (TensorScope scope = TensorScope.open()) {
         Images part = images(load.apply(start, b));
         if (embeds == null) {
-          embeds = scope.keep(torch.empty(n, part.embeds().size(1), part.embeds().size(2)));   // [N, Nv, H]
-          features = scope.keep(torch.empty(n, part.features().size(1)));                     // [N, E]
+          embeds = scope.keep(device.empty(n, part.embeds().size(1), part.embeds().size(2)));  // [N, Nv, H]
+          features = scope.keep(device.empty(n, part.features().size(1)));                    // [N, E]
         }
         embeds.narrow(0, start, b).copy_(part.embeds());
         features.narrow(0, start, b).copy_(part.features());
@@ -116,8 +118,10 @@ public final class RetrievalHead {
 
   /** Token ids and keep-mask [M, T] -> their embeddings and ITC features. */
   public Texts texts(Tensor ids, Tensor mask) {
-    Tensor l = model.textEmbeds(ids, mask);                                        // [M, T, H]
-    return new Texts(l, mask, model.textFeatures(l));                              // [M, E]
+    ComputeDevice device = model.device();
+    Tensor keep = device.to(mask);
+    Tensor l = model.textEmbeds(device.to(ids), keep);                             // [M, T, H]
+    return new Texts(l, keep, model.textFeatures(l));                              // [M, E]
   }
 
   /**
@@ -125,8 +129,9 @@ public final class RetrievalHead {
    * mode, without gradients): embeddings [M, T, H], the mask and ITC features [M, E].
    */
   public Texts texts(TokenBatch tokens, int batch) {
-    Tensor ids = tokens.idsTensor();                                               // [M, T]
-    Tensor mask = tokens.maskTensor();                                             // [M, T]
+    ComputeDevice device = model.device();
+    Tensor ids = device.to(tokens.idsTensor());                                    // [M, T]
+    Tensor mask = device.to(tokens.maskTensor());                                  // [M, T]
     int m = (int) ids.size(0);
     Tensor embeds = null;
     Tensor features = null;
@@ -135,8 +140,8 @@ public final class RetrievalHead {
       try (TensorScope scope = TensorScope.open()) {
         Texts part = texts(ids.narrow(0, start, b), mask.narrow(0, start, b));
         if (embeds == null) {
-          embeds = scope.keep(torch.empty(m, part.embeds().size(1), part.embeds().size(2)));   // [M, T, H]
-          features = scope.keep(torch.empty(m, part.features().size(1)));                     // [M, E]
+          embeds = scope.keep(device.empty(m, part.embeds().size(1), part.embeds().size(2)));  // [M, T, H]
+          features = scope.keep(device.empty(m, part.features().size(1)));                    // [M, E]
         }
         embeds.narrow(0, start, b).copy_(part.embeds());
         features.narrow(0, start, b).copy_(part.features());
@@ -147,12 +152,14 @@ public final class RetrievalHead {
 
   /** The forward of aligned pairs: image i [B, 3, R, R] with text i [B, T]. */
   public Output forward(Tensor images, Tensor ids, Tensor mask) {
-    Tensor vit = model.visionTokens(images);                                       // [B, Nv, W]
+    ComputeDevice device = model.device();
+    Tensor keep = device.to(mask);
+    Tensor vit = model.visionTokens(device.to(images));                            // [B, Nv, W]
     Tensor v = model.visionEmbeds(vit);                                            // [B, Nv, H]
-    Tensor l = model.textEmbeds(ids, mask);                                        // [B, T, H]
+    Tensor l = model.textEmbeds(device.to(ids), keep);                             // [B, T, H]
     Tensor imageFeat = model.imageFeatures(v);                                     // [B, E]
     Tensor textFeat = model.textFeatures(l);                                       // [B, E]
-    SkipConnectedFusion.Output fused = model.fuse(l, mask, v, MPlug.imageMask(v));
+    SkipConnectedFusion.Output fused = model.fuse(l, keep, v, MPlug.imageMask(v));
     return new Output(vit, v, l, imageFeat, textFeat, model.similarity(imageFeat, textFeat),
         model.similarity(textFeat, imageFeat), fused, model.itmLogits(fused.text()));
   }
@@ -169,6 +176,21 @@ public final class RetrievalHead {
   }
 
   /**
+   * The match scores of the pairs (image row {@code imageRows[p]} of {@code visionEmbeds}, text row
+   * {@code textRows[p]} of {@code texts}), read back to the host: the re-ranking step of retrieval inference (call in
+   * eval mode, without gradients). The row indices go to the embeddings' device.
+   */
+  public float[] pairScores(Tensor visionEmbeds, long[] imageRows, Texts texts, long[] textRows) {
+    try (TensorScope scope = TensorScope.open()) {
+      ComputeDevice device = ComputeDevice.of(visionEmbeds);
+      Tensor im = device.to(Tensors.longs(imageRows, imageRows.length));
+      Tensor tx = device.to(Tensors.longs(textRows, textRows.length));
+      return Tensors.toFloats(matchScores(visionEmbeds.index_select(0, im),            // [P, Nv, H]
+          texts.embeds().index_select(0, tx), texts.mask().index_select(0, tx)));     // [P, T, H], [P, T] -> [P]
+    }
+  }
+
+  /**
    * ITC and ITM of a training batch (call in train mode). Pairs of the same image are positives for ITC and never
    * drawn as ITM negatives.
    *
@@ -178,16 +200,17 @@ public final class RetrievalHead {
   public Losses losses(Tensor images, Tensor ids, Tensor mask, Tensor imageIds) {
     Images v = images(images);
     Texts l = texts(ids, mask);
+    Tensor pairsOf = model.device().to(imageIds);
     Tensor simI2t = model.similarity(v.features(), l.features());                  // [B, B]
     Tensor simT2i = model.similarity(l.features(), v.features());                  // [B, B]
-    Tensor itc = contrastiveLoss(simI2t, simT2i, imageIds);
-    HardNegatives.Indices neg = RetrievalNegatives.sample(simI2t, simT2i, imageIds);
+    Tensor itc = contrastiveLoss(simI2t, simT2i, pairsOf);
+    HardNegatives.Indices neg = RetrievalNegatives.sample(simI2t, simT2i, pairsOf);
     Tensor negImages = v.embeds().index_select(0, neg.imageForText());            // [B, Nv, H]
     Tensor negTexts = l.embeds().index_select(0, neg.textForImage());             // [B, T, H]
-    Tensor negMask = mask.index_select(0, neg.textForImage());                     // [B, T]
+    Tensor negMask = l.mask().index_select(0, neg.textForImage());                 // [B, T]
     Tensor allImages = torch.cat(new TensorVector(v.embeds(), negImages, v.embeds()), 0);   // [3B, Nv, H]
     Tensor allTexts = torch.cat(new TensorVector(l.embeds(), l.embeds(), negTexts), 0);     // [3B, T, H]
-    Tensor allMask = torch.cat(new TensorVector(mask, mask, negMask), 0);                    // [3B, T]
+    Tensor allMask = torch.cat(new TensorVector(l.mask(), l.mask(), negMask), 0);            // [3B, T]
     Tensor itm = ImageTextMatching.loss(matchLogits(allImages, allTexts, allMask));          // [3B, 2] -> []
     return new Losses(itc, itm);
   }

@@ -33,7 +33,7 @@ public final class RetrievalNegatives {
       Tensor ids = imageIds.view(-1, 1);                                           // [B, 1]
       Tensor same = ids.eq(ids.t());                                               // [B, B] bool
       Tensor others = same.logical_not().to(torch.ScalarType.Float);               // [B, B]
-      Tensor notSelf = torch.ones(b, b).sub(torch.eye(b));                         // [B, B]
+      Tensor notSelf = torch.ones_like(others).fill_diagonal_(new Scalar(0.0));    // [B, B]
       Tensor fallback = torch.where(rowSum(others).gt(new Scalar(0)), others, notSelf);
       Tensor textForImage = draw(weights(simI2t, same, fallback), b);             // [B]
       Tensor imageForText = draw(weights(simT2i, same, fallback), b);             // [B]

@@ -136,20 +136,10 @@ public final class RetrievalRanking {
     int[][] goldOfImage = gold.textsOfImage().toArray(new int[0][]);
     int[][] goldOfText = Arrays.stream(gold.imageOfText()).mapToObj(i -> new int[] {i}).toArray(int[][]::new);
     Direction i2t = direction(images.features(), texts.features(), goldOfImage, options, nanos,
-        (q, c) -> scores(head, images.embeds(), q, texts, c));
+        (q, c) -> head.pairScores(images.embeds(), q, texts, c));
     Direction t2i = direction(texts.features(), images.features(), goldOfText, options, nanos,
-        (q, c) -> scores(head, images.embeds(), c, texts, q));
+        (q, c) -> head.pairScores(images.embeds(), c, texts, q));
     return new Result(i2t, t2i, nanos[0] / 1e9, nanos[1] / 1e9);
-  }
-
-  private static float[] scores(RetrievalHead head, Tensor visionEmbeds, long[] imageRows, RetrievalHead.Texts texts,
-      long[] textRows) {
-    try (TensorScope scope = TensorScope.open()) {
-      Tensor im = Tensors.longs(imageRows, imageRows.length);
-      Tensor tx = Tensors.longs(textRows, textRows.length);
-      return Tensors.toFloats(head.matchScores(visionEmbeds.index_select(0, im),   // [P, Nv, H]
-          texts.embeds().index_select(0, tx), texts.mask().index_select(0, tx)));  // [P, T, H], [P, T] -> [P]
-    }
   }
 
   private static Direction direction(Tensor queryFeatures, Tensor candidateFeatures, int[][] golds, Options o,

@@ -5,6 +5,7 @@ import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
 import dev.mplug.task.classify.ClassifierMlp;
 import dev.mplug.task.classify.SentenceClassifier;
+import dev.mplug.torch.ComputeDevice;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
@@ -53,9 +54,11 @@ public final class SnliVeHead implements SentenceClassifier {
   public Tensor logits(Tensor images, Tensor ids, Tensor mask) {
     if (images.dim() != 4) throw new IllegalArgumentException("snli-ve takes images [B, 3, R, R], got " + images.dim()
         + "-d");
-    Tensor v = model.visionEmbeds(model.visionTokens(images));                   // V0 [B, Nv, H]
-    Tensor l = model.textEmbeds(ids, mask);                                        // L0 [B, T, H]
-    Tensor text = model.fuse(l, mask, v, MPlug.imageMask(v)).text();              // L [B, T, H]
+    ComputeDevice device = model.device();
+    Tensor keep = device.to(mask);
+    Tensor v = model.visionEmbeds(model.visionTokens(device.to(images)));        // V0 [B, Nv, H]
+    Tensor l = model.textEmbeds(device.to(ids), keep);                             // L0 [B, T, H]
+    Tensor text = model.fuse(l, keep, v, MPlug.imageMask(v)).text();              // L [B, T, H]
     return classifier.forward(text.select(1, 0));                                 // [B, 3]
   }
 }

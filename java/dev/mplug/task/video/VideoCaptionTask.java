@@ -58,6 +58,11 @@ public final class VideoCaptionTask implements DownstreamTask<CaptionBatch> {
     return caption.metrics();
   }
 
+  /** Frames sampled per clip ({@code video.frames}). */
+  public int frames() {
+    return frames;
+  }
+
   /** The captioner reading clips [B, F, 3, R, R] with this config's decoding settings and prompt. */
   public CaptionHead head(MPlug model, BertTokenizer tokenizer) {
     return new CaptionHead(model, caption.generation(tokenizer.vocabulary()), caption.promptIds(tokenizer),

@@ -38,13 +38,25 @@ public final class VideoQaTask implements DownstreamTask<VqaBatch> {
   private final FinetuneConfig config;
   private final VqaSettings settings;
   private final int frames;
+  private final List<String> answers;
 
   /** Validates the sections; an evaluation needs {@code vqa.answer_list} or training data to take the answers from. */
   public VideoQaTask(FinetuneConfig config) {
+    this(config, null);
+  }
+
+  /**
+   * The task ranking {@code answers} (the inference API's list given in Java) in place of {@code vqa.answer_list} or
+   * the training file's answers; null = those.
+   */
+  public VideoQaTask(FinetuneConfig config, List<String> answers) {
     this.config = config;
     this.settings = VqaSettings.of(config.file().getVqa());
     this.frames = VideoClips.frames(config);
-    if (settings.answerList() != null) {
+    this.answers = answers == null ? null : List.copyOf(answers);
+    if (answers != null) {
+      if (answers.isEmpty()) throw new IllegalArgumentException("the answer list is empty");
+    } else if (settings.answerList() != null) {
       AnswerList.check(settings.answerList());
     } else if (config.data().annotations() == null) {
       throw new IllegalArgumentException("video-qa ranks an answer list: set vqa.answer_list (a JSON list, or the "
@@ -67,6 +79,26 @@ public final class VideoQaTask implements DownstreamTask<VqaBatch> {
     return VideoQaEvaluation.METRICS;
   }
 
+  /** The {@code vqa { }} section: the answer list file and {@code answer_list_k}. */
+  public VqaSettings settings() {
+    return settings;
+  }
+
+  /** Frames sampled per clip ({@code video.frames}). */
+  public int frames() {
+    return frames;
+  }
+
+  /**
+   * The answers this task ranks, tokenised to {@code maxTokens} (the caller closes it): the list given, else
+   * {@code vqa.answer_list}, else the training file's distinct answers.
+   */
+  public AnswerList answerList(BertTokenizer tokenizer, int maxTokens) {
+    if (answers != null) return new AnswerList(answers, tokenizer, maxTokens);
+    if (settings.answerList() != null) return AnswerList.read(settings.answerList(), tokenizer, maxTokens);
+    return new AnswerList(trainingAnswers(), tokenizer, maxTokens);
+  }
+
   /** The VQA head reading clips [B, F, 3, R, R]. */
   public static VqaHead head(MPlug model, BertTokenizer tokenizer) {
     return new VqaHead(model, tokenizer.vocabulary().padId(), clips -> VideoStream.embeds(model, clips));
@@ -85,11 +117,9 @@ public final class VideoQaTask implements DownstreamTask<VqaBatch> {
 
   @Override
   public TaskEvaluation evaluate(MPlug model, BertTokenizer tokenizer, FinetuneConfig.Eval set) {
-    int maxTokens = model.config().text().maxPositions();
-    try (AnswerList list = settings.answerList() != null ? AnswerList.read(settings.answerList(), tokenizer, maxTokens)
-        : new AnswerList(trainingAnswers(), tokenizer, maxTokens)) {
-      return VideoQaEvaluation.evaluate(head(model, tokenizer), tokenizer, set, config.data(), frames, list,
-          settings.answerListK());
+    try (AnswerList list = answerList(tokenizer, model.config().text().maxPositions())) {
+      return VideoQaEvaluation.evaluate(new VideoAnswering(head(model, tokenizer), tokenizer, list,
+          settings.answerListK(), config.data().maxTokens()), set, frames);
     }
   }
 

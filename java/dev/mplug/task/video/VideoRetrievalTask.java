@@ -8,6 +8,7 @@ import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.TaskEvaluation;
 import dev.mplug.task.retrieval.RetrievalBatch;
 import dev.mplug.task.retrieval.RetrievalHead;
+import dev.mplug.task.retrieval.RetrievalRanking;
 import dev.mplug.task.retrieval.RetrievalTask;
 import dev.mplug.task.retrieval.RetrievalTrainingTask;
 import dev.mplug.train.Batches;
@@ -53,6 +54,16 @@ public final class VideoRetrievalTask implements DownstreamTask<RetrievalBatch> 
     return VideoRetrievalEvaluation.METRICS;
   }
 
+  /** Frames sampled per clip ({@code video.frames}). */
+  public int frames() {
+    return frames;
+  }
+
+  /** The official text-video ranking: {@code retrieval { }}'s settings, re-ranked by ITM logit + ITC similarity. */
+  public RetrievalRanking.Options ranking() {
+    return retrieval.ranking().withSimilarity();
+  }
+
   /** The retrieval head reading clips [B, F, 3, R, R]. */
   public static RetrievalHead head(MPlug model) {
     return new RetrievalHead(model, clips -> VideoStream.index(model, clips));
@@ -71,7 +82,6 @@ public final class VideoRetrievalTask implements DownstreamTask<RetrievalBatch> 
 
   @Override
   public TaskEvaluation evaluate(MPlug model, BertTokenizer tokenizer, FinetuneConfig.Eval set) {
-    return VideoRetrievalEvaluation.evaluate(head(model), tokenizer, set, config.data(), frames,
-        retrieval.ranking().withSimilarity());
+    return VideoRetrievalEvaluation.evaluate(head(model), tokenizer, set, config.data(), frames, ranking());
   }
 }

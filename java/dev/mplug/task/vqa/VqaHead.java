@@ -7,6 +7,7 @@ import dev.mplug.model.GenerationConfig;
 import dev.mplug.model.Hypothesis;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.SkipConnectedFusion;
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TensorScope;
 import dev.mplug.torch.Tensors;
 import java.util.ArrayList;
@@ -100,9 +101,12 @@ public final class VqaHead {
    * question ids and mask [B, T].
    */
   public QuestionStates encode(Tensor images, Tensor questionIds, Tensor questionMask) {
-    Tensor v = visual.apply(images);                                                     // V0 [B, Nv, H]
-    Tensor l = model.textEmbeds(questionIds, questionMask);                             // L0 [B, T, H]
-    return QuestionStates.of(model.fuse(l, questionMask, v, MPlug.imageMask(v)), questionMask);
+    ComputeDevice device = model.device();
+    Tensor ids = device.to(questionIds);
+    Tensor mask = device.to(questionMask);
+    Tensor v = visual.apply(device.to(images));                                          // V0 [B, Nv, H]
+    Tensor l = model.textEmbeds(ids, mask);                                              // L0 [B, T, H]
+    return QuestionStates.of(model.fuse(l, mask, v, MPlug.imageMask(v)), mask);
   }
 
   /**
@@ -119,9 +123,11 @@ public final class VqaHead {
       throw new IllegalArgumentException("answer_weights has " + answerWeights.size(0) + " entries but answer_ids has "
           + answerIds.size(0) + " rows");
     }
-    Tensor logits = answerLogits(q, answerIds, answerMask, answerCounts);               // [Na, Ta, V]
-    Tensor nll = sequenceNll(logits, answerIds, padId);                                  // [Na]
-    return new Output(logits, nll, loss(nll, answerWeights, q.questions()));
+    ComputeDevice device = ComputeDevice.of(q.states());
+    Tensor ids = device.to(answerIds);
+    Tensor logits = answerLogits(q, ids, answerMask, answerCounts);                      // [Na, Ta, V]
+    Tensor nll = sequenceNll(logits, ids, padId);                                        // [Na]
+    return new Output(logits, nll, loss(nll, device.to(answerWeights), q.questions()));
   }
 
   /**
@@ -141,9 +147,12 @@ public final class VqaHead {
           + " rows");
     }
     try (TensorScope scope = TensorScope.open()) {
-      Tensor states = repeatRows(q.states(), answerCounts);                              // [Na, M, H]
-      Tensor mask = repeatRows(q.mask(), answerCounts);                                  // [Na, M]
-      return scope.keep(model.decoder().forward(answerIds, answerMask, states, mask));
+      ComputeDevice device = ComputeDevice.of(q.states());
+      Tensor counts = device.to(answerCounts);
+      Tensor states = repeatRows(q.states(), counts);                                    // [Na, M, H]
+      Tensor mask = repeatRows(q.mask(), counts);                                        // [Na, M]
+      return scope.keep(model.decoder().forward(device.to(answerIds), answerMask == null ? null
+          : device.to(answerMask), states, mask));
     }
   }
 
@@ -218,6 +227,9 @@ public final class VqaHead {
     int[][] order = new int[b][];
     float[][] scores = new float[b][];
     try (TensorScope _ = TensorScope.open()) {
+      ComputeDevice device = ComputeDevice.of(q.states());
+      candidateIds = device.to(candidateIds);                                            // the list lives on the host
+      candidateMask = device.to(candidateMask);
       Tensor start = candidateIds.narrow(0, 0, 1).narrow(1, 0, 1).repeat(b, 1);          // [B, 1] the [CLS] id
       Tensor first = model.decoder().forward(start, null, q.states(), q.mask()).select(1, 0); // [B, V]
       Tensor firstProb = torch.softmax(first, 1).index_select(1, candidateIds.select(1, 1));  // [B, A]
