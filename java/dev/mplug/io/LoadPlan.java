@@ -141,7 +141,7 @@ final class LoadPlan {
       }
       return null;
     });
-    if (!strict) System.getLogger(LoadPlan.class.getName()).log(System.Logger.Level.INFO, report.summary());
+    if (!strict) report.log();
     return report;
   }
 

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * What a weight load did with every key: loaded (model parameter <- checkpoint key), ignored by a named rule,
@@ -21,6 +22,8 @@ import java.util.Map;
  */
 public record LoadReport(String origin, Map<String, String> loaded, Map<Rule, List<String>> ignored,
     List<String> missing, List<String> unexpected, Map<Rule, List<String>> fresh, List<String> resized) {
+  private static final ScopedValue<Boolean> QUIET = ScopedValue.newInstance();
+
 
   public LoadReport {
     loaded = Collections.unmodifiableMap(new LinkedHashMap<>(loaded));
@@ -51,6 +54,22 @@ public record LoadReport(String origin, Map<String, String> loaded, Map<Rule, Li
   /** Nothing missing, nothing unexpected. */
   public boolean complete() {
     return missing.isEmpty() && unexpected.isEmpty();
+  }
+
+  /**
+   * Logs {@link #summary()} at INFO, unless inside {@link #quietly}: a non-strict load reports what it loaded, kept,
+   * ignored and missed.
+   */
+  public void log() {
+    if (!QUIET.orElse(false)) System.getLogger(LoadReport.class.getName()).log(System.Logger.Level.INFO, summary());
+  }
+
+  /**
+   * Runs {@code load} without logging its reports: for a caller that checks a report first, so that a load it refuses
+   * in one line is not preceded by the report's lines, and logs the report ({@link #log}) when it accepts it.
+   */
+  public static <T> T quietly(Supplier<T> load) {
+    return ScopedValue.where(QUIET, true).call(load::get);
   }
 
   /** A few lines for a log: counts per group, and the names of missing and unexpected keys. */

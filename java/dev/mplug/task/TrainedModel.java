@@ -52,13 +52,14 @@ public final class TrainedModel {
     MPlugConfig c = config != null ? config : storedConfig(checkpoint);
     MPlug model = new MPlug(c.withParts(task.parts()));
     task.extend(model);
-    Map<String, LoadReport> reports = InitialWeights.load(new PretrainConfig.Init(null, null, checkpoint, false),
-        model);
+    Map<String, LoadReport> reports = LoadReport.quietly(() -> InitialWeights.load(
+        new PretrainConfig.Init(null, null, checkpoint, false), model));
     LoadReport report = reports.get("checkpoint");
     if (!report.missing().isEmpty()) {
       throw new IllegalArgumentException("--checkpoint " + checkpoint + " lacks " + report.missing().size()
           + " parameters of this task's model, e.g. " + report.missing().get(0));
     }
+    report.log();
     model.moveTo(device);
     model.eval();
     return new Loaded(model, report);
