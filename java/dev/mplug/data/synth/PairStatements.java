@@ -17,8 +17,8 @@ import java.util.random.RandomGenerator;
  * colour exactly one of the two images shows: "do the two images share a colour" and "does one image show it" are
  * not enough, each image has to be read for the colour named. A pair that cannot carry the statement drawn (no
  * shared colour, or the same colours in both) is passed over for another right image ({@link #of} answers null).
- * Colours rather than colour-shape pairs: a model as small as the demo's reads colours within a short fine-tuning,
- * while binding colour to shape takes far longer (the shapes world's other tasks cover shapes).
+ * Colours and counts: what the pretraining captions teach (each caption names every figure's colour, one counts
+ * the figures); the statements' other words ("image", "contains", "both", "than") are not in the captions.
  */
 public final class PairStatements {
   private static final String[] SIDES = {"left", "right"};

@@ -25,8 +25,11 @@ import org.bytedeco.pytorch.Tensor;
  * two states: Linear(2H, H), ReLU, Linear(H, 2) (class 1 = "True"). Cost: the fusion runs twice per statement, over
  * Nv visual tokens each time; the text encoder once.
  *
- * <p>Measured on the shapes world (see {@code ClassificationLearningTest}): the previous design, both images' tokens
- * as one visual stream with a learned image-index embedding, did not learn within a test's budget.
+ * <p>Measured on the shapes world's held-out pairs with the tests' pretrained model (frozen, an MLP fitted on the
+ * [CLS] states of 1,800 training pairs, 1,000 full-batch steps): these two states reach 70% (92% on the training
+ * pairs), the [CLS] state of the earlier design (both images' tokens as one visual stream with a learned
+ * image-index embedding) 64% (78%). Fine-tuned end to end within a test's budget, neither design learns yet (see
+ * {@code ClassificationLearningTest}).
  *
  * <pre>
  * images [B, 2, 3, R, R] -> ViT per image -> V0 [2B, Nv, H]
