@@ -19,7 +19,7 @@ import org.bytedeco.pytorch.Tensor;
  * single cross-attention to duplicate, and this project has no text-assignment stage. What ALBEF keeps, each image
  * read by fusion weights of its own position in the pair, is kept by UNITER's "pair" setting, which fits the fusion
  * unchanged: the statement is fused with each image on its own, exactly as in pretraining (one image, one text, so
- * the pretrained fusion's reading of colours and counts applies as it is), and the classifier reads the two [CLS]
+ * whatever the pretrained fusion reads from an image it reads here as it is), and the classifier reads the two [CLS]
  * states side by side, {@code [CLS_left; CLS_right]}: their order in the concatenation tells left from right, and the
  * classifier compares what the statement found in each image ("both", "more"). ALBEF's classifier, widened to the
  * two states: Linear(2H, H), ReLU, Linear(H, 2) (class 1 = "True"). Cost: the fusion runs twice per statement, over
@@ -82,8 +82,7 @@ public final class Nlvr2Head implements SentenceClassifier {
     }
     Tensor v = model.visionEmbeds(model.visionTokens(images.flatten(0, 1)));       // V0 [2B, Nv, H]
     Tensor l = model.textEmbeds(ids, mask);                                         // L0 [B, T, H]
-    Tensor twiceMask = twice(mask);                                                  // [2B, T]
-    return model.fuse(twice(l), twiceMask, v, MPlug.imageMask(v)).text();           // [2B, T, H]
+    return model.fuse(twice(l), twice(mask), v, MPlug.imageMask(v)).text();         // [2B, T, H]
   }
 
   /** Every row of {@code x} twice in a row: [B, ...] -> [2B, ...]. */
