@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,8 +49,7 @@ class PairStatementsTest {
 
   @Test
   void nlvr2StatementsAreTrueExactlyWhenLabelledTrue() throws IOException {
-    int trueCount = 0;
-    int n = 0;
+    Map<String, int[]> kinds = new TreeMap<>();   // kind -> {statements, true ones}
     for (String file : List.of(SynthFiles.NLVR2_TRAIN, SynthFiles.NLVR2_TEST)) {
       for (JsonNode e : read(file)) {
         Scene left = scene(e.get("images").get(0).asText());
@@ -56,26 +57,38 @@ class PairStatementsTest {
         assertTrue(!e.get("images").get(0).equals(e.get("images").get(1)), "two different images: " + e);
         String s = e.get("sentence").asText();
         boolean holds;
+        String kind;
         Matcher m;
         if ((m = CONTAINS.matcher(s)).matches()) {
+          kind = "contains";
           holds = has(m.group(1).equals("left") ? left : right, m.group(2), null);
         } else if ((m = BOTH.matcher(s)).matches()) {
+          kind = "both";
           holds = has(left, m.group(1), null) && has(right, m.group(1), null);
+          // a pair that shares a colour; a false statement names a colour one of the two images shows
+          assertTrue(left.figures().stream().anyMatch(f -> has(right, f.colour().word(), null)), "shared: " + e);
+          assertTrue(has(left, m.group(1), null) || has(right, m.group(1), null), "shown once: " + e);
         } else if ((m = MORE.matcher(s)).matches()) {
+          kind = "more";
           int l = left.figures().size();
           int r = right.figures().size();
           holds = m.group(1).equals("left") ? l > r : r > l;
         } else {
+          kind = "more";
           assertEquals("both images have the same number of shapes", s);
           holds = left.figures().size() == right.figures().size();
         }
         assertEquals(holds ? "True" : "False", e.get("label").asText(), s + " / " + e);
-        if (holds) trueCount++;
-        n++;
+        int[] count = kinds.computeIfAbsent(kind, k -> new int[2]);
+        count[0]++;
+        if (holds) count[1]++;
       }
     }
-    assertEquals(2 * 120, n, "two pairs per image");
-    assertTrue(trueCount > 0.35 * n && trueCount < 0.65 * n, "balanced labels: " + trueCount + " of " + n);
+    assertEquals(2 * 120, kinds.values().stream().mapToInt(c -> c[0]).sum(), "two pairs per image");
+    assertEquals(List.of("both", "contains", "more"), List.copyOf(kinds.keySet()));
+    // every kind is true about half the time: its words alone do not give the label away
+    kinds.forEach((kind, c) -> assertTrue(c[1] > 0.35 * c[0] && c[1] < 0.65 * c[0],
+        kind + ": " + c[1] + " true of " + c[0]));
   }
 
   @Test

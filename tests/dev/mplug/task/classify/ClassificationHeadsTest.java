@@ -88,12 +88,11 @@ class ClassificationHeadsTest {
       new Nlvr2Head(model);
       new Nlvr2Head(model);   // a second head over the same model reuses the parameters
       Map<String, Tensor> p = model.namedParameters();
-      assertEquals(before + 5, p.size(), "cls_head.{0,2}.{weight,bias} and nlvr_image_embeddings.weight");
-      assertArrayEquals(new long[] {32, 32}, Tensors.shape(p.get("cls_head.0.weight")));
+      assertEquals(before + 4, p.size(), "cls_head.{0,2}.{weight,bias}");
+      assertArrayEquals(new long[] {32, 64}, Tensors.shape(p.get("cls_head.0.weight")), "the two [CLS] states in");
       assertArrayEquals(new long[] {2, 32}, Tensors.shape(p.get("cls_head.2.weight")));
-      assertArrayEquals(new long[] {2, 32}, Tensors.shape(p.get("nlvr_image_embeddings.weight")));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SnliVeHead(model));
-      assertEquals("the model's cls_head maps 32 -> 2, this task needs 32 -> 3", e.getMessage());
+      assertEquals("the model's cls_head maps 64 -> 2, this task needs 32 -> 3", e.getMessage());
       MPlug noFusion = new MPlug(MPlugConfig.tiny().withParts(EnumSet.of(Part.VISION, Part.TEXT_ENCODER)));
       assertEquals("nlvr2 needs the model part FUSION",
           assertThrows(IllegalArgumentException.class, () -> new Nlvr2Head(noFusion)).getMessage());
@@ -101,8 +100,8 @@ class ClassificationHeadsTest {
   }
 
   @Test
-  void nlvr2HeadTellsLeftFromRightOnlyThroughTheImageEmbeddings() {
-    Seeds.fresh("nlvr2HeadTellsLeftFromRightOnlyThroughTheImageEmbeddings");
+  void nlvr2HeadReadsEachImageOnItsOwnAndTellsLeftFromRightByOrder() {
+    Seeds.fresh("nlvr2HeadReadsEachImageOnItsOwnAndTellsLeftFromRightByOrder");
     try (TensorScope _ = TensorScope.open(); NoGradGuard _ = new NoGradGuard()) {
       MPlug model = tinyModel();
       Nlvr2Head head = new Nlvr2Head(model);
@@ -113,20 +112,23 @@ class ClassificationHeadsTest {
       Tensor ids = tokens(new long[][] {{101, 7, 8, 102}, {101, 9, 102, 0}, {101, 10, 11, 102}});
       Tensor mask = tokens(new long[][] {{1, 1, 1, 1}, {1, 1, 1, 0}, {1, 1, 1, 1}});
       assertArrayEquals(new long[] {3, 2}, Tensors.shape(head.logits(pairs, ids, mask)));
-      // the classifier reads the fusion text stream's [CLS] state. A random tiny model's text barely depends on the
-      // images (0.02-std cross-attention), so the image-index rows are set far apart (+5 / -5) to make their effect
-      // plain; with equal (zero) rows the two images' tokens are an unordered set to the fusion
-      Tensor rows = model.namedParameters().get(Nlvr2Head.IMAGE_EMBEDDINGS + ".weight");
-      rows.narrow(0, 0, 1).fill_(Tensors.scalar(5));
-      rows.narrow(0, 1, 1).fill_(Tensors.scalar(-5));
-      double moved = maxDifference(head.fuse(pairs, ids, mask).select(1, 0),
-          head.fuse(swapped, ids, mask).select(1, 0));
-      rows.zero_();
-      double residual = maxDifference(head.fuse(pairs, ids, mask).select(1, 0),
-          head.fuse(swapped, ids, mask).select(1, 0));
-      assertTrue(residual < 1e-5, "order-blind without the image-index embedding: " + residual);
-      assertTrue(moved > 100 * residual && moved > 1e-5, "swapping the images changes the [CLS] states: " + moved
-          + " (float noise " + residual + ")");
+      // row 2b + k of the fusion is statement b read against image k alone, as one image-text pair is in pretraining
+      Tensor fused = head.fuse(pairs, ids, mask);                                        // [6, T, H]
+      assertArrayEquals(new long[] {6, 4, 32}, Tensors.shape(fused));
+      for (int b = 0; b < 3; b++) {
+        for (int k = 0; k < 2; k++) {
+          Tensor v = model.visionEmbeds(model.visionTokens(pairs.select(1, k).narrow(0, b, 1)));   // [1, Nv, H]
+          Tensor alone = model.fuse(model.textEmbeds(ids.narrow(0, b, 1), mask.narrow(0, b, 1)),
+              mask.narrow(0, b, 1), v, MPlug.imageMask(v)).text();
+          assertTrue(maxDifference(fused.narrow(0, 2 * b + k, 1), alone) < 1e-5, "pair " + b + ", image " + k);
+        }
+      }
+      // swapping the images swaps the two [CLS] states, and the classifier tells the orders apart
+      Tensor cls = fused.select(1, 0);
+      Tensor cls2 = head.fuse(swapped, ids, mask).select(1, 0);
+      assertTrue(maxDifference(cls.view(3, 2, 32).flip(new long[] {1}), cls2.view(3, 2, 32)) < 1e-5);
+      assertTrue(maxDifference(head.logits(pairs, ids, mask), head.logits(swapped, ids, mask)) > 1e-4,
+          "the order of the images is the order of the states in the classifier's input");
       assertThrows(IllegalArgumentException.class, () -> head.logits(torch.randn(new long[] {3, 3, 32, 32}), ids,
           mask));
     }
