@@ -48,7 +48,9 @@ public final class FixedComputeQuality {
   public record Settings(double budgetFlops, int seeds, int worldImages, int vqaSteps, int captionSteps,
       int retrievalImages, int vqaQuestions, int captionImages) {
     public Settings {
-      if (!(budgetFlops > 0)) throw new IllegalArgumentException("--budget must be > 0 FLOPs, got " + budgetFlops);
+      if (!(budgetFlops > 0)) {
+        throw new IllegalArgumentException("--budget must be > 0 TFLOP, got " + budgetFlops / 1e12);
+      }
       if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
       if (worldImages < 20) throw new IllegalArgumentException("--images must be >= 20, got " + worldImages);
       if (vqaSteps < 1 || captionSteps < 1) {
@@ -187,7 +189,7 @@ public final class FixedComputeQuality {
     return PretrainConfig.load("pretrain-demo", sets);
   }
 
-  /** Fine-tunes {@code task} from the pretrained checkpoint with its demo recipe for {@code steps}; its metric after. */
+  /** Fine-tunes {@code task} from the pretrained checkpoint by its demo recipe for {@code steps}; its metric after. */
   private static double finetune(String task, String metric, String train, String test, int steps, int evalItems,
       Path checkpoint, Path model, Path world, Path runDir, int seed, PrintStream runLog) {
     FinetuneConfig cfg = FinetuneConfig.load(task + "-demo", List.of("model=" + model, "init.checkpoint=" + checkpoint,
@@ -242,11 +244,11 @@ public final class FixedComputeQuality {
   public static String header(Settings s, int done, int total) {
     return String.format(Locale.ROOT, "%sDownstream quality at a fixed pretraining budget of %.3g TFLOP (model FLOPs, "
         + "PretrainFlops; each variant takes the whole steps the budget buys), seeds 1-%d, shapes world of %d images "
-        + "(seed %d). Pretraining: pretrain-demo (batch 24, lr 1e-3, a tenth of the steps warm-up). Retrieval: zero-shot "
-        + "from pretraining, ITC top-16 re-ranked by ITM, %d held-out images, R@k the mean of image->text and "
-        + "text->image. VQA: vqa-demo fine-tuned %d steps, accuracy on %d held-out questions. Captioning: caption-demo "
-        + "fine-tuned %d steps, CIDEr on %d held-out images. Figures: mean ± sample std (min-max) over seeds; s/step is "
-        + "the pretraining's wall time per step; peak RSS is the process's during pretraining and its evaluations.",
+        + "(seed %d). Pretraining: pretrain-demo's recipe, a tenth of the steps warm-up. Retrieval: zero-shot from "
+        + "pretraining, ITC top-16 re-ranked by ITM, %d held-out images, R@k the mean of image->text and text->image. "
+        + "VQA: vqa-demo fine-tuned %d steps, accuracy on %d held-out questions. Captioning: caption-demo fine-tuned "
+        + "%d steps, CIDEr on %d held-out images. Figures: mean ± sample std (min-max) over seeds; s/step is the "
+        + "pretraining's wall time per step; peak RSS is the process's during pretraining and its evaluations.",
         done < total ? "PARTIAL: " + done + " of " + total + " runs done. " : "", s.budgetFlops() / 1e12, s.seeds(),
         s.worldImages(), WORLD_SEED, s.retrievalImages(), s.vqaSteps(), s.vqaQuestions(), s.captionSteps(),
         s.captionImages());
