@@ -167,6 +167,7 @@ public final class FixedComputeQuality {
       PretrainRun.Report pre = PretrainRun.run(cfg, false, new PretrainRun.Evaluation(
           world.resolve(SynthFiles.RETRIEVAL_TEST), world, s.retrievalImages(), 16), runLog);
       double peakMib = PeakResidentSet.bytes() / (1024.0 * 1024);
+      PretrainRun.printTable(pre, runLog);
       RetrievalRecall.Result recall = pre.after().retrieval();
       double vqa = finetune("vqa", "vqa_accuracy", SynthFiles.VQA_TRAIN, SynthFiles.VQA_VAL, s.vqaSteps(),
           s.vqaQuestions(), pre.checkpoint(), model, world, runDir, seed, runLog);
@@ -198,7 +199,9 @@ public final class FixedComputeQuality {
         "eval.max_items=" + evalItems, "output_dir=" + runDir.resolve(task), "train.total_steps=" + steps,
         "train.warmup_steps=" + steps / 10, "train.seed=" + seed, "train.checkpoint_every=0", "train.keep_last=1",
         "train.best_metric=none", "train.log_every=" + Math.max(1, steps / 5)));
-    return FinetuneRun.run(cfg, FinetuneRun.Options.defaults(), runLog).after().metric(metric);
+    FinetuneRun.Report report = FinetuneRun.run(cfg, FinetuneRun.Options.defaults(), runLog);
+    FinetuneRun.printTable(report, runLog);
+    return report.after().metric(metric);
   }
 
   /** Each variant's figures over its seeds, in the variants' order (variants without runs left out). */
