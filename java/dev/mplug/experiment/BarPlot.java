@@ -31,7 +31,7 @@ public final class BarPlot {
   private static final int PANEL_HEIGHT = 280;
   private static final int COLUMNS = 3;
   private static final int TOP = 50;
-  private static final int LEGEND_WIDTH = 230;
+  private static final int LEGEND_WIDTH = 320;
   private static final int MARGIN = 50;
 
   private BarPlot() {}
