@@ -1,6 +1,7 @@
 package dev.mplug.cli;
 
 import dev.mplug.experiment.CostScaling;
+import dev.mplug.experiment.FixedComputeQuality;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.task.pretrain.PretrainConfig;
 import java.nio.file.Path;
@@ -17,9 +18,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "experiment", mixinStandardHelpOptions = true,
     description = "Run an experiment end to end and write its table and plots. Experiments: scaling (the cost of a "
         + "pretraining step against the number of image tokens, for mPLUG's skip-connected fusion, connected "
-        + "attention everywhere, co-attention only and lambda layers).")
+        + "attention everywhere, co-attention only and lambda layers); quality (those variants and mPLUG + masked "
+        + "vision modeling pretrained on the shapes world at one FLOP budget under several seeds, then scored on "
+        + "retrieval, VQA and captioning).")
 public final class ExperimentCommand implements Callable<Integer> {
-  static final List<String> NAMES = List.of("scaling");
+  static final List<String> NAMES = List.of("scaling", "quality");
 
   @Parameters(index = "0", paramLabel = "NAME", description = "The experiment: ${COMPLETION-CANDIDATES}.",
       completionCandidates = Names.class)
@@ -29,16 +32,36 @@ public final class ExperimentCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--sizes", defaultValue = "64,128,256", split = ",", description = "Image sides in pixels "
+  @Option(names = "--sizes", defaultValue = "64,128,256", split = ",", description = "scaling: image sides in pixels "
       + "(multiples of the patch size; default: ${DEFAULT-VALUE}).")
   int[] sizes;
 
-  @Option(names = "--batch", defaultValue = "4", description = "Batch size (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch", defaultValue = "4", description = "scaling: batch size (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--steps", defaultValue = "3", description = "Measured steps per point, after one warm-up "
+  @Option(names = "--steps", defaultValue = "3", description = "scaling: measured steps per point, after one warm-up "
       + "(default: ${DEFAULT-VALUE}).")
   int steps;
+
+  @Option(names = "--budget", defaultValue = "1.0", description = "quality: each variant's pretraining "
+      + "budget in TFLOP of model FLOPs (default: ${DEFAULT-VALUE}).")
+  double budget;
+
+  @Option(names = "--seeds", defaultValue = "3", description = "quality: seeds per variant (default: "
+      + "${DEFAULT-VALUE}).")
+  int seeds;
+
+  @Option(names = "--variants", split = ",", description = "quality: the variants to run (default: all of "
+      + "mplug, connected, co-attention, lambda-fusion, lambda-vision, lambda-both, mvm-pixels, mvm-features).")
+  List<String> variants;
+
+  @Option(names = "--finetune-steps", defaultValue = "100", description = "quality: fine-tuning steps of VQA "
+      + "and of captioning after each pretraining (default: ${DEFAULT-VALUE}).")
+  int finetuneSteps;
+
+  @Option(names = "--images", defaultValue = "1000", description = "quality: images in the shapes world it creates "
+      + "under --out (default: ${DEFAULT-VALUE}).")
+  int images;
 
   @Option(names = "--out", defaultValue = "runs/experiments", description = "Where NAME/table.md and the PNG plots "
       + "go (default: ${DEFAULT-VALUE}).")
@@ -56,6 +79,26 @@ public final class ExperimentCommand implements Callable<Integer> {
     if (!NAMES.contains(name)) {
       throw new IllegalArgumentException("experiment \"" + name + "\" is not one of " + NAMES);
     }
+    return name.equals("quality") ? quality() : scaling();
+  }
+
+  private int quality() throws Exception {
+    MPlugConfig base = PretrainConfig.modelConfig(model);
+    List<FixedComputeQuality.Variant> all = FixedComputeQuality.variants(base);
+    List<FixedComputeQuality.Variant> chosen = variants == null ? all : FixedComputeQuality.select(all, variants);
+    FixedComputeQuality.Settings s = new FixedComputeQuality.Settings(budget * 1e12, seeds, images, finetuneSteps,
+        finetuneSteps, 100, 200, 50);
+    Path dir = out.resolve(name);
+    List<FixedComputeQuality.Run> runs = FixedComputeQuality.run(chosen, s, dir, System.err);
+    int total = runs.size();
+    System.out.println(FixedComputeQuality.header(s, total, total) + "\n");
+    System.out.print(FixedComputeQuality.table(chosen, runs));
+    System.out.println("\nwritten: " + dir.resolve("table.md") + ", " + dir.resolve("quality.png")
+        + " (each run's logs and checkpoints under " + dir.resolve("runs") + ")");
+    return 0;
+  }
+
+  private int scaling() throws Exception {
     if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
     if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
     MPlugConfig base = PretrainConfig.modelConfig(model);
