@@ -1,5 +1,6 @@
 package dev.mplug.dist;
 
+import dev.mplug.torch.ComputeDevice;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -95,6 +96,16 @@ public record DistributedEnvironment(int rank, int localRank, int worldSize, int
 
   public boolean distributed() {
     return worldSize > 1;
+  }
+
+  /**
+   * This rank's device for a run configured on {@code configured}: with more than one process, {@code cuda:N} is the
+   * node's first GPU and local rank r takes {@code cuda:(N + r)} (torchrun's one-GPU-per-process convention; the config,
+   * which every rank must share, cannot name each rank's GPU); the CPU, and one process, stay as configured.
+   */
+  public ComputeDevice deviceOfRank(ComputeDevice configured) {
+    if (!distributed() || !configured.cuda()) return configured;
+    return new ComputeDevice(true, configured.index() + localRank);
   }
 
   /** The master's address as {@code host:port}, for messages. */

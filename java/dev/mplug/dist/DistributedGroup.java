@@ -1,5 +1,6 @@
 package dev.mplug.dist;
 
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TorchException;
 import dev.mplug.torch.TorchRuntime;
 import java.net.InetAddress;
@@ -49,17 +50,20 @@ public final class DistributedGroup {
   private final DistributedEnvironment env;
   private final Store store;
   private final ProcessGroup group;
+  /** Where this class's own small collectives (means, barriers) run: CPU for Gloo, this rank's GPU for NCCL. */
+  private final ComputeDevice collectives;
   private int exchanges;
 
-  private DistributedGroup(DistributedEnvironment env, Store store, ProcessGroup group) {
+  private DistributedGroup(DistributedEnvironment env, Store store, ProcessGroup group, ComputeDevice collectives) {
     this.env = env;
     this.store = store;
     this.group = group;
+    this.collectives = collectives;
   }
 
   /** One process: rank 0 of 1, collectives are the identity. */
   public static DistributedGroup single() {
-    return new DistributedGroup(DistributedEnvironment.single(), null, null);
+    return new DistributedGroup(DistributedEnvironment.single(), null, null, ComputeDevice.CPU);
   }
 
   /** Joins the job {@code env} describes (or returns {@link #single()} when it is one process). */
@@ -96,7 +100,8 @@ public final class DistributedGroup {
     ProcessGroup.BackendType type = nccl ? ProcessGroup.BackendType.NCCL : ProcessGroup.BackendType.GLOO;
     group.setBackend(device, type, new BackendOptional(adopted(backend)));
     group.setDefaultBackend(type);
-    return new DistributedGroup(env, store, adopted(group));   // a data-parallel reducer holds it too
+    ComputeDevice collectives = nccl ? env.deviceOfRank(new ComputeDevice(true, 0)) : ComputeDevice.CPU;
+    return new DistributedGroup(env, store, adopted(group), collectives);   // a data-parallel reducer holds it too
   }
 
   /**
@@ -191,11 +196,13 @@ public final class DistributedGroup {
   /** The element-wise mean of {@code values} over the ranks (every rank gets the same result). */
   public double[] mean(double[] values) {
     if (group == null) return values.clone();
-    Tensor t = torch.empty(values.length).to(torch.ScalarType.Double);
-    t.data_ptr_double().put(values);
+    Tensor host = torch.empty(values.length).to(torch.ScalarType.Double);
+    host.data_ptr_double().put(values);
+    Tensor t = collectives.to(host);                    // NCCL reduces device tensors only
     allReduceSum(t);
+    Tensor back = t.cpu();
     double[] out = new double[values.length];
-    t.data_ptr_double().get(out);
+    back.data_ptr_double().get(out);
     for (int i = 0; i < out.length; i++) out[i] /= worldSize();
     return out;
   }
@@ -254,7 +261,7 @@ public final class DistributedGroup {
   /** Waits until every rank gets here (bounded by the timeout). */
   public void barrier() {
     if (group == null) return;
-    Tensor t = torch.zeros(1);
+    Tensor t = collectives.to(torch.zeros(1));
     allReduceSum(t);
   }
 

@@ -129,7 +129,9 @@ public final class Trainer<B> implements AutoCloseable {
       List<MetricsSink> sinks, Progress progress, boolean writer, DistributedGroup group) {
     TorchRuntime.load();
     this.config = config;
-    this.device = ComputeDevice.parse(config.device(), "device").requireAvailable("device");
+    // one GPU per process: local rank r of a multi-process run on cuda:N trains on cuda:(N + r)
+    this.device = group.environment().deviceOfRank(ComputeDevice.parse(config.device(), "device"))
+        .requireAvailable("device");
     this.precision = Precision.parse(config.precision());
     FusedAttention.use(FusedAttention.Mode.parse(config.attention(), "attention"));   // process-wide, as the threads
     ActivationCheckpoint.use(ActivationCheckpoint.parse(config.activationCheckpointing(), "activation_checkpointing"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.mplug.torch.ComputeDevice;
 import dev.mplug.torch.TorchRuntime;
 import java.time.Duration;
 import java.util.HashMap;
@@ -28,6 +29,17 @@ class DistributedEnvironmentTest {
     assertEquals(new DistributedEnvironment(3, 3, 4, 4, "10.0.0.7", 29500, 2, "auto", Duration.ofSeconds(45), null,
         "eth1", true), DistributedEnvironment.fromEnvironment(env));
     assertEquals("10.0.0.7:29500", DistributedEnvironment.fromEnvironment(env).master());
+  }
+
+  @Test
+  void eachLocalRankTakesItsOwnGpuAndTheCpuStays() {
+    DistributedEnvironment third = new DistributedEnvironment(6, 2, 8, 4, "10.0.0.1", 29500, 0, "nccl",
+        DistributedEnvironment.DEFAULT_TIMEOUT, null, null, false);
+    assertEquals(new ComputeDevice(true, 2), third.deviceOfRank(ComputeDevice.parse("cuda", "device")));
+    assertEquals(new ComputeDevice(true, 3), third.deviceOfRank(ComputeDevice.parse("cuda:1", "device")));
+    assertEquals(ComputeDevice.CPU, third.deviceOfRank(ComputeDevice.CPU));
+    assertEquals(new ComputeDevice(true, 1),
+        DistributedEnvironment.single().deviceOfRank(ComputeDevice.parse("cuda:1", "device")), "one process: as given");
   }
 
   @Test
