@@ -88,7 +88,8 @@ public final class FinetuneRun {
     MPlug model = new MPlug(cfg.model().withParts(task.parts()));
     task.extend(model);
     // on the training device from the start: the untrained model is scored there too, and init's weights load there
-    model.moveTo(ComputeDevice.parse(cfg.train().device(), "train.device").requireAvailable("device"));
+    model.moveTo(group.environment().deviceOfRank(ComputeDevice.parse(cfg.train().device(), "train.device"))
+        .requireAvailable("device"));
     TaskEvaluation untrained = null;
     if (options.scoreUntrained() && cfg.eval() != null) {
       untrained = evaluate(task, model, tokenizer, cfg, "untrained", log);
