@@ -113,14 +113,12 @@ public final class BenchCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}; CUDA needs the GPU libtorch: mvn -Pgpu package).")
   String device = "cpu";
 
-  /** One precision's and fusion attention's trainer, matmul rate and timings. */
   /**
    * One timed configuration. Arms of the same precision share one trainer (and so one set of optimizer state: two
-   * base-size trainers do not fit in this machine's memory); each arm sets its fusion attention before its steps, and
-   * {@code steps} counts the shared trainer's steps.
+   * base-size trainers do not fit in this machine's memory); each arm sets its fusion attention before its steps.
    */
-  private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, int[] steps,
-      double peak, List<Double> seconds) {
+  private record Arm(Precision precision, FusedAttention.Mode fusion, Trainer<PretrainBatch> trainer, double peak,
+      List<Double> seconds) {
     String fusionLabel() {
       return fusion.label();
     }
@@ -194,9 +192,8 @@ public final class BenchCommand implements Callable<Integer> {
             new CheckpointStore(scratch.resolve(p.label()), 1), List.of(),
             new Progress(new PrintStream(new ByteArrayOutputStream()), false, trainerSteps, 1), false);
         trainers.add(trainer);
-        int[] trainerStep = {0};
         for (FusedAttention.Mode fusion : fusions) {
-          arms.add(new Arm(p, fusion, trainer, trainerStep, peak, new ArrayList<>()));
+          arms.add(new Arm(p, fusion, trainer, peak, new ArrayList<>()));
         }
       }
       System.out.println();
@@ -208,7 +205,7 @@ public final class BenchCommand implements Callable<Integer> {
           FusedAttention.use(arm.fusion());        // process-wide: the arm's own before each of its steps
           PeakResidentSet.reset();
           long t0 = System.nanoTime();
-          arm.trainer().run(++arm.steps()[0]);
+          arm.trainer().run(arm.trainer().step() + 1);   // one step of the (possibly shared) trainer
           double sec = (System.nanoTime() - t0) / 1e9;
           boolean timed = s >= warmup;
           if (timed) arm.seconds().add(sec);
