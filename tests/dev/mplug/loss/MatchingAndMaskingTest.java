@@ -38,6 +38,28 @@ class MatchingAndMaskingTest {
   }
 
   @Test
+  void randomNegativesAreUniformOverTheOtherPairs() {
+    Seeds.fresh("randomNegativesAreUniformOverTheOtherPairs");
+    try (TensorScope scope = TensorScope.open()) {
+      // the same similarities as above: hard sampling would pick text 2 for image 0 almost always
+      Tensor sim = Tensors.floats(new float[] {10, 0, 9, 0, 10, 0, 0, 0, 10}, 3, 3);
+      int[][] counts = new int[3][3];
+      int trials = 3000;
+      for (int trial = 0; trial < trials; trial++) {
+        long[] t = Tensors.toLongs(HardNegatives.sample(sim, sim, HardNegatives.Choice.RANDOM).textForImage());
+        for (int b = 0; b < 3; b++) counts[b][(int) t[b]]++;
+      }
+      for (int b = 0; b < 3; b++) {
+        assertEquals(0, counts[b][b], "image " + b + " got its own text as negative");
+        for (int j = 0; j < 3; j++) {
+          // each of the two others half the time: 1500 +- 5 standard deviations (27)
+          if (j != b) assertEquals(trials / 2.0, counts[b][j], 140, "image " + b + ", text " + j);
+        }
+      }
+    }
+  }
+
+  @Test
   void itmLossUsesOnePositiveAndTwoNegativesPerSample() {
     try (TensorScope scope = TensorScope.open()) {
       assertArrayEquals(new long[] {1, 1, 0, 0, 0, 0}, Tensors.toLongs(ImageTextMatching.labels(2)));

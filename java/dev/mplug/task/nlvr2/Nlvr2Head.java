@@ -29,8 +29,9 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Measured on the shapes world's held-out pairs with the tests' pretrained model (frozen, an MLP fitted on the
  * [CLS] states of 1,800 training pairs, 1,000 full-batch steps): these two states reach 70% (92% on the training
  * pairs), the [CLS] state of the earlier design (both images' tokens as one visual stream with a learned
- * image-index embedding) 64% (78%). Fine-tuned end to end within a test's budget, neither design learns yet (see
- * {@code ClassificationLearningTest}).
+ * image-index embedding) 64% (78%). Fine-tuned end to end (the {@code nlvr2-demo} recipe, lr 3e-4) from a demo model
+ * pretrained with random ITM negatives, this head learns the colour statements (1,000 steps: 75.67% on 300 held-out
+ * pairs, 54.33% true) and not yet the counting ones; see {@code ClassificationLearningTest}.
  *
  * <pre>
  * images [B, 2, 3, R, R] -> ViT per image -> V0 [2B, Nv, H]

@@ -1,6 +1,7 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.loss.Distillation;
+import dev.mplug.loss.HardNegatives;
 
 /**
  * Which pretraining objectives run and their settings. Build it by name with {@link #builder} (defaults: the official
@@ -14,10 +15,11 @@ import dev.mplug.loss.Distillation;
  * @param tempLrScale the ITC temperature's learning rate as a multiple of the base rate (official: 1; short runs at
  *     high rates need less, or the temperature collapses to its clamp before the features align)
  * @param mvm the optional fifth objective, masked vision modeling (off in the published recipe)
+ * @param itmNegatives how ITM draws its negatives: by in-batch similarity (official) or uniformly
  */
 public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm, double alpha, long alphaRampSteps,
     double momentum, int queueSize, double maskProbability, Distillation.Axis distillAxis, double tempLrScale,
-    MaskedVisionSettings mvm) {
+    MaskedVisionSettings mvm, HardNegatives.Choice itmNegatives) {
 
   public Objectives {
     if (mvm == null) throw new IllegalArgumentException("objectives: the masked-vision settings are missing");
@@ -30,6 +32,7 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
     if (queueSize < 1) throw new IllegalArgumentException("objectives.queue_size must be >= 1");
     if (!(tempLrScale >= 0)) throw new IllegalArgumentException("objectives.temp_lr_scale must be >= 0");
     if (distillAxis == null) throw new IllegalArgumentException("objectives: the distillation axis is missing");
+    if (itmNegatives == null) throw new IllegalArgumentException("objectives: the ITM negatives' choice is missing");
     if (!(maskProbability > 0 && maskProbability < 1)) {
       throw new IllegalArgumentException("objectives.mask_prob = " + maskProbability + ": must be in (0, 1)");
     }
@@ -48,13 +51,14 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
   public Builder toBuilder() {
     return new Builder().itc(itc).itm(itm).mlm(mlm).prefixLm(prefixLm).alpha(alpha).alphaRampSteps(alphaRampSteps)
         .momentum(momentum).queueSize(queueSize).maskProbability(maskProbability).distillAxis(distillAxis)
-        .tempLrScale(tempLrScale).mvm(mvm);
+        .tempLrScale(tempLrScale).mvm(mvm).itmNegatives(itmNegatives);
   }
 
   /**
    * {@link Objectives} by name; {@link #build} validates. Defaults (the official ones): all four objectives, alpha 0.4
    * without a ramp, momentum 0.995, a queue of 65536, masking 15% of the tokens, distillation over the vocabulary axis
-   * (this code base's default), the temperature at the base learning rate, no masked vision modeling.
+   * (this code base's default), the temperature at the base learning rate, no masked vision modeling, hard ITM
+   * negatives.
    */
   public static final class Builder {
     private boolean itc = true;
@@ -69,6 +73,7 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
     private Distillation.Axis distillAxis = Distillation.Axis.VOCABULARY;
     private double tempLrScale = 1.0;
     private MaskedVisionSettings mvm = MaskedVisionSettings.OFF;
+    private HardNegatives.Choice itmNegatives = HardNegatives.Choice.HARD;
 
     private Builder() {}
 
@@ -132,10 +137,15 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
       return this;
     }
 
+    public Builder itmNegatives(HardNegatives.Choice v) {
+      itmNegatives = v;
+      return this;
+    }
+
     /** The validated settings; an invalid value is an error naming its key. */
     public Objectives build() {
       return new Objectives(itc, itm, mlm, prefixLm, alpha, alphaRampSteps, momentum, queueSize, maskProbability,
-          distillAxis, tempLrScale, mvm);
+          distillAxis, tempLrScale, mvm, itmNegatives);
     }
   }
 

@@ -164,7 +164,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   /** ITM over B positives, B (negative image, text) and B (image, negative text) pairs. */
   private Tensor matching(Tensor vision, Tensor imageMask, Tensor text, Tensor mask, ImageTextContrastive.Output itc) {
-    HardNegatives.Indices neg = HardNegatives.sample(itc.simI2t(), itc.simT2i());
+    HardNegatives.Indices neg = HardNegatives.sample(itc.simI2t(), itc.simT2i(), objectives.itmNegatives());
     Tensor negImages = vision.index_select(0, neg.imageForText());                       // [B, Nv, H]
     Tensor negTexts = text.index_select(0, neg.textForImage());                          // [B, T, H]
     Tensor negMask = mask.index_select(0, neg.textForImage());                           // [B, T]

@@ -2,7 +2,6 @@ package dev.mplug.task.pretrain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.mplug.loss.Distillation;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.TextConfig;
 import dev.mplug.model.VisionConfig;
@@ -55,8 +54,7 @@ class PretrainFlopsTest {
   @Test
   void theEstimateCarriesTheFusionDifference() {
     // ITM only: three fusion passes (positive, two negatives) of the online model, each x3 for forward + backward
-    Objectives itm = new Objectives(false, true, false, false, 0.4, 0, 0.995, 8, 0.15,
-        Distillation.Axis.VOCABULARY, 1.0, MaskedVisionSettings.OFF);
+    Objectives itm = Objectives.builder().itc(false).mlm(false).prefixLm(false).queueSize(8).build();
     VisionConfig vision = new VisionConfig(4, 2, 8, 1, 2, 4, 0.0);   // 2x2 patches + class token = 5 tokens
     MPlugConfig one = MPlugConfig.tiny().withVision(vision).withText(text(1));
     MPlugConfig six = MPlugConfig.tiny().withVision(vision).withText(text(6));
