@@ -8,7 +8,8 @@ import java.util.random.RandomGenerator;
  * SNLI-VE-style hypotheses about a scene, one of each class: entailed (a colour the picture shows), contradicted (a
  * colour it lacks: the same template, so only the picture tells these two apart), and neutral (what a picture cannot
  * show: what a shown figure is made of or who drew it). Colours, as in {@link PairStatements}: what the demo's model
- * reads within a short fine-tuning.
+ * reads within a short fine-tuning once its pretraining has taught ITM ({@code ./mplug demo --task snli-ve}, 300
+ * steps: entailed 80.7%, contradicted 79.3%, neutral 100% of 150 each).
  */
 public final class Hypotheses {
   /** SNLI-VE's label strings. */

@@ -9,7 +9,6 @@ import dev.mplug.data.image.Images;
 import dev.mplug.data.image.Transforms;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
-import dev.mplug.data.text.TextCleaning;
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
@@ -50,19 +49,9 @@ public final class RetrievalEvaluation {
     AnnotationDataset<RetrievalEvalSample> dataset = AnnotationDataset.retrievalEval(set.annotations(), set.root());
     int n = set.maxItems() > 0 ? Math.min(set.maxItems(), dataset.size()) : dataset.size();
     if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no images");
-    List<RetrievalEvalSample> samples = new ArrayList<>();
-    List<String> captions = new ArrayList<>();
-    int[] counts = new int[n];
-    for (int i = 0; i < n; i++) {
-      RetrievalEvalSample s = sample(dataset, i, set);
-      samples.add(s);
-      for (String c : s.captions()) captions.add(TextCleaning.preCaption(c, maxWords));
-      counts[i] = s.captions().size();
-    }
-    if (captions.isEmpty()) {
-      throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no captions");
-    }
-    RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(counts);
+    CaptionedItems<RetrievalEvalSample> items = CaptionedItems.read(n, i -> sample(dataset, i, set),
+        RetrievalEvalSample::captions, maxWords, set.annotations());
+    List<RetrievalEvalSample> samples = items.items();
 
     boolean wasTraining = model.is_training();
     model.eval();
@@ -70,9 +59,9 @@ public final class RetrievalEvaluation {
     try (NoGradGuard guard = new NoGradGuard(); TensorScope scope = TensorScope.open()) {
       RetrievalHead head = new RetrievalHead(model);
       RetrievalHead.Images images = encodeImages(head, dataset, samples, set.batchSize());
-      RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(captions, maxTokens, Padding.LONGEST),
+      RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(items.captions(), maxTokens, Padding.LONGEST),
           set.batchSize());
-      ranking = RetrievalRanking.rank(head, images, texts, gold, options);
+      ranking = RetrievalRanking.rank(head, images, texts, items.gold(), options);
     } finally {
       model.train(wasTraining);
     }

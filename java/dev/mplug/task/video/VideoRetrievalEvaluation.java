@@ -5,16 +5,15 @@ import dev.mplug.data.dataset.AnnotationDataset;
 import dev.mplug.data.dataset.VideoCaptionSample;
 import dev.mplug.data.text.BertTokenizer;
 import dev.mplug.data.text.Padding;
-import dev.mplug.data.text.TextCleaning;
 import dev.mplug.eval.RetrievalRecall;
 import dev.mplug.model.MPlug;
 import dev.mplug.task.FinetuneConfig;
 import dev.mplug.task.TaskEvaluation;
+import dev.mplug.task.retrieval.CaptionedItems;
 import dev.mplug.task.retrieval.RetrievalEvaluation;
 import dev.mplug.task.retrieval.RetrievalHead;
 import dev.mplug.task.retrieval.RetrievalRanking;
 import dev.mplug.torch.TensorScope;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,16 +43,9 @@ final class VideoRetrievalEvaluation {
     AnnotationDataset<VideoCaptionSample> dataset = AnnotationDataset.videoCaption(set.annotations(), set.root());
     int n = set.maxItems() > 0 ? Math.min(set.maxItems(), dataset.size()) : dataset.size();
     if (n < 1) throw new IllegalArgumentException("eval.annotations: " + set.annotations() + " holds no videos");
-    List<String> videos = new ArrayList<>();
-    List<String> captions = new ArrayList<>();
-    int[] counts = new int[n];
-    for (int i = 0; i < n; i++) {
-      VideoCaptionSample s = sample(dataset, i, set);
-      videos.add(s.video());
-      for (String c : s.captions()) captions.add(TextCleaning.preCaption(c, data.maxWords()));
-      counts[i] = s.captions().size();
-    }
-    RetrievalRanking.Gold gold = RetrievalRanking.Gold.consecutive(counts);
+    CaptionedItems<VideoCaptionSample> items = CaptionedItems.read(n, i -> sample(dataset, i, set),
+        VideoCaptionSample::captions, data.maxWords(), set.annotations());
+    List<String> videos = items.items().stream().map(VideoCaptionSample::video).toList();
     MPlug model = head.model();
     boolean wasTraining = model.is_training();
     model.eval();
@@ -63,9 +55,9 @@ final class VideoRetrievalEvaluation {
       RetrievalHead.Images index = head.images(n, set.batchSize(), (start, count) -> VideoClips.load(dataset,
           videos.subList(start, start + count), IntStream.range(start, start + count).boxed().toList(), frames, res,
           set));
-      RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(captions, data.maxTokens(), Padding.LONGEST),
-          set.batchSize());
-      ranking = RetrievalRanking.rank(head, index, texts, gold, options);
+      RetrievalHead.Texts texts = head.texts(tokenizer.encodeBatch(items.captions(), data.maxTokens(),
+          Padding.LONGEST), set.batchSize());
+      ranking = RetrievalRanking.rank(head, index, texts, items.gold(), options);
     } finally {
       model.train(wasTraining);
     }

