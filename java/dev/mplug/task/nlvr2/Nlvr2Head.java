@@ -30,7 +30,7 @@ import org.bytedeco.pytorch.Tensor;
  * [CLS] states of 1,800 training pairs, 1,000 full-batch steps): these two states reach 70% (92% on the training
  * pairs), the [CLS] state of the earlier design (both images' tokens as one visual stream with a learned
  * image-index embedding) 64% (78%). Fine-tuned end to end (the {@code nlvr2-demo} recipe, lr 3e-4) from a demo model
- * pretrained with random ITM negatives, this head learns the colour statements (1,000 steps: 75.67% on 300 held-out
+ * pretrained with random ITM negatives, this head learns the colour statements (1,000 steps: 72.33% on 300 held-out
  * pairs, 54.33% true) and not yet the counting ones; see {@code ClassificationLearningTest}.
  *
  * <pre>
