@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole skip-connected fusion on the fused path against the composite path: both output streams, the gradients of
- * every weight and of both input streams, fp32 within 1e-5 relative (max |diff| over max |composite|), and under bf16
- * autocast (the fused kernels then get bfloat16 projections) within 1e-2 in norm (||diff|| over ||composite||: single
- * elements of two bf16 computations differ by a few bfloat16 steps, about 1% of the largest). Eval mode, so that
- * dropout (whose draws the two paths cannot share) is off; gradients are still taken.
+ * every weight and of both input streams, fp32 within 1e-5 relative (max |diff| over max |composite|). Under bf16
+ * autocast (the fused kernels then get bfloat16 projections) both paths are measured against the composite path in
+ * fp32: the fused one must be within 1e-2 of it in norm (||diff|| over ||fp32||: single elements of a bf16 computation
+ * are a few bfloat16 steps off, about 1% of the largest), or, where bf16 rounding alone is larger (a gradient that is
+ * a small difference of large terms, such as a single token's query bias), no further off than twice the composite
+ * bf16 path. Eval mode, so that dropout (whose draws the two paths cannot share) is off; gradients are still taken.
  */
 class FusedFusionTest {
   private static final double REL_TOL = 1e-5;
@@ -68,12 +70,22 @@ class FusedFusionTest {
         || (textTokens == 1 && name.matches("encoder\\.layer\\.0\\.attention\\.self\\.(query|key)\\..*"));
   }
 
-  private static void assertClose(Precision precision, Tensor composite, Tensor fused, String what) {
+  /**
+   * fp32: fused within {@link #REL_TOL} of composite. bf16: fused within {@link #BF16_REL_TOL} of the fp32 composite
+   * {@code reference} in norm, or within twice the composite bf16 path's own distance from it.
+   */
+  private static void assertClose(Precision precision, Tensor reference, Tensor composite, Tensor fused, String what) {
     if (precision == Precision.FP32) {
       TensorAssert.assertRelClose(composite, fused, REL_TOL, what);
-    } else {
-      TensorAssert.assertNormRelClose(composite, fused, BF16_REL_TOL, what);
+      return;
     }
+    Tensor ref = reference.to(torch.ScalarType.Float);
+    double norm = ref.norm().item_double();
+    double compositeError = composite.to(torch.ScalarType.Float).sub(ref).norm().item_double() / norm;
+    double fusedError = fused.to(torch.ScalarType.Float).sub(ref).norm().item_double() / norm;
+    double bound = Math.max(BF16_REL_TOL, 2 * compositeError);
+    assertTrue(fusedError <= bound, what + ": ||fused - fp32|| / ||fp32|| = " + fusedError + " > " + bound
+        + " (composite bf16: " + compositeError + ")");
   }
 
   private static void compare(Precision precision, long b, long nv, long t, long[] textPadding) {
@@ -94,9 +106,11 @@ class FusedFusionTest {
           upImage, upText);
       Result fused = run(fusion, FusedAttention.Mode.FUSED, precision, text, textMask, image, imageMask, upImage,
           upText);
+      Result reference = precision == Precision.FP32 ? composite : run(fusion, FusedAttention.Mode.COMPOSITE,
+          Precision.FP32, text, textMask, image, imageMask, upImage, upText);
       String what = precision.label() + " B " + b + ", Nv " + nv + ", T " + t;
-      assertClose(precision, composite.image(), fused.image(), what + ": image stream");
-      assertClose(precision, composite.text(), fused.text(), what + ": text stream");
+      assertClose(precision, reference.image(), composite.image(), fused.image(), what + ": image stream");
+      assertClose(precision, reference.text(), composite.text(), fused.text(), what + ": text stream");
       assertEquals(composite.grads().keySet(), fused.grads().keySet());
       for (String name : composite.grads().keySet()) {
         if (analyticallyZero(name, t)) {
@@ -109,7 +123,8 @@ class FusedFusionTest {
           }
           continue;
         }
-        assertClose(precision, composite.grads().get(name), fused.grads().get(name), what + ": grad of " + name);
+        assertClose(precision, reference.grads().get(name), composite.grads().get(name), fused.grads().get(name),
+            what + ": grad of " + name);
       }
       assertEquals(pendingBefore, FusedAttention.pendingBackwards(), "no hook state left after backward");
     }
