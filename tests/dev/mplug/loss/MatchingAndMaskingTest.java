@@ -23,7 +23,7 @@ class MatchingAndMaskingTest {
       Tensor sim = Tensors.floats(new float[] {10, 0, 9, 0, 10, 0, 0, 0, 10}, 3, 3);
       int picked2 = 0;
       for (int trial = 0; trial < 50; trial++) {
-        var neg = HardNegatives.sample(sim, sim);
+        var neg = ItmNegatives.sample(sim, sim, ItmNegatives.Choice.HARD);
         long[] t = Tensors.toLongs(neg.textForImage());
         long[] i = Tensors.toLongs(neg.imageForText());
         for (int b = 0; b < 3; b++) {
@@ -33,7 +33,8 @@ class MatchingAndMaskingTest {
         if (t[0] == 2) picked2++;
       }
       assertTrue(picked2 >= 45, "the hard negative dominates: " + picked2 + "/50");
-      assertThrows(IllegalArgumentException.class, () -> HardNegatives.sample(torch.ones(1, 1), torch.ones(1, 1)));
+      assertThrows(IllegalArgumentException.class, () -> ItmNegatives.sample(torch.ones(1, 1), torch.ones(1, 1),
+          ItmNegatives.Choice.HARD));
     }
   }
 
@@ -46,7 +47,7 @@ class MatchingAndMaskingTest {
       int[][] counts = new int[3][3];
       int trials = 3000;
       for (int trial = 0; trial < trials; trial++) {
-        long[] t = Tensors.toLongs(HardNegatives.sample(sim, sim, HardNegatives.Choice.RANDOM).textForImage());
+        long[] t = Tensors.toLongs(ItmNegatives.sample(sim, sim, ItmNegatives.Choice.RANDOM).textForImage());
         for (int b = 0; b < 3; b++) counts[b][(int) t[b]]++;
       }
       for (int b = 0; b < 3; b++) {

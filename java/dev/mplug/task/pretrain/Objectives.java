@@ -1,7 +1,7 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.loss.Distillation;
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 
 /**
  * Which pretraining objectives run and their settings. Build it by name with {@link #builder} (defaults: the official
@@ -19,7 +19,7 @@ import dev.mplug.loss.HardNegatives;
  */
 public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm, double alpha, long alphaRampSteps,
     double momentum, int queueSize, double maskProbability, Distillation.Axis distillAxis, double tempLrScale,
-    MaskedVisionSettings mvm, HardNegatives.Choice itmNegatives) {
+    MaskedVisionSettings mvm, ItmNegatives.Choice itmNegatives) {
 
   public Objectives {
     if (mvm == null) throw new IllegalArgumentException("objectives: the masked-vision settings are missing");
@@ -73,7 +73,7 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
     private Distillation.Axis distillAxis = Distillation.Axis.VOCABULARY;
     private double tempLrScale = 1.0;
     private MaskedVisionSettings mvm = MaskedVisionSettings.OFF;
-    private HardNegatives.Choice itmNegatives = HardNegatives.Choice.HARD;
+    private ItmNegatives.Choice itmNegatives = ItmNegatives.Choice.HARD;
 
     private Builder() {}
 
@@ -137,7 +137,7 @@ public record Objectives(boolean itc, boolean itm, boolean mlm, boolean prefixLm
       return this;
     }
 
-    public Builder itmNegatives(HardNegatives.Choice v) {
+    public Builder itmNegatives(ItmNegatives.Choice v) {
       itmNegatives = v;
       return this;
     }

@@ -1,7 +1,7 @@
 package dev.mplug.task.pretrain;
 
 import dev.mplug.loss.Distillation;
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 import dev.mplug.model.ConfigFile;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.task.ConfigText;
@@ -98,7 +98,7 @@ public record PretrainConfig(String source, MPlugConfig model, Data data, Traine
     if (o.hasMaskProb()) ob.maskProbability(o.getMaskProb());
     if (o.getOfficialDistillAxis()) ob.distillAxis(Distillation.Axis.OFFICIAL_SEQUENCE);
     if (o.hasTempLrScale()) ob.tempLrScale(o.getTempLrScale());
-    if (o.hasItmNegatives()) ob.itmNegatives(HardNegatives.Choice.of(o.getItmNegatives()));
+    if (o.hasItmNegatives()) ob.itmNegatives(ItmNegatives.Choice.of(o.getItmNegatives()));
     if (o.hasMvmWeight() || o.hasMvmMaskRatio() || o.hasMvmMask() || o.hasMvmTarget()) {
       MaskedVisionSettings off = MaskedVisionSettings.OFF;
       ob.mvm(new MaskedVisionSettings(o.hasMvmWeight() ? o.getMvmWeight() : off.weight(),

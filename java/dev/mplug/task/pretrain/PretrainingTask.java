@@ -5,7 +5,7 @@ import dev.mplug.data.text.Padding;
 import dev.mplug.data.text.TokenBatch;
 import dev.mplug.data.text.Vocabulary;
 import dev.mplug.loss.FeatureQueue;
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 import dev.mplug.loss.ImageTextContrastive;
 import dev.mplug.loss.ImageTextMatching;
 import dev.mplug.loss.MaskedLanguageModeling;
@@ -164,7 +164,7 @@ public final class PretrainingTask implements TrainingTask<PretrainBatch> {
 
   /** ITM over B positives, B (negative image, text) and B (image, negative text) pairs. */
   private Tensor matching(Tensor vision, Tensor imageMask, Tensor text, Tensor mask, ImageTextContrastive.Output itc) {
-    HardNegatives.Indices neg = HardNegatives.sample(itc.simI2t(), itc.simT2i(), objectives.itmNegatives());
+    ItmNegatives.Indices neg = ItmNegatives.sample(itc.simI2t(), itc.simT2i(), objectives.itmNegatives());
     Tensor negImages = vision.index_select(0, neg.imageForText());                       // [B, Nv, H]
     Tensor negTexts = text.index_select(0, neg.textForImage());                          // [B, T, H]
     Tensor negMask = mask.index_select(0, neg.textForImage());                           // [B, T]

@@ -1,6 +1,6 @@
 package dev.mplug.task.retrieval;
 
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 import dev.mplug.loss.ImageTextMatching;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.Part;
@@ -204,7 +204,7 @@ public final class RetrievalHead {
     Tensor simI2t = model.similarity(v.features(), l.features());                  // [B, B]
     Tensor simT2i = model.similarity(l.features(), v.features());                  // [B, B]
     Tensor itc = contrastiveLoss(simI2t, simT2i, pairsOf);
-    HardNegatives.Indices neg = RetrievalNegatives.sample(simI2t, simT2i, pairsOf);
+    ItmNegatives.Indices neg = RetrievalNegatives.sample(simI2t, simT2i, pairsOf);
     Tensor negImages = v.embeds().index_select(0, neg.imageForText());            // [B, Nv, H]
     Tensor negTexts = l.embeds().index_select(0, neg.textForImage());             // [B, T, H]
     Tensor negMask = l.mask().index_select(0, neg.textForImage());                 // [B, T]

@@ -1,6 +1,6 @@
 package dev.mplug.task.retrieval;
 
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * ITM hard negatives of retrieval fine-tuning: like {@link HardNegatives}, each image draws one text and each text one
+ * ITM hard negatives of retrieval fine-tuning: like {@link ItmNegatives}, each image draws one text and each text one
  * image from the softmax of the in-batch similarities, but every pair showing the SAME image is excluded (a batch may
  * hold several captions of one image; calling them negatives would teach the model to reject true matches). No
  * smoothing term is added, as the official retrieval code.
@@ -26,7 +26,7 @@ public final class RetrievalNegatives {
    * @param simT2i [B, B] in-batch text-to-image similarities
    * @param imageIds [B] int64, which image each pair shows
    */
-  public static HardNegatives.Indices sample(Tensor simI2t, Tensor simT2i, Tensor imageIds) {
+  public static ItmNegatives.Indices sample(Tensor simI2t, Tensor simT2i, Tensor imageIds) {
     long b = simI2t.size(0);
     if (b < 2) throw new IllegalArgumentException("ITM hard negatives need a batch of at least 2, got " + b);
     try (NoGradGuard guard = new NoGradGuard()) {
@@ -37,7 +37,7 @@ public final class RetrievalNegatives {
       Tensor fallback = torch.where(rowSum(others).gt(new Scalar(0)), others, notSelf);
       Tensor textForImage = draw(weights(simI2t, same, fallback), b);             // [B]
       Tensor imageForText = draw(weights(simT2i, same, fallback), b);             // [B]
-      return new HardNegatives.Indices(textForImage, imageForText);
+      return new ItmNegatives.Indices(textForImage, imageForText);
     }
   }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mplug.loss.HardNegatives;
+import dev.mplug.loss.ItmNegatives;
 import dev.mplug.model.MPlug;
 import dev.mplug.model.MPlugConfig;
 import dev.mplug.model.Part;
@@ -61,7 +61,7 @@ class RetrievalHeadTest {
       Tensor imageIds = Tensors.longs(ids, 6);
       for (int trial = 0; trial < 50; trial++) {
         Tensor sim = torch.randn(6, 6).mul(Tensors.scalar(5));
-        HardNegatives.Indices neg = RetrievalNegatives.sample(sim, sim.t(), imageIds);
+        ItmNegatives.Indices neg = RetrievalNegatives.sample(sim, sim.t(), imageIds);
         long[] texts = Tensors.toLongs(neg.textForImage());
         long[] images = Tensors.toLongs(neg.imageForText());
         for (int i = 0; i < 6; i++) {
@@ -93,11 +93,11 @@ class RetrievalHeadTest {
     try (TensorScope scope = TensorScope.open()) {
       // every pair shows one image: each row can only draw the other pair
       Tensor sim = Tensors.floats(new float[] {1, 0, 0, 1}, 2, 2);
-      HardNegatives.Indices same = RetrievalNegatives.sample(sim, sim, Tensors.longs(new long[] {4, 4}, 2));
+      ItmNegatives.Indices same = RetrievalNegatives.sample(sim, sim, Tensors.longs(new long[] {4, 4}, 2));
       assertArrayEquals(new long[] {1, 0}, Tensors.toLongs(same.textForImage()));
       // the positive dominates so much that the others' softmax weight is exactly 0 in float32
       Tensor huge = Tensors.floats(new float[] {0, -1e4f, -1e4f, 0}, 2, 2).mul(Tensors.scalar(100));
-      HardNegatives.Indices under = RetrievalNegatives.sample(huge, huge, Tensors.longs(new long[] {0, 1}, 2));
+      ItmNegatives.Indices under = RetrievalNegatives.sample(huge, huge, Tensors.longs(new long[] {0, 1}, 2));
       assertArrayEquals(new long[] {1, 0}, Tensors.toLongs(under.imageForText()));
       assertThrows(IllegalArgumentException.class,
           () -> RetrievalNegatives.sample(torch.zeros(1, 1), torch.zeros(1, 1), Tensors.longs(new long[] {0}, 1)));

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch;
  * nothing (measured on the shapes world: ITM loss at its prior, 0.637, for all 1,000 demo steps with hard negatives;
  * 0.18 with random ones; see {@code pretrain-demo}).
  */
-public final class HardNegatives {
+public final class ItmNegatives {
   /** How the negatives are drawn. */
   public enum Choice {
     /** In proportion to the softmax of the in-batch similarities (official). */
@@ -38,12 +38,7 @@ public final class HardNegatives {
   /** Indices into the batch: the negative text of each image, the negative image of each text. */
   public record Indices(Tensor textForImage, Tensor imageForText) {}
 
-  private HardNegatives() {}
-
-  /** The official hard negatives ({@link Choice#HARD}). */
-  public static Indices sample(Tensor simI2t, Tensor simT2i) {
-    return sample(simI2t, simT2i, Choice.HARD);
-  }
+  private ItmNegatives() {}
 
   /**
    * @param simI2t [B, B] image-to-text similarities
